@@ -1,0 +1,134 @@
+"""The ``dip`` command line: thin wrappers that load config and call into the library."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from dip.config import Config, ConfigError, load_config
+from dip.config.loader import masked_dict
+
+app = typer.Typer(help="DIP: social-media data ingestion pipeline.", no_args_is_help=True, add_completion=False)
+config_app = typer.Typer(help="Inspect the resolved configuration.", no_args_is_help=True)
+stack_app = typer.Typer(help="The embedded local Kafka broker and Redis.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(stack_app, name="stack")
+
+console = Console()
+err_console = Console(stderr=True)
+
+EnvOption = Annotated[
+    str | None, typer.Option("--env", help="Config environment (conf/<env>.yaml); default $DIP_ENV or local.")
+]
+
+
+def _config(env: str | None) -> Config:
+    try:
+        return load_config(env)
+    except ConfigError as exc:
+        err_console.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@config_app.command("show")
+def config_show(env: EnvOption = None) -> None:
+    """Print the resolved configuration with secrets masked."""
+    config = _config(env)
+    console.print(yaml.safe_dump(masked_dict(config), sort_keys=False, allow_unicode=True), end="", markup=False)
+
+
+@app.command("jars")
+def jars_cmd(env: EnvOption = None, force: bool = typer.Option(False, help="Resolve again even if up to date.")) -> None:
+    """Resolve the JVM jars from Maven Central into the ignored jars folder (a no-op when up to date)."""
+    from dip.jars import PROFILES, resolve
+
+    config = _config(env)
+    for profile in PROFILES:
+        started = time.monotonic()
+        try:
+            jar_set = resolve(config, profile, force=force)
+        except RuntimeError as exc:
+            err_console.print(f"[red]jars:[/red] {exc}")
+            raise typer.Exit(1) from None
+        console.print(f"{profile:13} {len(jar_set.jars):3} jars in {jar_set.folder} ({time.monotonic() - started:.1f}s)")
+
+
+def _status_table(title: str, statuses: list) -> Table:  # noqa: ANN001
+    table = Table(title=title)
+    for column in ("service", "address", "pid", "healthy", "action", "time"):
+        table.add_column(column)
+    for s in statuses:
+        table.add_row(s.name, s.address, str(s.pid or "-"), "yes" if s.healthy else "no", s.action, f"{s.seconds:.1f}s")
+    return table
+
+
+@stack_app.command("up")
+def stack_up_cmd(env: EnvOption = None) -> None:
+    """Start the Kafka broker (KRaft) and Redis on loopback and wait until both are healthy."""
+    from dip.jars import resolve
+    from dip.stack import stack_up
+
+    config = _config(env)
+    try:
+        resolve(config, "kafka-broker")
+        statuses = stack_up(config)
+    except RuntimeError as exc:
+        err_console.print(f"[red]stack up failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(_status_table("dip stack up", statuses))
+
+
+@stack_app.command("down")
+def stack_down_cmd(env: EnvOption = None) -> None:
+    """Stop every service `dip stack up` started."""
+    from dip.stack import stack_down
+
+    console.print(_status_table("dip stack down", stack_down(_config(env))))
+
+
+@stack_app.command("status")
+def stack_status_cmd(env: EnvOption = None) -> None:
+    """Show whether each local service runs and answers; exit 1 if any does not."""
+    from dip.stack import stack_status
+
+    statuses = stack_status(_config(env))
+    console.print(_status_table("dip stack status", statuses))
+    if not all(s.healthy for s in statuses):
+        raise typer.Exit(1)
+
+
+@app.command("doctor")
+def doctor_cmd(env: EnvOption = None) -> None:
+    """Check Spark, Delta, Hudi, Kafka and Redis for real; one line per check, non-zero exit on failure."""
+    from dip.doctor import BLOCKED, FAILED, OK, CheckResult, run_checks
+    from dip.spark import build_session
+
+    config = _config(env)
+    colours = {OK: "green", FAILED: "red", BLOCKED: "yellow"}
+
+    def show(result: CheckResult) -> None:
+        colour = colours[result.status]
+        console.print(f"[{colour}]{result.status.upper():7}[/{colour}] {result.name:6} {result.seconds:6.1f}s  {result.detail}")
+
+    results = run_checks(config, lambda: build_session(config, app_name="dip-doctor"), on_result=show)
+    failed = [r.name for r in results if r.status == FAILED]
+    blocked = [r.name for r in results if r.status == BLOCKED]
+    summary = f"{len(results) - len(failed) - len(blocked)} ok, {len(failed)} failed, {len(blocked)} blocked"
+    console.print(f"doctor: {summary}" + (f" (failed: {', '.join(failed)})" if failed else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Pydantic models of the resolved configuration; unknown keys are rejected."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LakeConfig(_Strict):
+    root: str = Field(description="Lake root URI: file://, s3://, s3a://, gs://, hdfs:// or abfss://.")
+
+    @model_validator(mode="after")
+    def _check_scheme(self) -> LakeConfig:
+        scheme = self.root.split("://", 1)[0] if "://" in self.root else ""
+        if scheme not in {"file", "s3", "s3a", "gs", "hdfs", "abfss"}:
+            raise ValueError(f"lake.root must be a URI with a supported scheme, got {self.root!r}")
+        return self
+
+
+class JarsConfig(_Strict):
+    pom: str = "conf/pom.xml"
+    maven_settings: str = "conf/maven-settings.xml"
+    dir: str = ".dip/jars"
+
+
+class SparkConfig(_Strict):
+    app_name: str = "dip"
+    master: str | None = None
+    local_jars: bool = True
+    packages: list[str] = Field(default_factory=list)
+    hudi_enabled: bool = True
+    log_level: str = "WARN"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class KafkaTopics(_Strict):
+    raw_prefix: str = "dip.raw."
+    dlq: str = "dip.dlq"
+    predictions: str = "dip.predictions"
+    partitions: int = 3
+
+
+class KafkaConfig(_Strict):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: SecretStr | None = None
+    sasl_password: SecretStr | None = None
+    topics: KafkaTopics = Field(default_factory=KafkaTopics)
+    producer: dict[str, str | int | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _require_sasl_secrets(self) -> KafkaConfig:
+        if self.security_protocol.upper().startswith("SASL"):
+            for name in ("sasl_username", "sasl_password"):
+                if getattr(self, name) is None:
+                    raise ValueError(
+                        f"missing secret kafka.{name}: set DIP__KAFKA__{name.upper()} in the environment"
+                    )
+        return self
+
+
+class RedisConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 6379
+    db: int = 0
+    tls: bool = False
+    password: SecretStr | None = None
+    socket_timeout_s: float = 2.0
+
+
+class KafkaBrokerStack(_Strict):
+    node_id: int = 1
+    controller_port: int = 9093
+    heap: str = "512m"
+
+
+class StackConfig(_Strict):
+    """The embedded local services (`dip stack up`); ports of clients come from kafka/redis sections."""
+
+    enabled: bool = True
+    kafka: KafkaBrokerStack = Field(default_factory=KafkaBrokerStack)
+    startup_timeout_s: float = 90.0
+    apt_install: bool = True
+
+
+class Config(_Strict):
+    env: str
+    state_dir: str = ".dip"
+    lake: LakeConfig
+    jars: JarsConfig = Field(default_factory=JarsConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    stack: StackConfig = Field(default_factory=StackConfig)
+
+
+SECRET_PATHS: frozenset[str] = frozenset(
+    {"kafka.sasl_username", "kafka.sasl_password", "redis.password"}
+)

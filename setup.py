@@ -1,0 +1,51 @@
+"""Packaging for DIP: installs the ``dip`` package from ``libs/`` with the ``dip`` console script."""
+
+from setuptools import find_packages, setup
+
+# Spark is provided by the cluster on Databricks/EMR; locally the ``local`` extra brings it.
+SPARK = [
+    "pyspark==4.0.4",
+    "delta-spark==4.4.0",
+]
+
+INSTALL_REQUIRES = [
+    "pydantic==2.14.4",
+    "pyyaml==6.0.3",
+    "typer==0.29.2",
+    "rich==15.0.0",
+    "confluent-kafka==2.16.1",
+    "redis==7.4.1",
+    "boto3==1.44.5",
+    "tenacity==9.2.1",
+    "prometheus-client==0.26.0",
+    "jsonschema==4.26.0",
+    "fastapi==0.165.0",
+    "uvicorn==0.54.0",
+    "httpx==0.28.1",
+    "pandas==2.3.3",
+    "pyarrow==22.0.0",
+    "numpy==2.3.5",
+]
+
+EXTRAS = {
+    "local": SPARK,
+    "dev": SPARK
+    + [
+        "pytest==9.2.0",
+        "pytest-timeout==2.4.0",
+        "ruff==0.17.6",
+    ],
+}
+
+setup(
+    name="dip",
+    version="0.1.0",
+    description="DIP: data ingestion pipeline for social-media analytics (Kafka, Spark, Delta, Hudi, Redis).",
+    python_requires=">=3.11,<3.12",
+    package_dir={"": "libs"},
+    packages=find_packages("libs"),
+    include_package_data=True,
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["dip=dip.cli:main"]},
+)
