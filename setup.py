@@ -22,6 +22,7 @@ INSTALL_REQUIRES = [
     "fastapi==0.165.0",
     "uvicorn==0.54.0",
     "httpx==0.28.1",
+    "hvac==2.4.0",
     "pandas==2.3.3",
     "pyarrow==22.0.0",
     "numpy==2.3.5",
@@ -34,6 +35,7 @@ EXTRAS = {
         "pytest==9.2.0",
         "pytest-timeout==2.4.0",
         "ruff==0.17.6",
+        "moto[server]==5.2.5",
     ],
 }
 

@@ -44,11 +44,27 @@ def config_show(env: EnvOption = None) -> None:
 
 
 @app.command("jars")
-def jars_cmd(env: EnvOption = None, force: bool = typer.Option(False, help="Resolve again even if up to date.")) -> None:
+def jars_cmd(
+    env: EnvOption = None,
+    force: bool = typer.Option(False, help="Resolve again even if up to date."),
+    list_profile: str | None = typer.Option(
+        None, "--list", help="Print a profile's jars comma-separated (for --jars)."
+    ),
+) -> None:
     """Resolve the JVM jars from Maven Central into the ignored jars folder (a no-op when up to date)."""
     from dip.jars import PROFILES, resolve
+    from dip.stack.prereqs import MissingPrerequisite, ensure_command
 
     config = _config(env)
+    if list_profile:
+        print(",".join(str(j) for j in resolve(config, list_profile).jars))
+        return
+    try:
+        ensure_command("java", allow_apt=config.stack.apt_install)
+        ensure_command("mvn", allow_apt=config.stack.apt_install)
+    except MissingPrerequisite as exc:
+        err_console.print(f"[red]jars:[/red] {exc}")
+        raise typer.Exit(1) from None
     for profile in PROFILES:
         started = time.monotonic()
         try:
@@ -56,10 +72,12 @@ def jars_cmd(env: EnvOption = None, force: bool = typer.Option(False, help="Reso
         except RuntimeError as exc:
             err_console.print(f"[red]jars:[/red] {exc}")
             raise typer.Exit(1) from None
-        console.print(f"{profile:13} {len(jar_set.jars):3} jars in {jar_set.folder} ({time.monotonic() - started:.1f}s)")
+        console.print(
+            f"{profile:13} {len(jar_set.jars):3} jars in {jar_set.folder} ({time.monotonic() - started:.1f}s)"
+        )
 
 
-def _status_table(title: str, statuses: list) -> Table:  # noqa: ANN001
+def _status_table(title: str, statuses: list) -> Table:
     table = Table(title=title)
     for column in ("service", "address", "pid", "healthy", "action", "time"):
         table.add_column(column)
@@ -103,6 +121,22 @@ def stack_status_cmd(env: EnvOption = None) -> None:
         raise typer.Exit(1)
 
 
+@app.command("submit", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def submit_cmd(
+    ctx: typer.Context,
+    script: Annotated[str, typer.Argument(help="Job script, e.g. jobs/doctor.py")],
+    env: EnvOption = None,
+) -> None:
+    """Run a job with spark-submit, adding the jars/packages and Spark settings from config."""
+    from dip.spark.submit import run_submit
+
+    config = _config(env)
+    job_args = list(ctx.args)
+    if "--env" not in job_args:
+        job_args += ["--env", config.env]
+    raise typer.Exit(run_submit(config, script, job_args))
+
+
 @app.command("doctor")
 def doctor_cmd(env: EnvOption = None) -> None:
     """Check Spark, Delta, Hudi, Kafka and Redis for real; one line per check, non-zero exit on failure."""
@@ -114,7 +148,9 @@ def doctor_cmd(env: EnvOption = None) -> None:
 
     def show(result: CheckResult) -> None:
         colour = colours[result.status]
-        console.print(f"[{colour}]{result.status.upper():7}[/{colour}] {result.name:6} {result.seconds:6.1f}s  {result.detail}")
+        console.print(
+            f"[{colour}]{result.status.upper():7}[/{colour}] {result.name:6} {result.seconds:6.1f}s  {result.detail}"
+        )
 
     results = run_checks(config, lambda: build_session(config, app_name="dip-doctor"), on_result=show)
     failed = [r.name for r in results if r.status == FAILED]

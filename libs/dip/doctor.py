@@ -82,8 +82,13 @@ def check_kafka(spark: SparkSession, config: Config, scratch: str) -> str:
     producer = Producer({"bootstrap.servers": config.kafka.bootstrap_servers, "enable.idempotence": True})
     errors: list[str] = []
     for i in range(3):
-        producer.produce(topic, key=f"k{i}", value=f"v{i}", partition=0,
-                         on_delivery=lambda err, _m: errors.append(str(err)) if err else None)
+        producer.produce(
+            topic,
+            key=f"k{i}",
+            value=f"v{i}",
+            partition=0,
+            on_delivery=lambda err, _m: errors.append(str(err)) if err else None,
+        )
     remaining = producer.flush(30)
     _expect(remaining == 0 and not errors, f"produce failed: {errors or f'{remaining} undelivered'}")
     rows = (
@@ -105,7 +110,10 @@ def check_redis(spark: SparkSession, config: Config, scratch: str) -> str:
     import redis
 
     client = redis.Redis(
-        host=config.redis.host, port=config.redis.port, db=config.redis.db, ssl=config.redis.tls,
+        host=config.redis.host,
+        port=config.redis.port,
+        db=config.redis.db,
+        ssl=config.redis.tls,
         password=config.redis.password.get_secret_value() if config.redis.password else None,
         socket_timeout=config.redis.socket_timeout_s,
     )
@@ -145,7 +153,7 @@ def run_checks(
     try:
         spark = session_factory()
         detail = check_spark(spark, config, "")
-    except Exception as exc:  # noqa: BLE001 - doctor reports every failure instead of raising
+    except Exception as exc:
         record(CheckResult("spark", FAILED, f"{type(exc).__name__}: {exc}"[:500], time.monotonic() - started))
         return results
     record(CheckResult("spark", OK, detail, time.monotonic() - started))
@@ -154,12 +162,19 @@ def run_checks(
         for name, check in CHECKS.items():
             started = time.monotonic()
             if name == "hudi" and not config.spark.hudi_enabled:
-                record(CheckResult(name, BLOCKED, "spark.hudi_enabled is false: hudi-spark4.0-bundle_2.13 "
-                                   "is not resolvable from the configured Maven repository", 0.0))
+                record(
+                    CheckResult(
+                        name,
+                        BLOCKED,
+                        "spark.hudi_enabled is false: hudi-spark4.0-bundle_2.13 "
+                        "is not resolvable from the configured Maven repository",
+                        0.0,
+                    )
+                )
                 continue
             try:
                 status, detail = OK, check(spark, config, scratch)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 status, detail = FAILED, f"{type(exc).__name__}: {exc}"[:500]
             record(CheckResult(name, status, detail, time.monotonic() - started))
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 from dip.config import Config
 
 PROFILES = ("spark", "kafka-broker")
-_VERSION_SUFFIX = re.compile(r"-\d[^-]*(-\d+)?$")
+_VERSION_SUFFIX = re.compile(r"-\d[\w.]*(-[A-Za-z0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,15 @@ def resolve(config: Config, profile: str, *, force: bool = False) -> JarSet:
     folder.mkdir(parents=True)
     profiles = [profile] + (["hudi"] if profile == "spark" and config.spark.hudi_enabled else [])
     cmd = [
-        mvn, "-q", "-B",
-        "-s", config.jars.maven_settings,
-        "-f", config.jars.pom,
-        "-P", ",".join(profiles),
+        mvn,
+        "-q",
+        "-B",
+        "-s",
+        config.jars.maven_settings,
+        "-f",
+        config.jars.pom,
+        "-P",
+        ",".join(profiles),
         "dependency:copy-dependencies",
         f"-DoutputDirectory={folder}",
         "-DincludeScope=runtime",

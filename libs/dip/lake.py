@@ -15,7 +15,7 @@ def lake_path(config: Config, *parts: str) -> str:
 
 def delete_path(spark: SparkSession, uri: str) -> bool:
     """Recursively delete ``uri`` through Hadoop's FileSystem (works for file://, s3a://, hdfs://...)."""
-    jvm = spark.sparkContext._jvm  # noqa: SLF001 - Hadoop FS is only reachable through the JVM gateway
+    jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # noqa: SLF001
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     return bool(fs.delete(path, True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
@@ -57,9 +59,7 @@ class KafkaConfig(_Strict):
         if self.security_protocol.upper().startswith("SASL"):
             for name in ("sasl_username", "sasl_password"):
                 if getattr(self, name) is None:
-                    raise ValueError(
-                        f"missing secret kafka.{name}: set DIP__KAFKA__{name.upper()} in the environment"
-                    )
+                    raise ValueError(f"missing secret kafka.{name}: set DIP__KAFKA__{name.upper()} in the environment")
         return self
 
 
@@ -87,6 +87,68 @@ class StackConfig(_Strict):
     apt_install: bool = True
 
 
+class SecretsProviderConfig(_Strict):
+    """Where connector secrets come from: the environment (default), Vault KV v2 or AWS Secrets Manager."""
+
+    provider: Literal["env", "vault", "aws"] = "env"
+    vault_url: str | None = None
+    vault_mount: str = "secret"
+    vault_path: str = "dip/connectors"
+    vault_token: SecretStr | None = None
+    aws_secret_id: str = "dip/connectors"
+    aws_region: str | None = None
+
+
+class InstagramConnectorConfig(_Strict):
+    """Instagram Graph API: base URL, version, accounts (IG user ids) and app credentials (secrets from env)."""
+
+    enabled: bool = True
+    base_url: str = "https://graph.facebook.com"
+    api_version: str = "v24.0"
+    app_id: str = ""
+    accounts: list[str] = Field(default_factory=list)
+    page_size: int = 25
+    breakdowns: list[str] = Field(default_factory=lambda: ["age", "gender", "country"])
+    requests_per_second: float = 10.0
+    app_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+
+
+class TikTokConnectorConfig(_Strict):
+    """TikTok API v2: base URL, accounts (open ids), client key; secret and refresh tokens from env."""
+
+    enabled: bool = True
+    base_url: str = "https://open.tiktokapis.com"
+    api_version: str = "v2"
+    client_key: str = ""
+    accounts: list[str] = Field(default_factory=list)
+    page_size: int = 20
+    requests_per_second: float = 10.0
+    client_secret: SecretStr | None = None
+    refresh_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+
+
+class ConnectorsConfig(_Strict):
+    """Platform connectors: retries, throttling, incremental state and the raw zone."""
+
+    timeout_s: float = 10.0
+    max_retries: int = 6
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    retry_after_max_s: float = 120.0
+    throttle_threshold_pct: float = 75.0
+    throttle_max_delay_s: float = 10.0
+    max_concurrency: int = 2
+    restatement_lookback_days: int = 7
+    schemas_dir: str = "conf/schemas"
+    raw_zone_enabled: bool = True
+    s3_endpoint_url: str | None = None
+    metrics_port: int | None = None
+    secrets: SecretsProviderConfig = Field(default_factory=SecretsProviderConfig)
+    instagram: InstagramConnectorConfig = Field(default_factory=InstagramConnectorConfig)
+    tiktok: TikTokConnectorConfig = Field(default_factory=TikTokConnectorConfig)
+
+
 class Config(_Strict):
     env: str
     state_dir: str = ".dip"
@@ -96,8 +158,16 @@ class Config(_Strict):
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     stack: StackConfig = Field(default_factory=StackConfig)
+    connectors: ConnectorsConfig = Field(default_factory=ConnectorsConfig)
 
 
-SECRET_PATHS: frozenset[str] = frozenset(
-    {"kafka.sasl_username", "kafka.sasl_password", "redis.password"}
-)
+SECRET_PATHS: frozenset[str] = frozenset({
+        "kafka.sasl_username",
+        "kafka.sasl_password",
+        "redis.password",
+        "connectors.secrets.vault_token",
+        "connectors.instagram.app_secret",
+        "connectors.instagram.access_token",
+        "connectors.tiktok.client_secret",
+        "connectors.tiktok.refresh_tokens",
+    })

@@ -92,9 +92,15 @@ class KafkaBroker:
         java = ensure_command("java", allow_apt=self.config.stack.apt_install)
         classpath = ":".join(str(j) for j in resolved_jars(self.config, "kafka-broker"))
         return [
-            java, f"-Xmx{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            java,
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-            "-cp", classpath, main, *args,
+            "-cp",
+            classpath,
+            main,
+            *args,
         ]
 
     def _prepare(self) -> Path:
@@ -151,7 +157,7 @@ def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
         return False
 
 
-def wait_until(check, timeout_s: float, interval_s: float = 0.5) -> bool:  # noqa: ANN001
+def wait_until(check, timeout_s: float, interval_s: float = 0.5) -> bool:
     """Poll ``check()`` until it is true or ``timeout_s`` passes."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -38,7 +38,9 @@ def ensure_command(command: str, *, allow_apt: bool = True) -> str:
     for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]):
         result = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
         if result.returncode != 0:
-            raise MissingPrerequisite(f"{command} not found and `{' '.join(args)}` failed: {result.stderr.strip()[-500:]}")
+            raise MissingPrerequisite(
+                f"{command} not found and `{' '.join(args)}` failed: {result.stderr.strip()[-500:]}"
+            )
     found = shutil.which(command)
     if not found:
         raise MissingPrerequisite(f"{command} still not found after installing {package}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -68,8 +69,15 @@ class ManagedProcess:
             self._signal(pid, signal.SIGKILL)
             while self.pid() is not None:
                 time.sleep(0.1)
+        self._reap(pid)
         self.pidfile.unlink(missing_ok=True)
         return True
+
+    @staticmethod
+    def _reap(pid: int) -> None:
+        """Collect the exit status when this process started the daemon itself (no zombie left)."""
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
     @staticmethod
     def _signal(pid: int, sig: signal.Signals) -> None:

@@ -29,18 +29,27 @@ class RedisServer:
         if self.process.pid() is not None:
             return False
         if port_open(self.config.redis.host, self.config.redis.port):
-            raise RuntimeError(f"port {self.config.redis.port} on {self.config.redis.host} is taken by a process DIP did not start")
+            raise RuntimeError(
+                f"port {self.config.redis.port} on {self.config.redis.host} is taken by a process DIP did not start"
+            )
         binary = ensure_command("redis-server", allow_apt=self.config.stack.apt_install)
         self.home.mkdir(parents=True, exist_ok=True)
         cmd = [
             binary,
-            "--bind", self.config.redis.host,
-            "--port", str(self.config.redis.port),
-            "--dir", str(self.home),
-            "--daemonize", "no",
-            "--save", "",
-            "--appendonly", "yes",
-            "--protected-mode", "yes",
+            "--bind",
+            self.config.redis.host,
+            "--port",
+            str(self.config.redis.port),
+            "--dir",
+            str(self.home),
+            "--daemonize",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--protected-mode",
+            "yes",
         ]
         self.process.start(cmd)
         return True

@@ -42,8 +42,12 @@ def stack_up(config: Config) -> list[ServiceStatus]:
             )
         statuses.append(
             ServiceStatus(
-                service.process.name, service.address, service.process.pid(), True,
-                "started" if started else "already running", time.monotonic() - started_at,
+                service.process.name,
+                service.address,
+                service.process.pid(),
+                True,
+                "started" if started else "already running",
+                time.monotonic() - started_at,
             )
         )
     return statuses
@@ -57,8 +61,12 @@ def stack_down(config: Config) -> list[ServiceStatus]:
         stopped = service.stop()
         statuses.append(
             ServiceStatus(
-                service.process.name, service.address, None, False,
-                "stopped" if stopped else "not running", time.monotonic() - started_at,
+                service.process.name,
+                service.address,
+                None,
+                False,
+                "stopped" if stopped else "not running",
+                time.monotonic() - started_at,
             )
         )
     return statuses
@@ -73,8 +81,12 @@ def stack_status(config: Config) -> list[ServiceStatus]:
         healthy = pid is not None and service.healthy()
         statuses.append(
             ServiceStatus(
-                service.process.name, service.address, pid, healthy,
-                "running" if pid else "stopped", time.monotonic() - started_at,
+                service.process.name,
+                service.address,
+                pid,
+                healthy,
+                "running" if pid else "stopped",
+                time.monotonic() - started_at,
             )
         )
     return statuses
