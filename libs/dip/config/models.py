@@ -149,6 +149,104 @@ class ConnectorsConfig(_Strict):
     tiktok: TikTokConnectorConfig = Field(default_factory=TikTokConnectorConfig)
 
 
+class StreamingConfig(_Strict):
+    """Structured Streaming settings shared by stream_bronze and stream_silver."""
+
+    checkpoint_dir: str = "_checkpoints"  # under lake.root unless it is a URI itself
+    trigger: str = "available-now"  # available-now | processing-time=<interval>
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int | None = 100000
+    fail_on_data_loss: bool = True
+    max_files_per_trigger: int | None = None
+    watermark_delay_hours: float = 72.0  # silver: events older than (max event time - delay) are late -> DLQ
+    app_id: str = "dip"
+
+
+class OnlineViewConfig(_Strict):
+    """One online feature view: its entity type, typed features and TTL (format: docs/online_store.md)."""
+
+    entity: str = Field(description="Entity type the view is keyed by, e.g. post or account.")
+    ttl_seconds: int = Field(gt=0, description="Redis EXPIRE on every applied write; older _ts is served stale.")
+    features: dict[str, Literal["int", "float", "str", "bool", "vector"]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_feature_names(self) -> OnlineViewConfig:
+        for name in self.features:
+            if not _is_snake_name(name):
+                raise ValueError(f"feature name {name!r} must be lower snake_case (a-z, 0-9, _), not start with _")
+        return self
+
+
+class OnlineConfig(_Strict):
+    """Redis online store: one hash ``dip:<view>:<entity_id>`` per entity and view."""
+
+    batch_size: int = Field(500, gt=0, description="Rows per pipelined round trip when pushing.")
+    views: dict[str, OnlineViewConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_view_names(self) -> OnlineConfig:
+        for name in self.views:
+            if not _is_snake_name(name):
+                raise ValueError(f"view name {name!r} must be lower snake_case (a-z, 0-9, _), not start with _")
+        return self
+
+
+def _is_snake_name(name: str) -> bool:
+    return 0 < len(name) <= 64 and name.isascii() and name.isidentifier() and name == name.lower() and name[0] != "_"
+
+
+class ApiKeyConfig(_Strict):
+    """A serving API key, stored only as the sha256 hex of the key; the plain key never lives in config."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[str] = Field(default_factory=list)
+
+
+class JwtConfig(_Strict):
+    """OAuth2 bearer JWTs (HS256) with a ``scope`` claim; the secret comes from DIP__SERVING__JWT__SECRET."""
+
+    enabled: bool = False
+    algorithm: Literal["HS256"] = "HS256"
+    issuer: str | None = None
+    audience: str | None = None
+    leeway_s: float = 30.0
+    secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _require_secret(self) -> JwtConfig:
+        if self.enabled and self.secret is None:
+            raise ValueError("missing secret serving.jwt.secret: set DIP__SERVING__JWT__SECRET in the environment")
+        return self
+
+
+class ScoringVariantConfig(_Strict):
+    name: str
+    weight: int = Field(ge=0)
+
+
+class ScoringConfig(_Strict):
+    """``POST /v1/score``: features from ``view``, A/B variant sticky per entity (hash of experiment + id)."""
+
+    enabled: bool = False
+    view: str = "post_features_daily"
+    experiment: str = "engagement-ab-1"
+    variants: list[ScoringVariantConfig] = Field(
+        default_factory=lambda: [ScoringVariantConfig(name="champion", weight=100)], min_length=1
+    )
+
+
+class ServingConfig(_Strict):
+    """The FastAPI feature and scoring service (`dip serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_log: bool = False
+    max_batch_entities: int = Field(1000, gt=0)
+    api_keys: dict[str, ApiKeyConfig] = Field(default_factory=dict)
+    jwt: JwtConfig = Field(default_factory=JwtConfig)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
+
+
 class Config(_Strict):
     env: str
     state_dir: str = ".dip"
@@ -158,7 +256,10 @@ class Config(_Strict):
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     stack: StackConfig = Field(default_factory=StackConfig)
+    streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     connectors: ConnectorsConfig = Field(default_factory=ConnectorsConfig)
+    online: OnlineConfig = Field(default_factory=OnlineConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
 
 
 SECRET_PATHS: frozenset[str] = frozenset({
@@ -170,4 +271,5 @@ SECRET_PATHS: frozenset[str] = frozenset({
         "connectors.instagram.access_token",
         "connectors.tiktok.client_secret",
         "connectors.tiktok.refresh_tokens",
+        "serving.jwt.secret",
     })

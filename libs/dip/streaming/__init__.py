@@ -1,0 +1,1 @@
+"""Structured Streaming jobs: Kafka -> Delta bronze, Delta bronze -> Delta silver."""

@@ -1,0 +1,67 @@
+"""stream_bronze: read every raw topic and append bronze + DLQ rows, exactly once per micro-batch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pyspark.sql import DataFrame, SparkSession
+
+from dip.config import Config
+from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
+from dip.streaming.delta_io import append_idempotent
+from dip.streaming.dlq_io import write_dlq
+from dip.streaming.kafka_io import checkpoint_path, kafka_options, raw_topic_pattern
+from dip.streaming.runner import BatchCounts, RunSummary, run_foreach_batch
+from dip.tables import BRONZE_EVENTS
+
+QUERY = "stream_bronze"
+
+
+def read_raw_stream(spark: SparkSession, config: Config) -> DataFrame:
+    """Spark's Kafka source over ``dip.raw.*`` with offsets, rate limit and data-loss policy from config."""
+    reader = (
+        spark.readStream.format("kafka")
+        .options(**kafka_options(config))
+        .option("subscribePattern", raw_topic_pattern(config))
+        .option("startingOffsets", config.streaming.starting_offsets)
+        .option("failOnDataLoss", str(config.streaming.fail_on_data_loss).lower())
+    )
+    if config.streaming.max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", str(config.streaming.max_offsets_per_trigger))
+    return reader.load()
+
+
+def process_bronze_batch(batch: DataFrame, batch_id: int, config: Config) -> dict[str, int]:
+    """Split one Kafka micro-batch into bronze rows and DLQ rows and write both idempotently."""
+    app_id = f"{config.streaming.app_id}.{QUERY}"
+    ingested_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    parsed = parse_kafka(kafka_frame(batch), ingested_at).persist()
+    try:
+        total = parsed.count()
+        good = bronze_rows(parsed)
+        bad = bronze_dlq_rows(parsed)
+        append_idempotent(good, BRONZE_EVENTS.path(config), app_id, batch_id, BRONZE_EVENTS.partition_by)
+        dlq_count = write_dlq(bad, config, f"{app_id}.dlq", batch_id)
+    finally:
+        parsed.unpersist()
+    return {"kafka": total, "bronze": total - dlq_count, "dlq": dlq_count}
+
+
+def run_stream_bronze(
+    spark: SparkSession,
+    config: Config,
+    trigger: str | None = None,
+    on_batch=lambda _b: None,  # noqa: ANN001 - Callable[[BatchCounts], None]
+) -> RunSummary:
+    """Run stream_bronze with ``trigger`` (default from config) and return per-batch counts."""
+    return run_foreach_batch(
+        read_raw_stream(spark, config),
+        query_name=QUERY,
+        checkpoint=checkpoint_path(config, QUERY),
+        trigger=trigger or config.streaming.trigger,
+        process=lambda df, batch_id: process_bronze_batch(df, batch_id, config),
+        on_batch=on_batch,
+    )
+
+
+__all__ = ["QUERY", "BatchCounts", "process_bronze_batch", "read_raw_stream", "run_stream_bronze"]

@@ -1,0 +1,31 @@
+"""Write DLQ rows to the Delta DLQ table and the ``dip.dlq`` topic; list and replay them."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from dip.config import Config
+from dip.streaming.delta_io import append_idempotent
+from dip.streaming.dlq import dlq_to_kafka_records
+from dip.streaming.kafka_io import kafka_options
+from dip.tables import DLQ
+
+
+def write_dlq(dlq: DataFrame, config: Config, app_id: str, batch_id: int) -> int:
+    """Append DLQ rows (idempotently) and publish them to the DLQ topic; returns how many."""
+    dlq = dlq.persist()
+    try:
+        count = dlq.count()
+        if count == 0:
+            return 0
+        append_idempotent(dlq, DLQ.path(config), app_id, batch_id, DLQ.partition_by)
+        (
+            dlq_to_kafka_records(dlq)
+            .write.format("kafka")
+            .options(**kafka_options(config))
+            .option("topic", config.kafka.topics.dlq)
+            .save()
+        )
+        return count
+    finally:
+        dlq.unpersist()

@@ -1,0 +1,80 @@
+"""Start a foreachBatch streaming query with the configured trigger and collect per-batch counts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame
+
+
+@dataclass
+class BatchCounts:
+    """Row counts of one micro-batch, by output."""
+
+    batch_id: int
+    counts: dict[str, int]
+    seconds: float
+
+
+@dataclass
+class RunSummary:
+    """What a streaming run did, for the closing summary."""
+
+    query: str
+    batches: list[BatchCounts] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def total(self, key: str) -> int:
+        return sum(b.counts.get(key, 0) for b in self.batches)
+
+    def keys(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for batch in self.batches:
+            seen.update(dict.fromkeys(batch.counts))
+        return list(seen)
+
+
+def parse_trigger(trigger: str) -> dict[str, object]:
+    """``available-now`` or ``processing-time=<interval>`` -> keyword arguments of ``DataStreamWriter.trigger``."""
+    if trigger == "available-now":
+        return {"availableNow": True}
+    if trigger.startswith("processing-time="):
+        interval = trigger.split("=", 1)[1].strip()
+        if not interval:
+            raise ValueError("processing-time trigger needs an interval, e.g. processing-time=30 seconds")
+        return {"processingTime": interval}
+    raise ValueError(f"unknown trigger {trigger!r}: use available-now or processing-time=<interval>")
+
+
+def run_foreach_batch(
+    stream: DataFrame,
+    *,
+    query_name: str,
+    checkpoint: str,
+    trigger: str,
+    process: Callable[[DataFrame, int], dict[str, int]],
+    on_batch: Callable[[BatchCounts], None] = lambda _b: None,
+) -> RunSummary:
+    """Run ``process`` on every micro-batch until the trigger completes (or forever for processing-time)."""
+    summary = RunSummary(query_name)
+
+    def handle(batch_df: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
+        counts = process(batch_df, batch_id)
+        result = BatchCounts(batch_id, counts, time.monotonic() - started)
+        summary.batches.append(result)
+        on_batch(result)
+
+    started = time.monotonic()
+    query = (
+        stream.writeStream.queryName(query_name)
+        .option("checkpointLocation", checkpoint)
+        .foreachBatch(handle)
+        .trigger(**parse_trigger(trigger))
+        .start()
+    )
+    query.awaitTermination()
+    summary.seconds = time.monotonic() - started
+    return summary

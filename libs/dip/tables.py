@@ -1,0 +1,55 @@
+"""Names and locations of every lake table, so jobs, SQL and notebooks agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dip.config import Config
+from dip.lake import lake_path
+
+CATALOG_DB = "dip"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A lake table: its catalog name and its path under the lake root."""
+
+    name: str
+    relative_path: str
+    partition_by: tuple[str, ...] = ()
+
+    def path(self, config: Config) -> str:
+        return lake_path(config, self.relative_path)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{CATALOG_DB}.{self.name}"
+
+
+BRONZE_EVENTS = Table("bronze_events", "bronze/events", ("source", "ingest_date"))
+DLQ = Table("dlq", "dlq", ("stage",))
+SILVER_POSTS = Table("silver_posts", "silver/posts", ("source",))
+SILVER_POST_METRICS = Table("silver_post_metrics", "silver/post_metrics", ("source",))
+SILVER_ACCOUNTS = Table("silver_accounts", "silver/accounts", ("source",))
+SILVER_ACCOUNT_METRICS = Table("silver_account_metrics", "silver/account_metrics", ("source",))
+SILVER_AUDIENCE = Table("silver_audience", "silver/audience", ("source",))
+SILVER_QUARANTINE = Table("silver_quarantine", "silver/quarantine", ("table_name",))
+SILVER_LEDGER = Table("silver_ledger", "silver/_ledger")
+SILVER_SEEN = Table("silver_seen", "silver/_seen")
+QUALITY_RESULTS = Table("quality_results", "quality/results")
+
+SILVER_TABLES: dict[str, Table] = {
+    "posts": SILVER_POSTS,
+    "post_metrics": SILVER_POST_METRICS,
+    "accounts": SILVER_ACCOUNTS,
+    "account_metrics": SILVER_ACCOUNT_METRICS,
+    "audience": SILVER_AUDIENCE,
+}
+ALL_TABLES: tuple[Table, ...] = (
+    BRONZE_EVENTS,
+    DLQ,
+    *SILVER_TABLES.values(),
+    SILVER_QUARANTINE,
+    SILVER_LEDGER,
+    QUALITY_RESULTS,
+)
