@@ -15,6 +15,7 @@ INSTALL_REQUIRES = [
     "rich==15.0.0",
     "confluent-kafka==2.16.1",
     "redis==7.4.1",
+    "hiredis==3.5.0",  # compiled reply parser: ~3x faster pipelined HGETALLs for the serving API
     "boto3==1.44.5",
     "tenacity==9.2.1",
     "prometheus-client==0.26.0",
@@ -26,6 +27,8 @@ INSTALL_REQUIRES = [
     "pandas==2.3.3",
     "pyarrow==22.0.0",
     "numpy==2.3.5",
+    "PyJWT==2.15.1",
+    "great-expectations==1.24.1",
 ]
 
 EXTRAS = {

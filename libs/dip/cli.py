@@ -19,6 +19,8 @@ config_app = typer.Typer(help="Inspect the resolved configuration.", no_args_is_
 stack_app = typer.Typer(help="The embedded local Kafka broker and Redis.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(stack_app, name="stack")
+schemas_app = typer.Typer(help="The JSON Schema registry of API payloads (conf/schemas).", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -158,6 +160,107 @@ def doctor_cmd(env: EnvOption = None) -> None:
     summary = f"{len(results) - len(failed) - len(blocked)} ok, {len(failed)} failed, {len(blocked)} blocked"
     console.print(f"doctor: {summary}" + (f" (failed: {', '.join(failed)})" if failed else ""))
     if failed:
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve_cmd(
+    env: EnvOption = None,
+    host: str | None = typer.Option(None, help="Bind address; default serving.host."),
+    port: int | None = typer.Option(None, help="Port; default serving.port."),
+    openapi: str | None = typer.Option(None, "--openapi", help="Write the OpenAPI spec to this file and exit."),
+) -> None:
+    """Serve online features and scores over HTTP (FastAPI under uvicorn)."""
+    from pathlib import Path
+
+    from dip.serving.server import serve, write_openapi
+
+    config = _config(env)
+    if openapi:
+        write_openapi(config, Path(openapi))
+        console.print(f"wrote {openapi}")
+        return
+    serve(config, host=host, port=port)
+
+
+@app.command("simulate-api")
+def simulate_api_cmd(
+    port: int = typer.Option(8765, help="Port on 127.0.0.1."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    seed: int = typer.Option(42, help="Seed of the generated sellers, posts and metrics."),
+    faults: Annotated[
+        list[str] | None,
+        typer.Option("--faults", help="key=value[,key=value]: rate_limit_every, rate_limit_burst, retry_after_s, "
+                     "error_500_every, slow_every, slow_s, malformed_pages, token_ttl_s."),
+    ] = None,
+) -> None:
+    """Serve the Instagram Graph API and TikTok API v2 simulator (admin: POST /_sim/advance, /_sim/faults)."""
+    from dip.simulator import create_app
+    from dip.simulator.faults import parse_fault_flags
+    from dip.simulator.server import serve
+
+    try:
+        fault_settings = parse_fault_flags(faults or [])
+    except ValueError as exc:
+        err_console.print(f"[red]--faults:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"simulator on http://{host}:{port} (seed {seed})")
+    serve(create_app(seed, fault_settings), host=host, port=port)
+
+
+@app.command("ingest")
+def ingest_cmd(
+    source: str = typer.Option("all", help="A registered source (instagram, tiktok), a comma list, or all."),
+    env: EnvOption = None,
+) -> None:
+    """Fetch the configured accounts into Kafka dip.raw.<source> and the raw zone; print a summary."""
+    from rich.markup import escape
+
+    from dip.connectors.ingest import IngestRun
+    from dip.connectors.report import ingest_table
+
+    config = _config(env)
+    run = IngestRun(config)
+    if config.connectors.metrics_port:
+        run.metrics.serve(config.connectors.metrics_port)
+    try:
+        summaries = run.run(source)
+    except ValueError as exc:
+        err_console.print(f"[red]ingest:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(ingest_table(run.run_id, summaries))
+    for message in (m for s in summaries for m in s.errors):
+        err_console.print("[red]error:[/red]", escape(message))
+    if any(s.errors for s in summaries):
+        raise typer.Exit(1)
+
+
+@app.command("replay")
+def replay_cmd(
+    source: str = typer.Option(..., help="Source whose raw zone to republish."),
+    date: str = typer.Option(..., help="Day partition, yyyy-mm-dd (UTC)."),
+    env: EnvOption = None,
+) -> None:
+    """Republish one day of the raw zone into Kafka (no API calls; messages identical to the originals)."""
+    from dip.connectors.replay import run_replay
+    from dip.connectors.report import replay_table
+
+    console.print(replay_table(run_replay(_config(env), source, date)))
+
+
+@schemas_app.command("check")
+def schemas_check_cmd(env: EnvOption = None) -> None:
+    """Fail if any schema version is not backward compatible with the previous one."""
+    from rich.markup import escape
+
+    from dip.schemas import SchemaRegistry, check_registry, schemas_dir
+
+    registry = SchemaRegistry(schemas_dir(_config(env)))
+    failures = check_registry(registry)
+    for pair, problems in failures.items():
+        err_console.print("[red]INCOMPATIBLE[/red]", escape(f"{pair}: " + "; ".join(problems)))
+    console.print(f"schemas: {len(registry.subjects())} schema files checked, {len(failures)} incompatible")
+    if failures:
         raise typer.Exit(1)
 
 

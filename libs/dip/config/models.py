@@ -247,6 +247,17 @@ class ServingConfig(_Strict):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
 
 
+class QualityConfig(_Strict):
+    """Great Expectations suites per silver table and what a failed table-level expectation does."""
+
+    expectations_dir: str = "expectations"
+    default_policy: Literal["warn", "drop", "fail"] = "warn"
+    policies: dict[str, Literal["warn", "drop", "fail"]] = Field(default_factory=dict)
+
+    def policy(self, table: str) -> str:
+        return self.policies.get(table, self.default_policy)
+
+
 class Config(_Strict):
     env: str
     state_dir: str = ".dip"
@@ -257,6 +268,7 @@ class Config(_Strict):
     redis: RedisConfig = Field(default_factory=RedisConfig)
     stack: StackConfig = Field(default_factory=StackConfig)
     streaming: StreamingConfig = Field(default_factory=StreamingConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     connectors: ConnectorsConfig = Field(default_factory=ConnectorsConfig)
     online: OnlineConfig = Field(default_factory=OnlineConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)

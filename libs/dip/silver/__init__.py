@@ -1,0 +1,1 @@
+"""Bronze -> silver: parse payloads by schema version, normalise both platforms, validate, merge."""

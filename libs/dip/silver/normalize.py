@@ -1,0 +1,188 @@
+"""Pure transforms from parsed bronze payloads to the silver tables; both platforms share one schema.
+
+Every output row keeps ``_record_key`` (the bronze row it came from) for the stage ledger.
+Definitions: ``engagement_ratio = (likes + comments + shares + saves) / views`` over the counts the
+platform reported (a hidden/absent count is unknown and is left out of the sum, never taken as 0);
+it is null when views is null or 0, or when no interaction count is known.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+HASHTAG_PATTERN = r"(?U)#(\w+)"
+MENTION_PATTERN = r"(?U)@([\w.]+)"
+IG_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssZ"
+
+POSTS_DDL = (
+    "post_id STRING, source STRING, account_id STRING, caption STRING, hashtags ARRAY<STRING>, "
+    "mentions ARRAY<STRING>, media_type STRING, permalink STRING, created_at TIMESTAMP, updated_at TIMESTAMP"
+)
+POST_METRICS_DDL = (
+    "post_id STRING, source STRING, account_id STRING, run_id STRING, captured_at TIMESTAMP, views BIGINT, "
+    "likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT, reach BIGINT, engagement_ratio DOUBLE"
+)
+ACCOUNTS_DDL = "account_id STRING, source STRING, username STRING, updated_at TIMESTAMP"
+ACCOUNT_METRICS_DDL = (
+    "account_id STRING, source STRING, run_id STRING, captured_at TIMESTAMP, followers BIGINT, media_count BIGINT"
+)
+AUDIENCE_DDL = (
+    "account_id STRING, source STRING, run_id STRING, captured_at TIMESTAMP, breakdown STRING, "
+    "dimension_value STRING, value BIGINT"
+)
+
+
+def hashtags(caption: Column) -> Column:
+    """Lower-cased, de-duplicated hashtags in order of appearance; Unicode-aware (Arabic survives)."""
+    return F.array_distinct(F.transform(F.regexp_extract_all(caption, F.lit(HASHTAG_PATTERN), 1), F.lower))
+
+
+def mentions(caption: Column) -> Column:
+    """Lower-cased, de-duplicated @mentions."""
+    return F.array_distinct(F.transform(F.regexp_extract_all(caption, F.lit(MENTION_PATTERN), 1), F.lower))
+
+
+def engagement_ratio(likes: Column, comments: Column, shares: Column, saves: Column, views: Column) -> Column:
+    """See the module docstring for the definition and its null/zero rules."""
+    parts = [likes, comments, shares, saves]
+    known = F.greatest(*[c.isNotNull().cast("int") for c in parts])
+    total = sum((F.coalesce(c, F.lit(0)) for c in parts[1:]), F.coalesce(parts[0], F.lit(0)))
+    return F.when((views > 0) & (known == 1), total.cast("double") / views)
+
+
+def _base(df: DataFrame) -> list[Column]:
+    return [F.col("_record_key"), F.col("source"), F.col("account_id"), F.col("run_id"), F.col("fetched_at")]
+
+
+def _null(ddl_type: str) -> Column:
+    return F.lit(None).cast(ddl_type)
+
+
+def instagram_posts(media: DataFrame) -> DataFrame:
+    """Instagram media objects -> posts; ISO ``+0000`` timestamps -> UTC TIMESTAMP; caption untouched."""
+    return media.select(
+        "_record_key",
+        F.col("p.id").alias("post_id"),
+        "source",
+        "account_id",
+        F.col("p.caption").alias("caption"),
+        hashtags(F.coalesce(F.col("p.caption"), F.lit(""))).alias("hashtags"),
+        mentions(F.coalesce(F.col("p.caption"), F.lit(""))).alias("mentions"),
+        F.col("p.media_type").alias("media_type"),
+        F.col("p.permalink").alias("permalink"),
+        F.try_to_timestamp(F.col("p.timestamp"), F.lit(IG_TIMESTAMP_FORMAT)).alias("created_at"),
+        F.col("fetched_at").alias("updated_at"),
+    )
+
+
+def tiktok_posts(videos: DataFrame) -> DataFrame:
+    """TikTok videos -> posts; ``create_time`` epoch seconds -> UTC TIMESTAMP."""
+    caption = F.coalesce(F.col("p.video_description"), F.col("p.title"))
+    return videos.select(
+        "_record_key",
+        F.col("p.id").alias("post_id"),
+        "source",
+        "account_id",
+        caption.alias("caption"),
+        hashtags(F.coalesce(caption, F.lit(""))).alias("hashtags"),
+        mentions(F.coalesce(caption, F.lit(""))).alias("mentions"),
+        F.lit("VIDEO").alias("media_type"),
+        F.col("p.share_url").alias("permalink"),
+        F.timestamp_seconds(F.col("p.create_time")).alias("created_at"),
+        F.col("fetched_at").alias("updated_at"),
+    )
+
+
+def _metrics(df: DataFrame, post_id: Column, views: Column, likes: Column, comments: Column, shares: Column,
+             saves: Column, reach: Column) -> DataFrame:
+    cols = {"views": views, "likes": likes, "comments": comments, "shares": shares, "saves": saves, "reach": reach}
+    typed = {k: v.cast("bigint") for k, v in cols.items()}
+    return df.select(
+        "_record_key",
+        post_id.alias("post_id"),
+        "source",
+        "account_id",
+        "run_id",
+        F.col("fetched_at").alias("captured_at"),
+        *[c.alias(k) for k, c in typed.items()],
+        engagement_ratio(typed["likes"], typed["comments"], typed["shares"], typed["saves"], typed["views"]).alias(
+            "engagement_ratio"
+        ),
+    )
+
+
+def instagram_media_metrics(media: DataFrame) -> DataFrame:
+    """Like and comment counts from the media list (likes stay null when hidden)."""
+    bigint = "bigint"
+    return _metrics(media, F.col("p.id"), _null(bigint), F.col("p.like_count"), F.col("p.comments_count"),
+                    _null(bigint), _null(bigint), _null(bigint))
+
+
+def _insight(name: str) -> Column:
+    values = F.filter(F.col("p.data"), lambda m: m["name"] == name)
+    return F.get(F.get(values, 0)["values"], 0)["value"]
+
+
+def instagram_insights_metrics(insights: DataFrame) -> DataFrame:
+    """Views, reach, saves and shares from a media insights response (``data[].values[0].value``)."""
+    return _metrics(insights, F.col("entity_id"), _insight("views"), _null("bigint"), _null("bigint"),
+                    _insight("shares"), _insight("saved"), _insight("reach"))
+
+
+def tiktok_video_metrics(videos: DataFrame) -> DataFrame:
+    """TikTok reports views, likes, comments and shares; saves and reach are not in the API."""
+    return _metrics(videos, F.col("p.id"), F.col("p.view_count"), F.col("p.like_count"), F.col("p.comment_count"),
+                    F.col("p.share_count"), _null("bigint"), _null("bigint"))
+
+
+def instagram_accounts(accounts: DataFrame) -> DataFrame:
+    return accounts.select("_record_key", F.col("p.id").alias("account_id"), "source",
+                           F.col("p.username").alias("username"), F.col("fetched_at").alias("updated_at"))
+
+
+def tiktok_accounts(users: DataFrame) -> DataFrame:
+    return users.select("_record_key", F.col("p.open_id").alias("account_id"), "source",
+                        F.col("p.display_name").alias("username"), F.col("fetched_at").alias("updated_at"))
+
+
+def instagram_account_metrics(accounts: DataFrame) -> DataFrame:
+    return accounts.select("_record_key", F.col("p.id").alias("account_id"), "source", "run_id",
+                           F.col("fetched_at").alias("captured_at"),
+                           F.col("p.followers_count").cast("bigint").alias("followers"),
+                           F.col("p.media_count").cast("bigint").alias("media_count"))
+
+
+def tiktok_account_metrics(users: DataFrame) -> DataFrame:
+    return users.select("_record_key", F.col("p.open_id").alias("account_id"), "source", "run_id",
+                        F.col("fetched_at").alias("captured_at"),
+                        F.col("p.follower_count").cast("bigint").alias("followers"),
+                        F.col("p.video_count").cast("bigint").alias("media_count"))
+
+
+def instagram_audience(audience: DataFrame) -> DataFrame:
+    """Follower demographics: one row per breakdown dimension value."""
+    metric = audience.select(*_base(audience), F.explode(F.col("p.data")).alias("m"))
+    breakdown = metric.select("*", F.explode(F.col("m.total_value.breakdowns")).alias("b"))
+    results = breakdown.select("*", F.explode(F.col("b.results")).alias("r"))
+    return results.select(
+        "_record_key",
+        "account_id",
+        "source",
+        "run_id",
+        F.col("fetched_at").alias("captured_at"),
+        F.array_join(F.col("b.dimension_keys"), ",").alias("breakdown"),
+        F.array_join(F.col("r.dimension_values"), ",").alias("dimension_value"),
+        F.col("r.value").cast("bigint").alias("value"),
+    )
+
+
+# (source, entity) -> [(silver table, transform)]; the first table is the entity's primary one.
+NORMALIZERS = {
+    ("instagram", "media"): [("posts", instagram_posts), ("post_metrics", instagram_media_metrics)],
+    ("instagram", "media_insights"): [("post_metrics", instagram_insights_metrics)],
+    ("instagram", "account"): [("accounts", instagram_accounts), ("account_metrics", instagram_account_metrics)],
+    ("instagram", "audience"): [("audience", instagram_audience)],
+    ("tiktok", "video"): [("posts", tiktok_posts), ("post_metrics", tiktok_video_metrics)],
+    ("tiktok", "user"): [("accounts", tiktok_accounts), ("account_metrics", tiktok_account_metrics)],
+}

@@ -1,0 +1,210 @@
+"""Instagram Graph API shapes: account node, media edge, media insights, follower demographics, token exchange."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from dip.simulator.data import Account, Post
+from dip.simulator.state import SimState
+
+MEDIA_INSIGHTS = {
+    "reach": ("Accounts reached", "The number of unique accounts that have seen this post at least once."),
+    "saved": ("Saved", "The number of saves of your post."),
+    "views": ("Views", "The number of times your post was played or displayed."),
+    "shares": ("Shares", "The number of shares of your post."),
+    "total_interactions": ("Interactions", "Likes, saves, comments and shares, minus the ones undone."),
+}
+
+
+def graph_error(
+    status: int, code: int, message: str, kind: str = "OAuthException", subcode: int | None = None
+) -> Response:
+    """A Graph API error in its documented shape."""
+    error: dict[str, Any] = {"message": message, "type": kind, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error["fbtrace_id"] = "A" + secrets.token_hex(10)
+    return JSONResponse({"error": error}, status_code=status)
+
+
+def _usage_headers(state: SimState, account_id: str | None) -> dict[str, str]:
+    pct = state.usage_pct()
+    headers = {"X-App-Usage": json.dumps({"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2})}
+    if account_id:
+        usage = {"type": "instagram", "call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2,
+                 "estimated_time_to_regain_access": 0}
+        headers["X-Business-Use-Case-Usage"] = json.dumps({account_id: [usage]})
+    return headers
+
+
+def _json(state: SimState, body: Any, account_id: str | None = None) -> Response:
+    return JSONResponse(body, headers=_usage_headers(state, account_id))
+
+
+def _permalink(media_id: str) -> str:
+    code = base64.urlsafe_b64encode(hashlib.sha1(media_id.encode()).digest()).decode()[:11]
+    return f"https://www.instagram.com/p/{code}/"
+
+
+def _timestamp(post: Post) -> str:
+    return post.created.strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def media_object(post: Post, account: Account, fields: list[str], tick: int) -> dict[str, Any]:
+    """One media object with only the requested fields; ``like_count`` absent when likes are hidden."""
+    values: dict[str, Any] = {
+        "id": post.id,
+        "caption": post.caption,
+        "media_type": post.media_type,
+        "media_product_type": post.product_type,
+        "permalink": _permalink(post.id),
+        "timestamp": _timestamp(post),
+        "comments_count": post.metric("comments", tick),
+        "username": account.name,
+    }
+    if not post.hide_likes:
+        values["like_count"] = post.metric("likes", tick)
+    return {f: values[f] for f in fields if f in values}
+
+
+def _media_insight_value(post: Post, metric: str, tick: int) -> int:
+    if metric == "total_interactions":
+        return sum(post.metric(m, tick) for m in ("likes", "comments", "saved", "shares"))
+    return post.metric(metric, tick)
+
+
+def _cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.b64decode(cursor).decode().split(":", 1)[1])
+    except (ValueError, IndexError):
+        return -1
+
+
+def build_router(state: SimState) -> APIRouter:
+    """Routes under ``/{version}/...`` for any Graph API version string."""
+    router = APIRouter()
+    creds = state.credentials
+
+    def authorised(request: Request) -> bool:
+        return state.check("instagram", request.query_params.get("access_token")) is not None
+
+    def expired() -> Response:
+        return graph_error(400, 190, "Error validating access token: Session has expired.", subcode=463)
+
+    @router.get("/{version}/oauth/access_token")
+    async def exchange_token(request: Request) -> Response:
+        q = request.query_params
+        if q.get("grant_type") != "fb_exchange_token":
+            return graph_error(400, 100, "Unsupported grant_type", kind="OAuthException")
+        if q.get("client_id") != creds.ig_app_id or q.get("client_secret") != creds.ig_app_secret:
+            return graph_error(400, 1, "Error validating client secret.", kind="OAuthException")
+        if q.get("fb_exchange_token") != creds.ig_user_token:
+            return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+        token, ttl = state.issue("instagram", None, "IGLL")
+        state.count("oauth")
+        return _json(state, {"access_token": token, "token_type": "bearer", "expires_in": ttl})
+
+    @router.get("/{version}/{node_id}/media")
+    async def media_edge(version: str, node_id: str, request: Request) -> Response:
+        if not authorised(request):
+            return expired()
+        account = state.dataset.instagram.get(node_id)
+        if account is None:
+            return graph_error(400, 100, f"Unsupported get request. Object with ID '{node_id}' does not exist",
+                               kind="GraphMethodException", subcode=33)
+        q = request.query_params
+        fields = [f for f in q.get("fields", "id,timestamp").split(",") if f]
+        limit = min(int(q.get("limit", "25")), 100)
+        start = _offset(q.get("after"))
+        if start < 0:
+            return graph_error(400, 100, "Invalid cursor", kind="OAuthException")
+        posts = account.posts[start : start + limit]
+        body: dict[str, Any] = {"data": [media_object(p, account, fields, state.tick) for p in posts]}
+        paging: dict[str, Any] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(posts))}}
+        if start + limit < len(account.posts):
+            params = {k: v for k, v in q.items() if k != "after"} | {"after": _cursor(start + len(posts))}
+            paging["next"] = f"{str(request.base_url).rstrip('/')}/{version}/{node_id}/media?{urlencode(params)}"
+        body["paging"] = paging
+        state.count("ig_media")
+        if state.take_malformed():
+            text = json.dumps(body)
+            return Response(text[: len(text) // 2], media_type="application/json",
+                            headers=_usage_headers(state, node_id))
+        return _json(state, body, node_id)
+
+    @router.get("/{version}/{node_id}/insights")
+    async def insights(version: str, node_id: str, request: Request) -> Response:
+        if not authorised(request):
+            return expired()
+        q = request.query_params
+        metrics = [m for m in q.get("metric", "").split(",") if m]
+        account = state.dataset.instagram.get(node_id)
+        if account is not None:
+            return _demographics(node_id, account, q.get("breakdown", ""), q.get("metric_type"), metrics)
+        post = state.dataset.ig_media(node_id)
+        if post is None:
+            return graph_error(400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException",
+                               subcode=33)
+        unknown = [m for m in metrics if m not in MEDIA_INSIGHTS]
+        if unknown or not metrics:
+            return graph_error(400, 100, f"(#100) metric[0] must be one of the following values: "
+                               f"{', '.join(MEDIA_INSIGHTS)}", kind="OAuthException")
+        data = [
+            {"name": m, "period": "lifetime", "values": [{"value": _media_insight_value(post, m, state.tick)}],
+             "title": MEDIA_INSIGHTS[m][0], "description": MEDIA_INSIGHTS[m][1],
+             "id": f"{node_id}/insights/{m}/lifetime"}
+            for m in metrics
+        ]
+        state.count("ig_media_insights")
+        return _json(state, {"data": data}, post.account_id)
+
+    def _demographics(node_id: str, account: Account, breakdown: str, metric_type: str | None,
+                      metrics: list[str]) -> Response:
+        if metrics != ["follower_demographics"] or metric_type != "total_value" or breakdown not in account.audience:
+            return graph_error(400, 100, "(#100) follower_demographics needs metric_type=total_value and one "
+                               "breakdown of age, gender, country", kind="OAuthException")
+        values = account.audience[breakdown]
+        results = [
+            {"dimension_values": [k], "value": v + state.tick * (i % 3)} for i, (k, v) in enumerate(values.items())
+        ]
+        body = {"data": [{
+            "name": "follower_demographics", "period": "lifetime", "title": "Follower demographics",
+            "description": "The demographic characteristics of followers, including countries, cities and gender "
+                           "distribution.",
+            "total_value": {"breakdowns": [{"dimension_keys": [breakdown], "results": results}]},
+            "id": f"{node_id}/insights/follower_demographics/lifetime",
+        }]}
+        state.count("ig_audience")
+        return _json(state, body, node_id)
+
+    @router.get("/{version}/{node_id}")
+    async def node(node_id: str, request: Request) -> Response:
+        if not authorised(request):
+            return expired()
+        account = state.dataset.instagram.get(node_id)
+        if account is None:
+            return graph_error(400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException",
+                               subcode=33)
+        fields = [f for f in request.query_params.get("fields", "id").split(",") if f]
+        values = {"username": account.name, "followers_count": account.followers(state.tick),
+                  "follows_count": account.following, "media_count": len(account.posts), "id": account.id}
+        body = {f: values[f] for f in fields if f in values}
+        body["id"] = account.id
+        state.count("ig_account")
+        return _json(state, body, node_id)
+
+    return router

@@ -1,0 +1,48 @@
+"""The simulator's data is deterministic per seed, and its fault gate follows the configured counters."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from dip.simulator import build_dataset, create_app
+from dip.simulator.faults import Faults, parse_fault_flags
+
+
+def test_same_seed_same_world_and_realistic_content() -> None:
+    a, b = build_dataset(42), build_dataset(42)
+    assert [p.caption for acc in a.instagram.values() for p in acc.posts] == \
+        [p.caption for acc in b.instagram.values() for p in acc.posts]
+    assert [p.caption for acc in build_dataset(1).instagram.values() for p in acc.posts] != \
+        [p.caption for acc in a.instagram.values() for p in acc.posts]
+    posts = [p for acc in a.instagram.values() for p in acc.posts]
+    assert len(posts) == 30 and sum(p.hide_likes for p in posts) == 9
+    assert all("#abaya #عباية #modestfashion" in p.caption for p in posts)
+
+
+def test_metrics_grow_with_the_clock_and_likes_can_be_hidden() -> None:
+    app = create_app(42)
+    client = TestClient(app)
+    token = client.get("/v24.0/oauth/access_token", params={
+        "grant_type": "fb_exchange_token", "client_id": "dip-dev-app", "client_secret": "dev-ig-app-secret",
+        "fb_exchange_token": "dev-ig-user-token"}).json()["access_token"]
+    params = {"fields": "id,like_count,comments_count,timestamp", "access_token": token, "limit": 2}
+    first = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
+    assert first[1] == {"id": "18000000000001001", "comments_count": first[1]["comments_count"],
+                        "timestamp": "2026-11-24T21:00:00+0000"}
+    assert client.post("/_sim/advance", json={"ticks": 2}).json() == {"tick": 2}
+    later = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
+    post = app.state.sim.dataset.instagram["17841400000000101"].posts[0]
+    assert later[0]["like_count"] - first[0]["like_count"] == 2 * post.growth["likes"]
+
+
+def test_fault_gate_bursts_and_500s_follow_the_counters() -> None:
+    app = create_app(42, Faults(rate_limit_every=3, rate_limit_burst=2, error_500_every=5, retry_after_s=2))
+    client = TestClient(app)
+    answers = [client.get("/v2/user/info/") for _ in range(8)]
+    assert [r.status_code for r in answers] == [401, 401, 429, 429, 500, 429, 429, 401]
+    assert answers[2].headers["retry-after"] == "2"
+    assert answers[2].json()["error"]["code"] == "rate_limit_exceeded"
+    graph = client.get("/v24.0/17841400000000101")  # request 9: third burst, Graph API code 32
+    assert (graph.status_code, graph.json()["error"]["code"]) == (400, 32)
+    assert parse_fault_flags(["rate_limit_every=5,malformed_pages=1", "slow_s=0.5"]) == Faults(
+        rate_limit_every=5, malformed_pages=1, slow_s=0.5)
