@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
+from dip.commands.common import console, err_console
 from dip.config import Config, ConfigError, load_config
 from dip.config.loader import masked_dict
 
@@ -22,8 +22,6 @@ app.add_typer(stack_app, name="stack")
 schemas_app = typer.Typer(help="The JSON Schema registry of API payloads (conf/schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 
-console = Console()
-err_console = Console(stderr=True)
 
 EnvOption = Annotated[
     str | None, typer.Option("--env", help="Config environment (conf/<env>.yaml); default $DIP_ENV or local.")
@@ -190,8 +188,11 @@ def simulate_api_cmd(
     seed: int = typer.Option(42, help="Seed of the generated sellers, posts and metrics."),
     faults: Annotated[
         list[str] | None,
-        typer.Option("--faults", help="key=value[,key=value]: rate_limit_every, rate_limit_burst, retry_after_s, "
-                     "error_500_every, slow_every, slow_s, malformed_pages, token_ttl_s."),
+        typer.Option(
+            "--faults",
+            help="key=value[,key=value]: rate_limit_every, rate_limit_burst, retry_after_s, "
+            "error_500_every, slow_every, slow_s, malformed_pages, token_ttl_s.",
+        ),
     ] = None,
 ) -> None:
     """Serve the Instagram Graph API and TikTok API v2 simulator (admin: POST /_sim/advance, /_sim/faults)."""
@@ -262,6 +263,15 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
     console.print(f"schemas: {len(registry.subjects())} schema files checked, {len(failures)} incompatible")
     if failures:
         raise typer.Exit(1)
+
+
+def _register_stage_commands() -> None:
+    from dip.commands import streaming
+
+    streaming.register(app)
+
+
+_register_stage_commands()
 
 
 def main() -> None:

@@ -24,8 +24,17 @@ def isolated_config(base: Config, tmp_path: Path) -> Config:
     return config
 
 
-def envelope(source: str, entity: str, entity_id: str, payload: dict[str, Any], *, fetched_at: str,
-             account_id: str = "acc1", schema_version: int = 1, run_id: str = "run-1") -> bytes:
+def envelope(
+    source: str,
+    entity: str,
+    entity_id: str,
+    payload: dict[str, Any],
+    *,
+    fetched_at: str,
+    account_id: str = "acc1",
+    schema_version: int = 1,
+    run_id: str = "run-1",
+) -> bytes:
     """One connector envelope as the connectors publish it."""
     return json.dumps(
         {
@@ -48,6 +57,11 @@ def produce(config: Config, topic: str, messages: list[tuple[bytes | None, bytes
     producer = Producer({"bootstrap.servers": config.kafka.bootstrap_servers, "enable.idempotence": True})
     errors: list[str] = []
     for key, value in messages:
-        producer.produce(topic, key=key, value=value, partition=partition,
-                         on_delivery=lambda err, _m: errors.append(str(err)) if err else None)
+        producer.produce(
+            topic,
+            key=key,
+            value=value,
+            partition=partition,
+            on_delivery=lambda err, _m: errors.append(str(err)) if err else None,
+        )
     assert producer.flush(30) == 0 and not errors, errors

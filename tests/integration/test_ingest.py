@@ -30,8 +30,17 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = 42
 IG_IDS = ["17841400000000101", "17841400000000102", "17841400000000103"]
 TT_IDS = ["_000LinaAbayasOpenId", "_000NoorModestOpenId", "_000DubaiAbayaOpenId"]
-ENVELOPE_KEYS = ["source", "entity", "schema_version", "account_id", "entity_id", "fetched_at", "request_id",
-                 "run_id", "payload"]
+ENVELOPE_KEYS = [
+    "source",
+    "entity",
+    "schema_version",
+    "account_id",
+    "entity_id",
+    "fetched_at",
+    "request_id",
+    "run_id",
+    "payload",
+]
 DLQ_KEYS = ["stage", "error_type", "error_message", "source", "entity", "original", "failed_at"]
 
 
@@ -74,8 +83,13 @@ def make_config(tmp_path: Path, base_url: str, tag: str, **overrides: str) -> Co
 
 def read_topic(config: Config, topic: str) -> list[tuple[str, bytes, dict[str, bytes]]]:
     """Every message of ``topic`` from the beginning: (key, value, headers)."""
-    consumer = Consumer({"bootstrap.servers": config.kafka.bootstrap_servers, "group.id": f"t-{uuid.uuid4().hex}",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": config.kafka.bootstrap_servers,
+            "group.id": f"t-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+        }
+    )
     try:
         meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
         if meta is None or meta.error is not None:
@@ -134,15 +148,29 @@ def test_full_ingest_exact_records_raw_zone_and_quiet_rerun(tmp_path: Path, simu
     assert all(e["fetched_at"].endswith("Z") and len(e["fetched_at"]) == 27 for e in envelopes)
     by_key = {k: json.loads(v) for k, v, _ in ig + tt}
     lina = by_key["instagram:account:17841400000000101"]
-    assert lina["payload"] == {"username": "lina.abayas", "followers_count": 85810, "media_count": 10,
-                               "id": "17841400000000101"}
+    assert lina["payload"] == {
+        "username": "lina.abayas",
+        "followers_count": 85810,
+        "media_count": 10,
+        "id": "17841400000000101",
+    }
     assert (lina["account_id"], lina["entity_id"]) == ("17841400000000101", "17841400000000101")
     hidden = by_key["instagram:media:18000000000001001"]["payload"]
     assert "like_count" not in hidden and hidden["timestamp"] == "2026-11-24T21:00:00+0000"
     assert "#عباية" in hidden["caption"]
     video = by_key["tiktok:video:7300000000000001000"]["payload"]
-    assert list(video) == ["id", "create_time", "title", "video_description", "share_url", "duration", "view_count",
-                           "like_count", "comment_count", "share_count"]
+    assert list(video) == [
+        "id",
+        "create_time",
+        "title",
+        "video_description",
+        "share_url",
+        "duration",
+        "view_count",
+        "like_count",
+        "comment_count",
+        "share_count",
+    ]
     assert video["create_time"] == 1795629600
     audience = by_key["instagram:audience:17841400000000101:country"]
     assert audience["entity_id"] == "17841400000000101:country"
@@ -154,8 +182,12 @@ def test_full_ingest_exact_records_raw_zone_and_quiet_rerun(tmp_path: Path, simu
     raw = RawZone(LocalStore(tmp_path / "lake"))
     stored = list(raw.read_day("instagram", envelopes[0]["fetched_at"][:10]))
     assert len(stored) == summary["instagram"].responses == 51
-    media_page = next(s for s in stored if s.meta["entity"] == "media" and s.meta["seq"] == min(
-        x.meta["seq"] for x in stored if x.meta["entity"] == "media"))
+    media_page = next(
+        s
+        for s in stored
+        if s.meta["entity"] == "media"
+        and s.meta["seq"] == min(x.meta["seq"] for x in stored if x.meta["entity"] == "media")
+    )
     body = json.loads(media_page.body)
     assert len(body["data"]) == 4 and "access_token=REDACTED" in body["paging"]["next"]
     assert b"IGLL" not in media_page.body and "REDACTED" in media_page.meta["url"]
@@ -171,23 +203,33 @@ def test_full_ingest_exact_records_raw_zone_and_quiet_rerun(tmp_path: Path, simu
     httpx.post(f"{url}/_sim/faults", json={"expire_tokens": True}).raise_for_status()
     moved_run, moved = ingest(config)
     assert moved["instagram"].errors == [] and moved["tiktok"].errors == []
-    new_ig = [m for m in read_topic(config, config.kafka.topics.raw_prefix + "instagram")
-              if json.loads(m[1])["run_id"] == moved_run.run_id]
+    new_ig = [
+        m
+        for m in read_topic(config, config.kafka.topics.raw_prefix + "instagram")
+        if json.loads(m[1])["run_id"] == moved_run.run_id
+    ]
     assert len(new_ig) == moved["instagram"].records
     new_keys = [k for k, _, _ in new_ig]
     assert {k for k in new_keys if ":account:" in k} == {f"instagram:account:{i}" for i in IG_IDS}
-    assert json.loads(next(v for k, v, _ in new_ig if k.endswith("17841400000000101") and ":account:" in k))[
-        "payload"]["followers_count"] == 85810 + 8
+    assert (
+        json.loads(next(v for k, v, _ in new_ig if k.endswith("17841400000000101") and ":account:" in k))["payload"][
+            "followers_count"
+        ]
+        == 85810 + 8
+    )
 
 
 def test_faults_give_the_same_final_content_and_malformed_pages_in_dlq(
-        tmp_path: Path, simulator: tuple[str, object]) -> None:
+    tmp_path: Path, simulator: tuple[str, object]
+) -> None:
     url, _ = simulator
     tag = uuid.uuid4().hex[:10]
     config = make_config(tmp_path / "faulty", url, tag)
     for source in ("instagram", "tiktok"):
-        httpx.post(f"{url}/_sim/faults", json={"rate_limit_every": 9, "rate_limit_burst": 2, "error_500_every": 13,
-                                               "malformed_pages": 1}).raise_for_status()
+        httpx.post(
+            f"{url}/_sim/faults",
+            json={"rate_limit_every": 9, "rate_limit_burst": 2, "error_500_every": 13, "malformed_pages": 1},
+        ).raise_for_status()
         _, summary = ingest(config, source)
         assert summary[source].errors == []
         assert summary[source].dlq == 1
@@ -204,12 +246,15 @@ def test_faults_give_the_same_final_content_and_malformed_pages_in_dlq(
     values = [json.loads(v) for _, v, _ in dlq]
     assert [list(v) for v in values] == [DLQ_KEYS, DLQ_KEYS]
     assert sorted((v["source"], v["entity"], v["stage"], v["error_type"]) for v in values) == [
-        ("instagram", "media", "ingest", "malformed_response"), ("tiktok", "video", "ingest", "malformed_response")]
+        ("instagram", "media", "ingest", "malformed_response"),
+        ("tiktok", "video", "ingest", "malformed_response"),
+    ]
     for value in values:
         with pytest.raises(ValueError):
             json.loads(value["original"])
         assert value["original"].startswith('{"data": [{"id": "18000000') or value["original"].startswith(
-            '{"data": {"videos": [{"id": "73000000')
+            '{"data": {"videos": [{"id": "73000000'
+        )
     assert {h["error_type"] for _, _, h in dlq} == {b"malformed_response"}
 
 
@@ -220,8 +265,13 @@ def test_replay_republishes_byte_identical_messages(tmp_path: Path, simulator: t
     ingest(config, "tiktok")
     original = read_topic(config, config.kafka.topics.raw_prefix + "tiktok")
     date = json.loads(original[0][1])["fetched_at"][:10]
-    replay_config = config.model_copy(update={"kafka": config.kafka.model_copy(update={
-        "topics": config.kafka.topics.model_copy(update={"raw_prefix": f"test.{tag}.replay."})})})
+    replay_config = config.model_copy(
+        update={
+            "kafka": config.kafka.model_copy(
+                update={"topics": config.kafka.topics.model_copy(update={"raw_prefix": f"test.{tag}.replay."})}
+            )
+        }
+    )
     summary = run_replay(replay_config, "tiktok", date)
     assert (summary.records, summary.dlq) == (33, 0)
     replayed = read_topic(replay_config, f"test.{tag}.replay.tiktok")
@@ -235,8 +285,11 @@ def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     try:
@@ -256,8 +309,13 @@ def test_s3_raw_zone_round_trip(tmp_path: Path, simulator: tuple[str, object], m
     assert store.get("raw/x/a.json.gz") == b"first"
 
     url, _ = simulator
-    config = make_config(tmp_path, url, uuid.uuid4().hex[:10], DIP__LAKE__ROOT="s3://dip-lake/lake",
-                         DIP__CONNECTORS__S3_ENDPOINT_URL=moto_s3)
+    config = make_config(
+        tmp_path,
+        url,
+        uuid.uuid4().hex[:10],
+        DIP__LAKE__ROOT="s3://dip-lake/lake",
+        DIP__CONNECTORS__S3_ENDPOINT_URL=moto_s3,
+    )
     _, summary = ingest(config, "tiktok")
     assert summary["tiktok"].errors == [] and summary["tiktok"].records == 33
     keys = store.list("raw/source=tiktok/")
@@ -274,13 +332,23 @@ def test_sigkill_mid_run_then_rerun_loses_nothing(tmp_path: Path) -> None:
         httpx.post(f"{url}/_sim/faults", json={"slow_every": 1, "slow_s": 0.05}).raise_for_status()
         tag = uuid.uuid4().hex[:10]
         config = make_config(tmp_path, url, tag)
-        env = {**os.environ, "DIP_HOME": str(ROOT), "DIP__LAKE__ROOT": str(tmp_path / "lake"),
-               "DIP__STATE_DIR": str(tmp_path / "state"), "DIP__KAFKA__TOPICS__RAW_PREFIX": f"test.{tag}.raw.",
-               "DIP__KAFKA__TOPICS__DLQ": f"test.{tag}.dlq", "DIP__CONNECTORS__INSTAGRAM__BASE_URL": url,
-               "DIP__CONNECTORS__INSTAGRAM__APP_SECRET": "dev-ig-app-secret",
-               "DIP__CONNECTORS__INSTAGRAM__ACCESS_TOKEN": "dev-ig-user-token"}
-        proc = subprocess.Popen([sys.executable, "-m", "dip.cli", "ingest", "--source", "instagram", "--env", "local"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "DIP_HOME": str(ROOT),
+            "DIP__LAKE__ROOT": str(tmp_path / "lake"),
+            "DIP__STATE_DIR": str(tmp_path / "state"),
+            "DIP__KAFKA__TOPICS__RAW_PREFIX": f"test.{tag}.raw.",
+            "DIP__KAFKA__TOPICS__DLQ": f"test.{tag}.dlq",
+            "DIP__CONNECTORS__INSTAGRAM__BASE_URL": url,
+            "DIP__CONNECTORS__INSTAGRAM__APP_SECRET": "dev-ig-app-secret",
+            "DIP__CONNECTORS__INSTAGRAM__ACCESS_TOKEN": "dev-ig-user-token",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dip.cli", "ingest", "--source", "instagram", "--env", "local"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         state_dir = tmp_path / "state" / "ingest-state" / "instagram"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(list(state_dir.glob("*.json"))) < 2:

@@ -27,13 +27,19 @@ def test_bronze_keeps_envelope_and_coordinates_and_dead_letters_poison(spark: Sp
     topic = f"{config.kafka.topics.raw_prefix}instagram"
     good_payload = {"id": "17900001", "caption": "عباية سوداء ✨ #abaya", "timestamp": "2026-11-20T10:00:00+0000"}
     messages = [
-        (b"instagram:media:17900001", envelope("instagram", "media", "17900001", good_payload,
-                                               fetched_at="2026-11-26T10:00:00.123456Z")),
+        (
+            b"instagram:media:17900001",
+            envelope("instagram", "media", "17900001", good_payload, fetched_at="2026-11-26T10:00:00.123456Z"),
+        ),
         (b"bad1", b"{not json"),
         (b"bad2", b'{"source": "instagram", "entity": "media"}'),
         (b"bad3", None),
-        (b"instagram:account:acc1", envelope("instagram", "account", "acc1", {"id": "acc1", "followers_count": 7},
-                                             fetched_at="2026-11-26T10:00:01Z")),
+        (
+            b"instagram:account:acc1",
+            envelope(
+                "instagram", "account", "acc1", {"id": "acc1", "followers_count": 7}, fetched_at="2026-11-26T10:00:01Z"
+            ),
+        ),
     ]
     produce(config, topic, messages)
 
@@ -41,18 +47,57 @@ def test_bronze_keeps_envelope_and_coordinates_and_dead_letters_poison(spark: Sp
     assert (summary.total("kafka"), summary.total("bronze"), summary.total("dlq")) == (5, 2, 3)
 
     bronze = spark.read.format("delta").load(BRONZE_EVENTS.path(config))
-    got = bronze.select("source", "entity", "schema_version", "account_id", "entity_id", "fetched_at", "request_id",
-                        "run_id", "payload", "kafka_key", "topic", "partition", "offset")
+    got = bronze.select(
+        "source",
+        "entity",
+        "schema_version",
+        "account_id",
+        "entity_id",
+        "fetched_at",
+        "request_id",
+        "run_id",
+        "payload",
+        "kafka_key",
+        "topic",
+        "partition",
+        "offset",
+    )
     expected = spark.createDataFrame(
         [
-            ("instagram", "media", 1, "acc1", "17900001", dt.datetime(2026, 11, 26, 10, 0, 0, 123456), "req-17900001",
-             "run-1", '{"id":"17900001","caption":"عباية سوداء ✨ #abaya","timestamp":"2026-11-20T10:00:00+0000"}',
-             "instagram:media:17900001", topic, 0, 0),
-            ("instagram", "account", 1, "acc1", "acc1", dt.datetime(2026, 11, 26, 10, 0, 1), "req-acc1", "run-1",
-             '{"id":"acc1","followers_count":7}', "instagram:account:acc1", topic, 0, 4),
+            (
+                "instagram",
+                "media",
+                1,
+                "acc1",
+                "17900001",
+                dt.datetime(2026, 11, 26, 10, 0, 0, 123456),
+                "req-17900001",
+                "run-1",
+                '{"id":"17900001","caption":"عباية سوداء ✨ #abaya","timestamp":"2026-11-20T10:00:00+0000"}',
+                "instagram:media:17900001",
+                topic,
+                0,
+                0,
+            ),
+            (
+                "instagram",
+                "account",
+                1,
+                "acc1",
+                "acc1",
+                dt.datetime(2026, 11, 26, 10, 0, 1),
+                "req-acc1",
+                "run-1",
+                '{"id":"acc1","followers_count":7}',
+                "instagram:account:acc1",
+                topic,
+                0,
+                4,
+            ),
         ],
         "source STRING, entity STRING, schema_version INT, account_id STRING, entity_id STRING, fetched_at TIMESTAMP, "
-        "request_id STRING, run_id STRING, payload STRING, kafka_key STRING, topic STRING, partition INT, offset BIGINT",
+        "request_id STRING, run_id STRING, payload STRING, kafka_key STRING, topic STRING, partition INT, "
+        "offset BIGINT",
     )
     assertDataFrameEqual(got, expected)
     assert bronze.where(F.col("ingest_date").isNull() | F.col("ingested_at").isNull()).count() == 0
@@ -62,9 +107,13 @@ def test_bronze_keeps_envelope_and_coordinates_and_dead_letters_poison(spark: Sp
     expected_dlq = spark.createDataFrame(
         [
             ("bronze", "invalid_json", "value is not valid JSON", 1, "{not json"),
-            ("bronze", "invalid_envelope",
-             "missing or invalid envelope fields: schema_version, entity_id, fetched_at, payload", 2,
-             '{"source": "instagram", "entity": "media"}'),
+            (
+                "bronze",
+                "invalid_envelope",
+                "missing or invalid envelope fields: schema_version, entity_id, fetched_at, payload",
+                2,
+                '{"source": "instagram", "entity": "media"}',
+            ),
             ("bronze", "empty_message", "Kafka message has no value", 3, None),
         ],
         "stage STRING, error_type STRING, error_message STRING, offset BIGINT, o STRING",
@@ -73,8 +122,11 @@ def test_bronze_keeps_envelope_and_coordinates_and_dead_letters_poison(spark: Sp
 
     # The DLQ topic carries the same rows with the reason in headers.
     dlq_topic = (
-        spark.read.format("kafka").option("kafka.bootstrap.servers", config.kafka.bootstrap_servers)
-        .option("subscribe", config.kafka.topics.dlq).option("includeHeaders", "true").load()
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", config.kafka.bootstrap_servers)
+        .option("subscribe", config.kafka.topics.dlq)
+        .option("includeHeaders", "true")
+        .load()
     )
     assert dlq_topic.count() == 3
     header_types = sorted(
@@ -94,11 +146,27 @@ def test_replayed_batch_is_not_appended_twice(spark: SparkSession, config: Confi
     from dip.streaming.bronze_job import process_bronze_batch
 
     topic = f"{config.kafka.topics.raw_prefix}tiktok"
-    produce(config, topic, [(b"k", envelope("tiktok", "video", "7300000000000000001", {"id": "7300000000000000001"},
-                                            fetched_at="2026-11-26T10:00:00Z"))])
+    produce(
+        config,
+        topic,
+        [
+            (
+                b"k",
+                envelope(
+                    "tiktok",
+                    "video",
+                    "7300000000000000001",
+                    {"id": "7300000000000000001"},
+                    fetched_at="2026-11-26T10:00:00Z",
+                ),
+            )
+        ],
+    )
     batch = (
-        spark.read.format("kafka").option("kafka.bootstrap.servers", config.kafka.bootstrap_servers)
-        .option("subscribe", topic).load()
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", config.kafka.bootstrap_servers)
+        .option("subscribe", topic)
+        .load()
     )
     assert process_bronze_batch(batch, 0, config) == {"kafka": 1, "bronze": 1, "dlq": 0}
     process_bronze_batch(batch, 0, config)

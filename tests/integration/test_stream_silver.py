@@ -25,7 +25,7 @@ from dip.tables import (
 )
 from tests.integration.helpers import envelope, isolated_config, produce
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CAPTION = "  عباية سوداء ✨ #Abaya #عباية @NoorModest #abaya "
 T1 = "2026-11-26T10:00:00Z"
@@ -33,9 +33,15 @@ T2 = "2026-11-26T11:00:00Z"
 
 
 def _ig_media(media_id: str, likes: int | None, comments: int, caption: str = CAPTION) -> dict:
-    media = {"id": media_id, "caption": caption, "media_type": "VIDEO", "media_product_type": "REELS",
-             "permalink": f"https://www.instagram.com/reel/{media_id}/", "timestamp": "2026-11-20T10:00:00+0000",
-             "comments_count": comments}
+    media = {
+        "id": media_id,
+        "caption": caption,
+        "media_type": "VIDEO",
+        "media_product_type": "REELS",
+        "permalink": f"https://www.instagram.com/reel/{media_id}/",
+        "timestamp": "2026-11-20T10:00:00+0000",
+        "comments_count": comments,
+    }
     if likes is not None:
         media["like_count"] = likes
     return media
@@ -43,8 +49,14 @@ def _ig_media(media_id: str, likes: int | None, comments: int, caption: str = CA
 
 def _insights(media_id: str, views: int, reach: int, saved: int, shares: int) -> dict:
     def metric(name: str, value: int) -> dict:
-        return {"name": name, "period": "lifetime", "values": [{"value": value}], "title": name,
-                "description": name, "id": f"{media_id}/insights/{name}/lifetime"}
+        return {
+            "name": name,
+            "period": "lifetime",
+            "values": [{"value": value}],
+            "title": name,
+            "description": name,
+            "id": f"{media_id}/insights/{name}/lifetime",
+        }
 
     return {"data": [metric("reach", reach), metric("saved", saved), metric("views", views), metric("shares", shares)]}
 
@@ -98,8 +110,11 @@ def test_silver_from_both_platforms(spark: SparkSession, config: Config) -> None
         "bronze": 10, "silver": 7, "duplicate": 1, "quarantine": 1, "dlq": 1,
     }  # fmt: skip
 
-    posts = spark.read.format("delta").load(SILVER_POSTS.path(config)).select(
-        "post_id", "source", "account_id", "caption", "hashtags", "mentions", "media_type", "created_at")
+    posts = (
+        spark.read.format("delta")
+        .load(SILVER_POSTS.path(config))
+        .select("post_id", "source", "account_id", "caption", "hashtags", "mentions", "media_type", "created_at")
+    )
     assertDataFrameEqual(posts, spark.createDataFrame([
         ("1790001", "instagram", "acc1", CAPTION, ["abaya", "عباية"], ["noormodest"], "VIDEO",
          dt.datetime(2026, 11, 20, 10, 0)),
@@ -110,9 +125,22 @@ def test_silver_from_both_platforms(spark: SparkSession, config: Config) -> None
     ], "post_id STRING, source STRING, account_id STRING, caption STRING, hashtags ARRAY<STRING>, "
        "mentions ARRAY<STRING>, media_type STRING, created_at TIMESTAMP"))  # fmt: skip
 
-    metrics = spark.read.format("delta").load(SILVER_POST_METRICS.path(config)).select(
-        "post_id", "run_id", "captured_at", "views", "likes", "comments", "shares", "saves", "reach",
-        "engagement_ratio")
+    metrics = (
+        spark.read.format("delta")
+        .load(SILVER_POST_METRICS.path(config))
+        .select(
+            "post_id",
+            "run_id",
+            "captured_at",
+            "views",
+            "likes",
+            "comments",
+            "shares",
+            "saves",
+            "reach",
+            "engagement_ratio",
+        )
+    )
     assertDataFrameEqual(metrics, spark.createDataFrame([
         ("1790001", "r1", dt.datetime(2026, 11, 26, 10), 400, 40, 5, 3, 7, 300, (40 + 5 + 3 + 7) / 400),
         ("1790002", "r1", dt.datetime(2026, 11, 26, 10), None, None, 2, None, None, None, None),
@@ -121,19 +149,29 @@ def test_silver_from_both_platforms(spark: SparkSession, config: Config) -> None
        "shares BIGINT, saves BIGINT, reach BIGINT, engagement_ratio DOUBLE"))  # fmt: skip
 
     account_metrics = spark.read.format("delta").load(SILVER_ACCOUNT_METRICS.path(config))
-    assertDataFrameEqual(account_metrics.select("account_id", "source", "followers", "media_count"),
-                         spark.createDataFrame([("acc1", "instagram", 1200, 2), ("open1", "tiktok", 5000, 1)],
-                                               "account_id STRING, source STRING, followers BIGINT, media_count BIGINT"))
+    assertDataFrameEqual(
+        account_metrics.select("account_id", "source", "followers", "media_count"),
+        spark.createDataFrame(
+            [("acc1", "instagram", 1200, 2), ("open1", "tiktok", 5000, 1)],
+            "account_id STRING, source STRING, followers BIGINT, media_count BIGINT",
+        ),
+    )
     audience = spark.read.format("delta").load(SILVER_AUDIENCE.path(config))
-    assertDataFrameEqual(audience.select("account_id", "breakdown", "dimension_value", "value"),
-                         spark.createDataFrame([("acc1", "country", "SA", 700), ("acc1", "country", "AE", 300)],
-                                               "account_id STRING, breakdown STRING, dimension_value STRING, value BIGINT"))
+    assertDataFrameEqual(
+        audience.select("account_id", "breakdown", "dimension_value", "value"),
+        spark.createDataFrame(
+            [("acc1", "country", "SA", 700), ("acc1", "country", "AE", 300)],
+            "account_id STRING, breakdown STRING, dimension_value STRING, value BIGINT",
+        ),
+    )
 
     quarantine = spark.read.format("delta").load(SILVER_QUARANTINE.path(config))
     assertDataFrameEqual(
         quarantine.select("table_name", "failed_expectations", "entity_id"),
-        spark.createDataFrame([("post_metrics", ["expect_column_values_to_be_between(comments)"], "1790003")],
-                              "table_name STRING, failed_expectations ARRAY<STRING>, entity_id STRING"),
+        spark.createDataFrame(
+            [("post_metrics", ["expect_column_values_to_be_between(comments)"], "1790003")],
+            "table_name STRING, failed_expectations ARRAY<STRING>, entity_id STRING",
+        ),
     )
     dlq = spark.read.format("delta").load(DLQ.path(config)).where("stage = 'silver'")
     assert [(r["error_type"], r["entity_id"]) for r in dlq.collect()] == [("unknown_schema_version", "1790004")]
@@ -141,17 +179,25 @@ def test_silver_from_both_platforms(spark: SparkSession, config: Config) -> None
 
     results = spark.read.format("delta").load(QUALITY_RESULTS.path(config))
     failed = results.where("NOT success").select("table_name", "expectation", "unexpected_count")
-    assertDataFrameEqual(failed, spark.createDataFrame(
-        [("post_metrics", "expect_column_values_to_be_between(comments)", 1)],
-        "table_name STRING, expectation STRING, unexpected_count BIGINT"))
+    assertDataFrameEqual(
+        failed,
+        spark.createDataFrame(
+            [("post_metrics", "expect_column_values_to_be_between(comments)", 1)],
+            "table_name STRING, expectation STRING, unexpected_count BIGINT",
+        ),
+    )
 
     # Re-running over the same input changes no table.
-    versions = {t.name: spark.sql(f"DESCRIBE HISTORY delta.`{t.path(config)}`").count()
-                for t in (SILVER_POSTS, SILVER_POST_METRICS, SILVER_LEDGER)}
+    versions = {
+        t.name: spark.sql(f"DESCRIBE HISTORY delta.`{t.path(config)}`").count()
+        for t in (SILVER_POSTS, SILVER_POST_METRICS, SILVER_LEDGER)
+    }
     assert run_stream_bronze(spark, config).total("kafka") == 0
     assert run_stream_silver(spark, config).batches == []
-    assert versions == {t.name: spark.sql(f"DESCRIBE HISTORY delta.`{t.path(config)}`").count()
-                        for t in (SILVER_POSTS, SILVER_POST_METRICS, SILVER_LEDGER)}
+    assert versions == {
+        t.name: spark.sql(f"DESCRIBE HISTORY delta.`{t.path(config)}`").count()
+        for t in (SILVER_POSTS, SILVER_POST_METRICS, SILVER_LEDGER)
+    }
 
     ledger = spark.read.format("delta").load(SILVER_LEDGER.path(config)).groupBy("outcome").agg(F.sum("rows"))
     assert dict(ledger.collect()) == {"silver": 7, "duplicate": 1, "quarantine": 1, "dlq": 1}

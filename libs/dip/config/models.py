@@ -34,6 +34,7 @@ class SparkConfig(_Strict):
     local_jars: bool = True
     packages: list[str] = Field(default_factory=list)
     hudi_enabled: bool = True
+    register_tables: bool = True  # name the lake's tables in the session catalog (dip.silver_posts, ...)
     log_level: str = "WARN"
     conf: dict[str, str] = Field(default_factory=dict)
 
@@ -274,7 +275,8 @@ class Config(_Strict):
     serving: ServingConfig = Field(default_factory=ServingConfig)
 
 
-SECRET_PATHS: frozenset[str] = frozenset({
+SECRET_PATHS: frozenset[str] = frozenset(
+    {
         "kafka.sasl_username",
         "kafka.sasl_password",
         "redis.password",
@@ -284,4 +286,5 @@ SECRET_PATHS: frozenset[str] = frozenset({
         "connectors.tiktok.client_secret",
         "connectors.tiktok.refresh_tokens",
         "serving.jwt.secret",
-    })
+    }
+)

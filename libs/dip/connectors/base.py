@@ -32,9 +32,16 @@ class ApiResponse:
     def meta(self) -> dict[str, Any]:
         """Everything but the body: enough to map the body to records again (replay)."""
         return {
-            "source": self.source, "entity": self.entity, "endpoint": self.endpoint, "account_id": self.account_id,
-            "status": self.status, "url": self.url, "request_id": self.request_id, "fetched_at": self.fetched_at,
-            "context": self.context, "error": self.error,
+            "source": self.source,
+            "entity": self.entity,
+            "endpoint": self.endpoint,
+            "account_id": self.account_id,
+            "status": self.status,
+            "url": self.url,
+            "request_id": self.request_id,
+            "fetched_at": self.fetched_at,
+            "context": self.context,
+            "error": self.error,
         }
 
 

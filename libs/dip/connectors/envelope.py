@@ -10,8 +10,17 @@ from typing import Any
 from dip.connectors.base import Record
 from dip.connectors.http import utc_now_iso
 
-ENVELOPE_FIELDS = ("source", "entity", "schema_version", "account_id", "entity_id", "fetched_at", "request_id",
-                   "run_id", "payload")
+ENVELOPE_FIELDS = (
+    "source",
+    "entity",
+    "schema_version",
+    "account_id",
+    "entity_id",
+    "fetched_at",
+    "request_id",
+    "run_id",
+    "payload",
+)
 
 
 @dataclass(frozen=True)
@@ -31,16 +40,25 @@ def _dumps(value: Any) -> bytes:
 def envelope(record: Record, run_id: str) -> dict[str, Any]:
     """Exactly the envelope fields, in contract order; ``payload`` is the API object as received."""
     return {
-        "source": record.source, "entity": record.entity, "schema_version": record.schema_version,
-        "account_id": record.account_id, "entity_id": record.entity_id, "fetched_at": record.fetched_at,
-        "request_id": record.request_id, "run_id": run_id, "payload": record.payload,
+        "source": record.source,
+        "entity": record.entity,
+        "schema_version": record.schema_version,
+        "account_id": record.account_id,
+        "entity_id": record.entity_id,
+        "fetched_at": record.fetched_at,
+        "request_id": record.request_id,
+        "run_id": run_id,
+        "payload": record.payload,
     }
 
 
 def raw_message(record: Record, run_id: str, topic: str) -> OutMessage:
     """Key ``<source>:<entity>:<entity_id>``, value = JSON envelope (UTF-8, no ASCII escaping)."""
-    headers = [("source", record.source.encode()), ("entity", record.entity.encode()),
-               ("schema_version", str(record.schema_version).encode())]
+    headers = [
+        ("source", record.source.encode()),
+        ("entity", record.entity.encode()),
+        ("schema_version", str(record.schema_version).encode()),
+    ]
     return OutMessage(topic, record.key.encode("utf-8"), _dumps(envelope(record, run_id)), headers)
 
 
@@ -49,12 +67,36 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def dlq_message(topic: str, *, source: str, entity: str, error_type: str, error_message: str, original: str | bytes,
-                key: str, run_id: str, request_id: str = "", stage: str = "ingest") -> OutMessage:
+def dlq_message(
+    topic: str,
+    *,
+    source: str,
+    entity: str,
+    error_type: str,
+    error_message: str,
+    original: str | bytes,
+    key: str,
+    run_id: str,
+    request_id: str = "",
+    stage: str = "ingest",
+) -> OutMessage:
     """DLQ value ``{stage, error_type, error_message, source, entity, original, failed_at}`` plus headers."""
     text = original.decode("utf-8", errors="replace") if isinstance(original, bytes) else original
-    value = {"stage": stage, "error_type": error_type, "error_message": error_message, "source": source,
-             "entity": entity, "original": text, "failed_at": utc_now_iso()}
-    headers = [("stage", stage.encode()), ("error_type", error_type.encode()), ("source", source.encode()),
-               ("entity", entity.encode()), ("run_id", run_id.encode()), ("request_id", request_id.encode())]
+    value = {
+        "stage": stage,
+        "error_type": error_type,
+        "error_message": error_message,
+        "source": source,
+        "entity": entity,
+        "original": text,
+        "failed_at": utc_now_iso(),
+    }
+    headers = [
+        ("stage", stage.encode()),
+        ("error_type", error_type.encode()),
+        ("source", source.encode()),
+        ("entity", entity.encode()),
+        ("run_id", run_id.encode()),
+        ("request_id", request_id.encode()),
+    ]
     return OutMessage(topic, key.encode("utf-8"), _dumps(value), headers)

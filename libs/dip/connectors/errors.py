@@ -23,8 +23,14 @@ class RetryableError(ApiError):
 class RateLimited(RetryableError):
     """HTTP 429 / rate-limit error codes: wait ``retry_after`` seconds (when the server says) and retry."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None,
-                 code: str | int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        code: str | int | None = None,
+    ) -> None:
         super().__init__(message, status=status, code=code)
         self.retry_after = retry_after
 

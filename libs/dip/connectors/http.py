@@ -54,9 +54,19 @@ def redact_body(body: bytes, secrets: list[str]) -> bytes:
 class ApiClient:
     """One per platform app; thread-safe (httpx.Client is), so all workers share its budget."""
 
-    def __init__(self, source: str, base_url: str, settings: ConnectorsConfig, budget: RequestBudget,
-                 metrics: ConnectorMetrics, classify: Classifier, *, usage_headers: bool = False,
-                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        source: str,
+        base_url: str,
+        settings: ConnectorsConfig,
+        budget: RequestBudget,
+        metrics: ConnectorMetrics,
+        classify: Classifier,
+        *,
+        usage_headers: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         install_log_redaction()
         self.source = source
         self.settings = settings
@@ -65,8 +75,12 @@ class ApiClient:
         self.classify = classify
         self.usage_headers = usage_headers
         self._sleep = sleep
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=settings.timeout_s, transport=transport,
-                                 headers={"User-Agent": "dip-connector/0.1"})
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=settings.timeout_s,
+            transport=transport,
+            headers={"User-Agent": "dip-connector/0.1"},
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -79,10 +93,22 @@ class ApiClient:
             return min(exc.retry_after, self.settings.retry_after_max_s)
         return backoff_delay(state.attempt_number, self.settings.backoff_initial_s, self.settings.backoff_max_s)
 
-    def request(self, method: str, path: str, *, entity: str, endpoint: str, account_id: str,
-                auth: Auth | None = None, params: dict[str, Any] | None = None, json_body: Any = None,
-                form: dict[str, str] | None = None, context: dict[str, str] | None = None,
-                sink: list[ApiResponse] | None = None, store: bool = True) -> ApiResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        entity: str,
+        endpoint: str,
+        account_id: str,
+        auth: Auth | None = None,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        form: dict[str, str] | None = None,
+        context: dict[str, str] | None = None,
+        sink: list[ApiResponse] | None = None,
+        store: bool = True,
+    ) -> ApiResponse:
         """Send with retries; returns the parsed response, appended to ``sink`` when ``store``."""
         refreshed = False
 
@@ -94,9 +120,19 @@ class ApiClient:
         def attempt() -> ApiResponse:
             nonlocal refreshed
             try:
-                return self._once(method, path, entity=entity, endpoint=endpoint, account_id=account_id, auth=auth,
-                                  params=params, json_body=json_body, form=form, context=context or {},
-                                  sink=sink if store else None)
+                return self._once(
+                    method,
+                    path,
+                    entity=entity,
+                    endpoint=endpoint,
+                    account_id=account_id,
+                    auth=auth,
+                    params=params,
+                    json_body=json_body,
+                    form=form,
+                    context=context or {},
+                    sink=sink if store else None,
+                )
             except AuthExpired:
                 if auth is None or refreshed:
                     raise
@@ -114,9 +150,21 @@ class ApiClient:
         )
         return retrying(attempt)
 
-    def _once(self, method: str, path: str, *, entity: str, endpoint: str, account_id: str, auth: Auth | None,
-              params: dict[str, Any] | None, json_body: Any, form: dict[str, str] | None, context: dict[str, str],
-              sink: list[ApiResponse] | None) -> ApiResponse:
+    def _once(
+        self,
+        method: str,
+        path: str,
+        *,
+        entity: str,
+        endpoint: str,
+        account_id: str,
+        auth: Auth | None,
+        params: dict[str, Any] | None,
+        json_body: Any,
+        form: dict[str, str] | None,
+        context: dict[str, str],
+        sink: list[ApiResponse] | None,
+    ) -> ApiResponse:
         query = dict(params or {})
         headers: dict[str, str] = {}
         request_id = uuid.uuid4().hex
@@ -139,8 +187,9 @@ class ApiClient:
         self.metrics.latency.labels(self.source, endpoint).observe(time.monotonic() - started)
         self.metrics.requests.labels(self.source, endpoint, str(response.status_code)).inc()
         if self.usage_headers:
-            delay = usage_delay(response.headers, self.settings.throttle_threshold_pct,
-                                self.settings.throttle_max_delay_s)
+            delay = usage_delay(
+                response.headers, self.settings.throttle_threshold_pct, self.settings.throttle_max_delay_s
+            )
             if delay > 0:
                 self.metrics.throttle_seconds.labels(self.source).inc(delay)
                 self.budget.pause(delay)
@@ -150,14 +199,28 @@ class ApiClient:
             data = json.loads(body)
         except ValueError as exc:
             if response.status_code >= 500:
-                raise RetryableError(f"HTTP {response.status_code} from {method} {url}",
-                                     status=response.status_code) from None
-            malformed = ApiResponse(self.source, entity, endpoint, account_id, response.status_code, body, url,
-                                    request_id, fetched_at, dict(context), None, f"invalid JSON: {exc}")
+                raise RetryableError(
+                    f"HTTP {response.status_code} from {method} {url}", status=response.status_code
+                ) from None
+            malformed = ApiResponse(
+                self.source,
+                entity,
+                endpoint,
+                account_id,
+                response.status_code,
+                body,
+                url,
+                request_id,
+                fetched_at,
+                dict(context),
+                None,
+                f"invalid JSON: {exc}",
+            )
             if sink is not None:
                 sink.append(malformed)
-            raise MalformedResponse(f"invalid JSON body from {method} {url}: {exc}",
-                                    status=response.status_code) from None
+            raise MalformedResponse(
+                f"invalid JSON body from {method} {url}: {exc}", status=response.status_code
+            ) from None
         error = self.classify(response.status_code, data, response.headers)
         if error is not None:
             if isinstance(error, RateLimited):
@@ -165,8 +228,19 @@ class ApiClient:
                 if error.retry_after is not None:
                     self.budget.pause(min(error.retry_after, self.settings.retry_after_max_s))
             raise error
-        result = ApiResponse(self.source, entity, endpoint, account_id, response.status_code, body, url, request_id,
-                             fetched_at, dict(context), data)
+        result = ApiResponse(
+            self.source,
+            entity,
+            endpoint,
+            account_id,
+            response.status_code,
+            body,
+            url,
+            request_id,
+            fetched_at,
+            dict(context),
+            data,
+        )
         if sink is not None:
             sink.append(result)
         return result

@@ -130,9 +130,15 @@ class _AccountRun:
 class IngestRun:
     """Wires config, sources, Kafka, raw zone, schema registry and state for one run id."""
 
-    def __init__(self, config: Config, *, registry: SourceRegistry | None = None,
-                 metrics: ConnectorMetrics | None = None, publisher: KafkaPublisher | None = None,
-                 run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        registry: SourceRegistry | None = None,
+        metrics: ConnectorMetrics | None = None,
+        publisher: KafkaPublisher | None = None,
+        run_id: str | None = None,
+    ) -> None:
         self.config = config
         self.registry = registry or default_registry()
         self.metrics = metrics or ConnectorMetrics()

@@ -38,8 +38,10 @@ def classify_graph_error(status: int, data: Any, headers: httpx.Headers) -> Conn
         return None
     error = error if isinstance(error, dict) else {}
     code = error.get("code")
-    message = f"Graph API error {code}/{error.get('error_subcode')} ({error.get('type')}): {error.get('message')} " \
-              f"[fbtrace_id={error.get('fbtrace_id')}]"
+    message = (
+        f"Graph API error {code}/{error.get('error_subcode')} ({error.get('type')}): {error.get('message')} "
+        f"[fbtrace_id={error.get('fbtrace_id')}]"
+    )
     if status == 429 or code in RATE_LIMIT_CODES:
         return RateLimited(message, retry_after=parse_retry_after(headers.get("retry-after")), status=status, code=code)
     if status == 401 or code in TOKEN_CODES:
@@ -52,8 +54,9 @@ def classify_graph_error(status: int, data: Any, headers: httpx.Headers) -> Conn
 class GraphAuth:
     """``access_token`` query parameter; a long-lived token obtained (and re-obtained) by ``fb_exchange_token``."""
 
-    def __init__(self, client: ApiClient, version: str, app_id: str, app_secret: SecretStr,
-                 user_token: SecretStr) -> None:
+    def __init__(
+        self, client: ApiClient, version: str, app_id: str, app_secret: SecretStr, user_token: SecretStr
+    ) -> None:
         self._client, self._version, self._app_id = client, version, app_id
         self._app_secret, self._user_token = app_secret, user_token
         self._token: str | None = None
@@ -63,10 +66,17 @@ class GraphAuth:
         """Exchange the configured token for a long-lived one (``GET /{ver}/oauth/access_token``)."""
         with self._lock:
             answer = self._client.request(
-                "GET", f"/{self._version}/oauth/access_token", entity="oauth", endpoint="oauth", account_id="",
-                params={"grant_type": "fb_exchange_token", "client_id": self._app_id,
-                        "client_secret": self._app_secret.get_secret_value(),
-                        "fb_exchange_token": self._user_token.get_secret_value()},
+                "GET",
+                f"/{self._version}/oauth/access_token",
+                entity="oauth",
+                endpoint="oauth",
+                account_id="",
+                params={
+                    "grant_type": "fb_exchange_token",
+                    "client_id": self._app_id,
+                    "client_secret": self._app_secret.get_secret_value(),
+                    "fb_exchange_token": self._user_token.get_secret_value(),
+                },
                 store=False,
             )
             self._token = str(answer.data["access_token"])
@@ -77,8 +87,7 @@ class GraphAuth:
         params["access_token"] = self._token
 
     def secret_values(self) -> list[str]:
-        return [v for v in (self._token, self._user_token.get_secret_value(), self._app_secret.get_secret_value())
-                if v]
+        return [v for v in (self._token, self._user_token.get_secret_value(), self._app_secret.get_secret_value()) if v]
 
 
 class InstagramSource(Source):
@@ -87,14 +96,27 @@ class InstagramSource(Source):
     name = "instagram"
     entities = MappingProxyType({"account": 1, "media": 1, "media_insights": 1, "audience": 1})
 
-    def __init__(self, config: Config, secrets: SecretsProvider, metrics: ConnectorMetrics,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        secrets: SecretsProvider,
+        metrics: ConnectorMetrics,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         super().__init__(config, secrets, metrics)
         self.settings = config.connectors.instagram
         self.version = self.settings.api_version
         budget = RequestBudget(self.settings.requests_per_second)
-        self.client = ApiClient(self.name, self.settings.base_url, config.connectors, budget, metrics,
-                                classify_graph_error, usage_headers=True, transport=transport)
+        self.client = ApiClient(
+            self.name,
+            self.settings.base_url,
+            config.connectors,
+            budget,
+            metrics,
+            classify_graph_error,
+            usage_headers=True,
+            transport=transport,
+        )
         self._auth: GraphAuth | None = None
 
     def accounts(self) -> list[str]:
@@ -103,9 +125,13 @@ class InstagramSource(Source):
     def authenticate(self) -> None:
         if not self.settings.app_id:
             raise ConfigurationError("connectors.instagram.app_id is empty")
-        self._auth = GraphAuth(self.client, self.version, self.settings.app_id,
-                               self.secrets.require("instagram.app_secret"),
-                               self.secrets.require("instagram.access_token"))
+        self._auth = GraphAuth(
+            self.client,
+            self.version,
+            self.settings.app_id,
+            self.secrets.require("instagram.app_secret"),
+            self.secrets.require("instagram.access_token"),
+        )
         self._auth.refresh()
 
     @property
@@ -114,11 +140,20 @@ class InstagramSource(Source):
             raise ConfigurationError("InstagramSource.authenticate() was not called")
         return self._auth
 
-    def _get(self, ctx: FetchContext, path: str, entity: str, params: dict[str, Any],
-             context: dict[str, str] | None = None) -> ApiResponse:
-        return self.client.request("GET", f"/{self.version}/{path}", entity=entity, endpoint=entity,
-                                   account_id=ctx.account_id, auth=self.auth, params=params, context=context,
-                                   sink=ctx.responses)
+    def _get(
+        self, ctx: FetchContext, path: str, entity: str, params: dict[str, Any], context: dict[str, str] | None = None
+    ) -> ApiResponse:
+        return self.client.request(
+            "GET",
+            f"/{self.version}/{path}",
+            entity=entity,
+            endpoint=entity,
+            account_id=ctx.account_id,
+            auth=self.auth,
+            params=params,
+            context=context,
+            sink=ctx.responses,
+        )
 
     def pages(self, ctx: FetchContext) -> Iterator[Page]:
         ig_id = ctx.account_id
@@ -126,9 +161,18 @@ class InstagramSource(Source):
         yield Page("account")
         yield from self._media_pages(ctx)
         for breakdown in self.settings.breakdowns:
-            self._get(ctx, f"{ig_id}/insights", "audience",
-                      {"metric": "follower_demographics", "period": "lifetime", "metric_type": "total_value",
-                       "breakdown": breakdown}, context={"breakdown": breakdown})
+            self._get(
+                ctx,
+                f"{ig_id}/insights",
+                "audience",
+                {
+                    "metric": "follower_demographics",
+                    "period": "lifetime",
+                    "metric_type": "total_value",
+                    "breakdown": breakdown,
+                },
+                context={"breakdown": breakdown},
+            )
         yield Page("audience")
 
     def _media_pages(self, ctx: FetchContext) -> Iterator[Page]:
@@ -143,8 +187,13 @@ class InstagramSource(Source):
             listing = self._get(ctx, f"{ctx.account_id}/media", "media", params)
             items = [m for m in listing.data.get("data", []) if isinstance(m, dict)]
             for media in items:
-                self._get(ctx, f"{media['id']}/insights", "media_insights", {"metric": MEDIA_METRICS},
-                          context={"media_id": str(media["id"])})
+                self._get(
+                    ctx,
+                    f"{media['id']}/insights",
+                    "media_insights",
+                    {"metric": MEDIA_METRICS},
+                    context={"media_id": str(media["id"])},
+                )
             times = [parse_timestamp(m["timestamp"]) for m in items if m.get("timestamp")]
             paging = listing.data.get("paging") or {}
             next_after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
@@ -159,8 +208,16 @@ class InstagramSource(Source):
         data = response.data
 
         def record(entity: str, entity_id: str, payload: dict[str, Any]) -> Record:
-            return Record(self.name, entity, self.entities[entity], response.account_id, entity_id, payload,
-                          response.request_id, response.fetched_at)
+            return Record(
+                self.name,
+                entity,
+                self.entities[entity],
+                response.account_id,
+                entity_id,
+                payload,
+                response.request_id,
+                response.fetched_at,
+            )
 
         if response.entity == "account":
             return [record("account", str(data.get("id", response.account_id)), data)]

@@ -11,22 +11,46 @@ class ConnectorMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.requests = Counter("dip_connector_requests_total", "HTTP requests to platform APIs",
-                                ["source", "endpoint", "status"], registry=r)
-        self.latency = Histogram("dip_connector_request_seconds", "HTTP request latency", ["source", "endpoint"],
-                                 buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=r)
-        self.rate_limited = Counter("dip_connector_rate_limited_total", "Rate-limit answers (429 / codes 4,17,32,613)",
-                                    ["source", "endpoint"], registry=r)
-        self.retries = Counter("dip_connector_retries_total", "Retried requests", ["source", "endpoint", "reason"],
-                               registry=r)
-        self.throttle_seconds = Counter("dip_connector_throttle_seconds_total",
-                                        "Seconds of slowdown requested by usage headers", ["source"], registry=r)
-        self.published = Counter("dip_connector_records_published_total", "Records acknowledged by Kafka",
-                                 ["source", "entity"], registry=r)
-        self.unchanged = Counter("dip_connector_records_unchanged_total", "Records skipped: same as last published",
-                                 ["source", "entity"], registry=r)
-        self.dlq = Counter("dip_connector_dlq_total", "Messages sent to the DLQ", ["source", "entity", "error_type"],
-                           registry=r)
+        self.requests = Counter(
+            "dip_connector_requests_total",
+            "HTTP requests to platform APIs",
+            ["source", "endpoint", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "dip_connector_request_seconds",
+            "HTTP request latency",
+            ["source", "endpoint"],
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "dip_connector_rate_limited_total",
+            "Rate-limit answers (429 / codes 4,17,32,613)",
+            ["source", "endpoint"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "dip_connector_retries_total", "Retried requests", ["source", "endpoint", "reason"], registry=r
+        )
+        self.throttle_seconds = Counter(
+            "dip_connector_throttle_seconds_total",
+            "Seconds of slowdown requested by usage headers",
+            ["source"],
+            registry=r,
+        )
+        self.published = Counter(
+            "dip_connector_records_published_total", "Records acknowledged by Kafka", ["source", "entity"], registry=r
+        )
+        self.unchanged = Counter(
+            "dip_connector_records_unchanged_total",
+            "Records skipped: same as last published",
+            ["source", "entity"],
+            registry=r,
+        )
+        self.dlq = Counter(
+            "dip_connector_dlq_total", "Messages sent to the DLQ", ["source", "entity", "error_type"], registry=r
+        )
 
     def serve(self, port: int, addr: str = "127.0.0.1") -> None:
         """Expose ``/metrics`` on ``addr:port`` for the life of the process."""

@@ -28,9 +28,16 @@ def merge_records(records: Iterable[Record]) -> list[Record]:
         if previous is None:
             merged[record.key] = record
         else:
-            merged[record.key] = Record(record.source, record.entity, record.schema_version, record.account_id,
-                                        record.entity_id, {**previous.payload, **record.payload}, record.request_id,
-                                        record.fetched_at)
+            merged[record.key] = Record(
+                record.source,
+                record.entity,
+                record.schema_version,
+                record.account_id,
+                record.entity_id,
+                {**previous.payload, **record.payload},
+                record.request_id,
+                record.fetched_at,
+            )
     return list(merged.values())
 
 
@@ -51,11 +58,29 @@ class PageProcessor:
         self.topic = raw_topic(config, source.name)
         self.dlq_topic = config.kafka.topics.dlq
 
-    def _dlq(self, out: PageOutput, entity: str, error_type: str, message: str, original: str | bytes, key: str,
-             request_id: str) -> None:
-        out.dlq.append(dlq_message(self.dlq_topic, source=self.source.name, entity=entity, error_type=error_type,
-                                   error_message=message, original=original, key=key, run_id=self.run_id,
-                                   request_id=request_id))
+    def _dlq(
+        self,
+        out: PageOutput,
+        entity: str,
+        error_type: str,
+        message: str,
+        original: str | bytes,
+        key: str,
+        request_id: str,
+    ) -> None:
+        out.dlq.append(
+            dlq_message(
+                self.dlq_topic,
+                source=self.source.name,
+                entity=entity,
+                error_type=error_type,
+                error_message=message,
+                original=original,
+                key=key,
+                run_id=self.run_id,
+                request_id=request_id,
+            )
+        )
         out.dlq_types.append((entity, error_type))
 
     def process(self, responses: list[ApiResponse], run_id: str | None = None) -> PageOutput:
@@ -64,24 +89,46 @@ class PageProcessor:
         for response in responses:
             key = f"{response.source}:{response.entity}:{response.request_id}"
             if response.error is not None:
-                self._dlq(out, response.entity, "malformed_response", response.error, response.body, key,
-                          response.request_id)
+                self._dlq(
+                    out, response.entity, "malformed_response", response.error, response.body, key, response.request_id
+                )
                 continue
             try:
                 records += self.source.map_response(response)
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
-                self._dlq(out, response.entity, "mapping_error", f"{type(exc).__name__}: {exc}", response.body, key,
-                          response.request_id)
+                self._dlq(
+                    out,
+                    response.entity,
+                    "mapping_error",
+                    f"{type(exc).__name__}: {exc}",
+                    response.body,
+                    key,
+                    response.request_id,
+                )
         for record in merge_records(records):
             try:
                 self.registry.validate(record.source, record.entity, record.schema_version, record.payload)
             except UnknownSchemaVersion as exc:
-                self._dlq(out, record.entity, "unknown_schema_version", str(exc), _text(record.payload), record.key,
-                          record.request_id)
+                self._dlq(
+                    out,
+                    record.entity,
+                    "unknown_schema_version",
+                    str(exc),
+                    _text(record.payload),
+                    record.key,
+                    record.request_id,
+                )
                 continue
             except SchemaViolation as exc:
-                self._dlq(out, record.entity, "schema_violation", str(exc), _text(record.payload), record.key,
-                          record.request_id)
+                self._dlq(
+                    out,
+                    record.entity,
+                    "schema_violation",
+                    str(exc),
+                    _text(record.payload),
+                    record.key,
+                    record.request_id,
+                )
                 continue
             out.records.append((record, raw_message(record, run_id or self.run_id, self.topic)))
         return out

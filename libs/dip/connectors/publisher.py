@@ -51,8 +51,12 @@ class KafkaPublisher:
         existing = set(admin.list_topics(timeout=10).topics)
         missing = sorted(wanted - existing)
         if missing:
-            futures = admin.create_topics([NewTopic(t, num_partitions=self.config.kafka.topics.partitions,
-                                                    replication_factor=-1) for t in missing])
+            futures = admin.create_topics(
+                [
+                    NewTopic(t, num_partitions=self.config.kafka.topics.partitions, replication_factor=-1)
+                    for t in missing
+                ]
+            )
             for _topic, future in futures.items():
                 try:
                     future.result(15)
@@ -79,16 +83,22 @@ class KafkaPublisher:
         for message in messages:
             while True:
                 try:
-                    self.producer.produce(message.topic, key=message.key, value=message.value,
-                                          headers=message.headers, on_delivery=delivered)
+                    self.producer.produce(
+                        message.topic,
+                        key=message.key,
+                        value=message.value,
+                        headers=message.headers,
+                        on_delivery=delivered,
+                    )
                     break
                 except BufferError:
                     self.producer.poll(0.1)
         deadline = time.monotonic() + self.delivery_timeout_s
         while pending[0] > 0:
             if time.monotonic() > deadline:
-                raise DeliveryError(f"{pending[0]} of {len(messages)} messages not acknowledged within "
-                                    f"{self.delivery_timeout_s:.0f}s")
+                raise DeliveryError(
+                    f"{pending[0]} of {len(messages)} messages not acknowledged within {self.delivery_timeout_s:.0f}s"
+                )
             self.producer.poll(0.05)
         if errors:
             raise DeliveryError(f"{len(errors)} of {len(messages)} messages failed: {errors[0]}")

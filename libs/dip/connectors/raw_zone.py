@@ -64,8 +64,9 @@ class LocalStore(ObjectStore):
         base = self.root / prefix
         if not base.exists():
             return []
-        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file()
-                      and not p.name.startswith(".tmp-"))
+        return sorted(
+            str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
+        )
 
 
 class S3Store(ObjectStore):
@@ -86,8 +87,7 @@ class S3Store(ObjectStore):
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412",
-                                                              "ConditionalRequestConflict"):
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 raise FileExistsError(f"s3://{self.bucket}/{self._key(key)} exists") from None
             raise
 
@@ -97,8 +97,7 @@ class S3Store(ObjectStore):
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []
         strip = len(self.prefix) + 1 if self.prefix else 0
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
-                                                                          Prefix=self._key(prefix)):
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
             keys += [obj["Key"][strip:] for obj in page.get("Contents", [])]
         return sorted(keys)
 

@@ -8,7 +8,12 @@ from collections.abc import Iterable
 
 REDACTED = "REDACTED"
 SECRET_PARAMS = (
-    "access_token", "client_secret", "fb_exchange_token", "refresh_token", "appsecret_proof", "code",
+    "access_token",
+    "client_secret",
+    "fb_exchange_token",
+    "refresh_token",
+    "appsecret_proof",
+    "code",
     "input_token",
 )
 _PARAM_RE = re.compile(

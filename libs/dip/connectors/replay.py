@@ -31,9 +31,20 @@ class ReplaySummary:
 
 def _response(stored: StoredResponse) -> ApiResponse:
     meta = stored.meta
-    response = ApiResponse(meta["source"], meta["entity"], meta["endpoint"], meta["account_id"], meta["status"],
-                           stored.body, meta["url"], meta["request_id"], meta["fetched_at"], dict(meta["context"]),
-                           None, meta.get("error"))
+    response = ApiResponse(
+        meta["source"],
+        meta["entity"],
+        meta["endpoint"],
+        meta["account_id"],
+        meta["status"],
+        stored.body,
+        meta["url"],
+        meta["request_id"],
+        meta["fetched_at"],
+        dict(meta["context"]),
+        None,
+        meta.get("error"),
+    )
     if response.error is None:
         try:
             response.data = json.loads(stored.body)
@@ -42,8 +53,14 @@ def _response(stored: StoredResponse) -> ApiResponse:
     return response
 
 
-def run_replay(config: Config, source_name: str, date: str, *, registry: SourceRegistry | None = None,
-               publisher: KafkaPublisher | None = None) -> ReplaySummary:
+def run_replay(
+    config: Config,
+    source_name: str,
+    date: str,
+    *,
+    registry: SourceRegistry | None = None,
+    publisher: KafkaPublisher | None = None,
+) -> ReplaySummary:
     """Every stored response of ``source_name`` on ``date`` (yyyy-mm-dd), grouped by page, republished.
 
     Records keep their original ``run_id``, ``request_id`` and ``fetched_at``, so a replayed message is

@@ -64,7 +64,7 @@ class EnvSecrets(SecretsProvider):
     def hint(self, key: str) -> str:
         parts = key.split(".")
         if len(parts) > 2:
-            return f"set DIP__CONNECTORS__{parts[0].upper()}__{parts[1].upper()}='{{\"{parts[2]}\": \"...\"}}'"
+            return f'set DIP__CONNECTORS__{parts[0].upper()}__{parts[1].upper()}=\'{{"{parts[2]}": "..."}}\''
         return f"set DIP__CONNECTORS__{'__'.join(p.upper() for p in parts)}"
 
 
@@ -95,8 +95,9 @@ class VaultSecrets(_CachedJsonSecrets):
         import hvac
 
         client = hvac.Client(url=self.url, token=self._token.get_secret_value())
-        answer = client.secrets.kv.v2.read_secret_version(path=self.path, mount_point=self.mount,
-                                                          raise_on_deleted_version=True)
+        answer = client.secrets.kv.v2.read_secret_version(
+            path=self.path, mount_point=self.mount, raise_on_deleted_version=True
+        )
         return answer["data"]["data"]
 
     def hint(self, key: str) -> str:
@@ -125,8 +126,9 @@ def secrets_provider(config: Config) -> SecretsProvider:
     s = config.connectors.secrets
     if s.provider == "vault":
         if not s.vault_url or s.vault_token is None:
-            raise ConfigurationError("secrets.provider=vault needs connectors.secrets.vault_url and "
-                                     "DIP__CONNECTORS__SECRETS__VAULT_TOKEN")
+            raise ConfigurationError(
+                "secrets.provider=vault needs connectors.secrets.vault_url and DIP__CONNECTORS__SECRETS__VAULT_TOKEN"
+            )
         return VaultSecrets(s.vault_url, s.vault_token, s.vault_mount, s.vault_path)
     if s.provider == "aws":
         return AwsSecrets(s.aws_secret_id, s.aws_region)

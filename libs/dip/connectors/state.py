@@ -42,9 +42,12 @@ class StateStore:
     def save(self, state: AccountState) -> None:
         path = self.path(state.source, state.account_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = {"source": state.source, "account_id": state.account_id,
-                "streams": {k: asdict(v) for k, v in sorted(state.streams.items())},
-                "fingerprints": dict(sorted(state.fingerprints.items()))}
+        data = {
+            "source": state.source,
+            "account_id": state.account_id,
+            "streams": {k: asdict(v) for k, v in sorted(state.streams.items())},
+            "fingerprints": dict(sorted(state.fingerprints.items())),
+        }
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -17,8 +17,14 @@ class RequestBudget:
     however many accounts are fetched in parallel.
     """
 
-    def __init__(self, rate: float, burst: int | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.rate = max(rate, 0.001)
         self.capacity = float(burst if burst is not None else max(1, int(rate)))
         self._tokens = self.capacity

@@ -31,8 +31,11 @@ def classify_tiktok_error(status: int, data: Any, headers: httpx.Headers) -> Con
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, str):  # the OAuth endpoint's own shape: {"error": "invalid_client", ...}
         message = f"TikTok OAuth error {error}: {data.get('error_description')} [log_id={data.get('log_id')}]"
-        return RetryableError(message, status=status, code=error) if status >= 500 else \
-            ApiError(message, status=status, code=error)
+        return (
+            RetryableError(message, status=status, code=error)
+            if status >= 500
+            else ApiError(message, status=status, code=error)
+        )
     error = error if isinstance(error, dict) else {}
     code = error.get("code", "ok" if status < 400 else "http_error")
     if status < 400 and code == "ok":
@@ -50,8 +53,14 @@ def classify_tiktok_error(status: int, data: Any, headers: httpx.Headers) -> Con
 class TikTokTokenAuth:
     """Bearer token from ``POST /v2/oauth/token/`` (client_credentials or refresh_token grant), renewed on expiry."""
 
-    def __init__(self, client: ApiClient, version: str, client_key: str, client_secret: SecretStr,
-                 refresh_token: SecretStr | None = None) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        version: str,
+        client_key: str,
+        client_secret: SecretStr,
+        refresh_token: SecretStr | None = None,
+    ) -> None:
         self._client, self._version, self._client_key = client, version, client_key
         self._client_secret, self._refresh_token = client_secret, refresh_token
         self._token: str | None = None
@@ -65,8 +74,15 @@ class TikTokTokenAuth:
                 form["grant_type"] = "client_credentials"
             else:
                 form |= {"grant_type": "refresh_token", "refresh_token": self._refresh_token.get_secret_value()}
-            answer = self._client.request("POST", f"/{self._version}/oauth/token/", entity="oauth", endpoint="oauth",
-                                          account_id="", form=form, store=False)
+            answer = self._client.request(
+                "POST",
+                f"/{self._version}/oauth/token/",
+                entity="oauth",
+                endpoint="oauth",
+                account_id="",
+                form=form,
+                store=False,
+            )
             self._token = str(answer.data["access_token"])
             self._expires_at = time.monotonic() + float(answer.data.get("expires_in", 0))
             new_refresh = answer.data.get("refresh_token")
@@ -91,14 +107,26 @@ class TikTokSource(Source):
     name = "tiktok"
     entities = MappingProxyType({"user": 1, "video": 1})
 
-    def __init__(self, config: Config, secrets: SecretsProvider, metrics: ConnectorMetrics,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        secrets: SecretsProvider,
+        metrics: ConnectorMetrics,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         super().__init__(config, secrets, metrics)
         self.settings = config.connectors.tiktok
         self.version = self.settings.api_version
         budget = RequestBudget(self.settings.requests_per_second)
-        self.client = ApiClient(self.name, self.settings.base_url, config.connectors, budget, metrics,
-                                classify_tiktok_error, transport=transport)
+        self.client = ApiClient(
+            self.name,
+            self.settings.base_url,
+            config.connectors,
+            budget,
+            metrics,
+            classify_tiktok_error,
+            transport=transport,
+        )
         self._users: dict[str, TikTokTokenAuth] = {}
         self._lock = threading.Lock()
 
@@ -109,23 +137,37 @@ class TikTokSource(Source):
         """Check the app credentials with a client_credentials token (fails fast on a wrong secret)."""
         if not self.settings.client_key:
             raise ConfigurationError("connectors.tiktok.client_key is empty")
-        TikTokTokenAuth(self.client, self.version, self.settings.client_key,
-                        self.secrets.require("tiktok.client_secret")).refresh()
+        TikTokTokenAuth(
+            self.client, self.version, self.settings.client_key, self.secrets.require("tiktok.client_secret")
+        ).refresh()
 
     def user_auth(self, open_id: str) -> TikTokTokenAuth:
         """The user's bearer token, from their refresh token (``tiktok.refresh_tokens.<open_id>``)."""
         with self._lock:
             if open_id not in self._users:
                 self._users[open_id] = TikTokTokenAuth(
-                    self.client, self.version, self.settings.client_key, self.secrets.require("tiktok.client_secret"),
-                    self.secrets.require(f"tiktok.refresh_tokens.{open_id}"))
+                    self.client,
+                    self.version,
+                    self.settings.client_key,
+                    self.secrets.require("tiktok.client_secret"),
+                    self.secrets.require(f"tiktok.refresh_tokens.{open_id}"),
+                )
             return self._users[open_id]
 
-    def _call(self, ctx: FetchContext, method: str, path: str, entity: str, endpoint: str,
-              fields: str, body: Any = None) -> ApiResponse:
-        return self.client.request(method, f"/{self.version}/{path}", entity=entity, endpoint=endpoint,
-                                   account_id=ctx.account_id, auth=self.user_auth(ctx.account_id),
-                                   params={"fields": fields}, json_body=body, sink=ctx.responses)
+    def _call(
+        self, ctx: FetchContext, method: str, path: str, entity: str, endpoint: str, fields: str, body: Any = None
+    ) -> ApiResponse:
+        return self.client.request(
+            method,
+            f"/{self.version}/{path}",
+            entity=entity,
+            endpoint=endpoint,
+            account_id=ctx.account_id,
+            auth=self.user_auth(ctx.account_id),
+            params={"fields": fields},
+            json_body=body,
+            sink=ctx.responses,
+        )
 
     def pages(self, ctx: FetchContext) -> Iterator[Page]:
         self._call(ctx, "GET", "user/info/", "user", "user_info", USER_FIELDS)
@@ -142,8 +184,9 @@ class TikTokSource(Source):
             videos = [v for v in data.get("videos", []) if isinstance(v, dict)]
             if videos:
                 ids = [str(v["id"]) for v in videos]
-                self._call(ctx, "POST", "video/query/", "video", "video_query", METRIC_FIELDS,
-                           {"filters": {"video_ids": ids}})
+                self._call(
+                    ctx, "POST", "video/query/", "video", "video_query", METRIC_FIELDS, {"filters": {"video_ids": ids}}
+                )
             times = [int(v["create_time"]) for v in videos if "create_time" in v]
             reached = cutoff is not None and any(t < cutoff for t in times)
             done = not data.get("has_more") or reached or not videos
@@ -157,8 +200,16 @@ class TikTokSource(Source):
         data = (response.data or {}).get("data") or {}
 
         def record(entity: str, entity_id: str, payload: dict[str, Any]) -> Record:
-            return Record(self.name, entity, self.entities[entity], response.account_id, entity_id, payload,
-                          response.request_id, response.fetched_at)
+            return Record(
+                self.name,
+                entity,
+                self.entities[entity],
+                response.account_id,
+                entity_id,
+                payload,
+                response.request_id,
+                response.fetched_at,
+            )
 
         if response.entity == "user":
             user = data["user"]

@@ -28,12 +28,14 @@ class MergeSpec:
 METRIC_COLUMNS = ("views", "likes", "comments", "shares", "saves", "reach")
 SPECS: dict[str, MergeSpec] = {
     "posts": MergeSpec(N.POSTS_DDL, ("source", "post_id"), "updated_at"),
-    "post_metrics": MergeSpec(N.POST_METRICS_DDL, ("source", "post_id", "run_id"), "captured_at",
-                              combine_metrics=METRIC_COLUMNS),
+    "post_metrics": MergeSpec(
+        N.POST_METRICS_DDL, ("source", "post_id", "run_id"), "captured_at", combine_metrics=METRIC_COLUMNS
+    ),
     "accounts": MergeSpec(N.ACCOUNTS_DDL, ("source", "account_id"), "updated_at"),
     "account_metrics": MergeSpec(N.ACCOUNT_METRICS_DDL, ("source", "account_id", "run_id"), "captured_at"),
-    "audience": MergeSpec(N.AUDIENCE_DDL, ("source", "account_id", "run_id", "breakdown", "dimension_value"),
-                          "captured_at"),
+    "audience": MergeSpec(
+        N.AUDIENCE_DDL, ("source", "account_id", "run_id", "breakdown", "dimension_value"), "captured_at"
+    ),
 }
 
 
@@ -41,8 +43,11 @@ def latest_per_key(df: DataFrame, spec: MergeSpec) -> DataFrame:
     """One row per key: the newest by ``order_by``; combined metrics take any reported value of the key."""
     if spec.combine_metrics:
         others = [c for c in spec.columns if c not in spec.keys]
-        aggs = [F.max(c).alias(c) if c in spec.combine_metrics or c == spec.order_by else F.first(c, True).alias(c)
-                for c in others if c != "engagement_ratio"]
+        aggs = [
+            F.max(c).alias(c) if c in spec.combine_metrics or c == spec.order_by else F.first(c, True).alias(c)
+            for c in others
+            if c != "engagement_ratio"
+        ]
         combined = df.groupBy(*spec.keys).agg(*aggs)
         ratio = N.engagement_ratio(F.col("likes"), F.col("comments"), F.col("shares"), F.col("saves"), F.col("views"))
         return combined.withColumn("engagement_ratio", ratio).select(*spec.columns)
@@ -96,4 +101,7 @@ def merge_into(spark: SparkSession, rows: DataFrame, path: str, spec: MergeSpec)
     if last is None or last["operation"] != "MERGE":
         return {"inserted": 0, "updated": 0}
     metrics = last["operationMetrics"] or {}
-    return {"inserted": int(metrics.get("numTargetRowsInserted", 0)), "updated": int(metrics.get("numTargetRowsUpdated", 0))}
+    return {
+        "inserted": int(metrics.get("numTargetRowsInserted", 0)),
+        "updated": int(metrics.get("numTargetRowsUpdated", 0)),
+    }

@@ -12,7 +12,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 HASHTAG_PATTERN = r"(?U)#(\w+)"
-MENTION_PATTERN = r"(?U)@([\w.]+)"
+MENTION_PATTERN = r"(?U)@(\w+(?:\.\w+)*)"  # dots only inside a name: "@brand." -> "brand"
 IG_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssZ"
 
 POSTS_DDL = (
@@ -94,8 +94,16 @@ def tiktok_posts(videos: DataFrame) -> DataFrame:
     )
 
 
-def _metrics(df: DataFrame, post_id: Column, views: Column, likes: Column, comments: Column, shares: Column,
-             saves: Column, reach: Column) -> DataFrame:
+def _metrics(
+    df: DataFrame,
+    post_id: Column,
+    views: Column,
+    likes: Column,
+    comments: Column,
+    shares: Column,
+    saves: Column,
+    reach: Column,
+) -> DataFrame:
     cols = {"views": views, "likes": likes, "comments": comments, "shares": shares, "saves": saves, "reach": reach}
     typed = {k: v.cast("bigint") for k, v in cols.items()}
     return df.select(
@@ -115,8 +123,16 @@ def _metrics(df: DataFrame, post_id: Column, views: Column, likes: Column, comme
 def instagram_media_metrics(media: DataFrame) -> DataFrame:
     """Like and comment counts from the media list (likes stay null when hidden)."""
     bigint = "bigint"
-    return _metrics(media, F.col("p.id"), _null(bigint), F.col("p.like_count"), F.col("p.comments_count"),
-                    _null(bigint), _null(bigint), _null(bigint))
+    return _metrics(
+        media,
+        F.col("p.id"),
+        _null(bigint),
+        F.col("p.like_count"),
+        F.col("p.comments_count"),
+        _null(bigint),
+        _null(bigint),
+        _null(bigint),
+    )
 
 
 def _insight(name: str) -> Column:
@@ -126,38 +142,74 @@ def _insight(name: str) -> Column:
 
 def instagram_insights_metrics(insights: DataFrame) -> DataFrame:
     """Views, reach, saves and shares from a media insights response (``data[].values[0].value``)."""
-    return _metrics(insights, F.col("entity_id"), _insight("views"), _null("bigint"), _null("bigint"),
-                    _insight("shares"), _insight("saved"), _insight("reach"))
+    return _metrics(
+        insights,
+        F.col("entity_id"),
+        _insight("views"),
+        _null("bigint"),
+        _null("bigint"),
+        _insight("shares"),
+        _insight("saved"),
+        _insight("reach"),
+    )
 
 
 def tiktok_video_metrics(videos: DataFrame) -> DataFrame:
     """TikTok reports views, likes, comments and shares; saves and reach are not in the API."""
-    return _metrics(videos, F.col("p.id"), F.col("p.view_count"), F.col("p.like_count"), F.col("p.comment_count"),
-                    F.col("p.share_count"), _null("bigint"), _null("bigint"))
+    return _metrics(
+        videos,
+        F.col("p.id"),
+        F.col("p.view_count"),
+        F.col("p.like_count"),
+        F.col("p.comment_count"),
+        F.col("p.share_count"),
+        _null("bigint"),
+        _null("bigint"),
+    )
 
 
 def instagram_accounts(accounts: DataFrame) -> DataFrame:
-    return accounts.select("_record_key", F.col("p.id").alias("account_id"), "source",
-                           F.col("p.username").alias("username"), F.col("fetched_at").alias("updated_at"))
+    return accounts.select(
+        "_record_key",
+        F.col("p.id").alias("account_id"),
+        "source",
+        F.col("p.username").alias("username"),
+        F.col("fetched_at").alias("updated_at"),
+    )
 
 
 def tiktok_accounts(users: DataFrame) -> DataFrame:
-    return users.select("_record_key", F.col("p.open_id").alias("account_id"), "source",
-                        F.col("p.display_name").alias("username"), F.col("fetched_at").alias("updated_at"))
+    return users.select(
+        "_record_key",
+        F.col("p.open_id").alias("account_id"),
+        "source",
+        F.col("p.display_name").alias("username"),
+        F.col("fetched_at").alias("updated_at"),
+    )
 
 
 def instagram_account_metrics(accounts: DataFrame) -> DataFrame:
-    return accounts.select("_record_key", F.col("p.id").alias("account_id"), "source", "run_id",
-                           F.col("fetched_at").alias("captured_at"),
-                           F.col("p.followers_count").cast("bigint").alias("followers"),
-                           F.col("p.media_count").cast("bigint").alias("media_count"))
+    return accounts.select(
+        "_record_key",
+        F.col("p.id").alias("account_id"),
+        "source",
+        "run_id",
+        F.col("fetched_at").alias("captured_at"),
+        F.col("p.followers_count").cast("bigint").alias("followers"),
+        F.col("p.media_count").cast("bigint").alias("media_count"),
+    )
 
 
 def tiktok_account_metrics(users: DataFrame) -> DataFrame:
-    return users.select("_record_key", F.col("p.open_id").alias("account_id"), "source", "run_id",
-                        F.col("fetched_at").alias("captured_at"),
-                        F.col("p.follower_count").cast("bigint").alias("followers"),
-                        F.col("p.video_count").cast("bigint").alias("media_count"))
+    return users.select(
+        "_record_key",
+        F.col("p.open_id").alias("account_id"),
+        "source",
+        "run_id",
+        F.col("fetched_at").alias("captured_at"),
+        F.col("p.follower_count").cast("bigint").alias("followers"),
+        F.col("p.video_count").cast("bigint").alias("media_count"),
+    )
 
 
 def instagram_audience(audience: DataFrame) -> DataFrame:

@@ -23,8 +23,9 @@ def content_key(df: DataFrame) -> DataFrame:
     """``_content_key``: identity of what was sent (same key + same payload = duplicate, whatever the offset)."""
     return df.withColumn(
         "_content_key",
-        F.sha2(F.concat_ws("|", "source", "entity", "entity_id", F.col("schema_version").cast("string"), "payload"),
-               256),
+        F.sha2(
+            F.concat_ws("|", "source", "entity", "entity_id", F.col("schema_version").cast("string"), "payload"), 256
+        ),
     )
 
 

@@ -56,15 +56,20 @@ def _envelope_json() -> F.Column:
     """The bronze row as the envelope the connector published (payload re-inserted as raw JSON)."""
     meta = F.to_json(
         F.struct(
-            "source", "entity", "schema_version", "account_id", "entity_id",
+            "source",
+            "entity",
+            "schema_version",
+            "account_id",
+            "entity_id",
             F.date_format("fetched_at", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").alias("fetched_at"),
-            "request_id", "run_id",
+            "request_id",
+            "run_id",
         )
     )
     return F.concat(F.regexp_replace(meta, r"\}$", ""), F.lit(',"payload":'), F.col("payload"), F.lit("}"))
 
 
-def _read_delta(spark, path: str) -> DataFrame | None:  # noqa: ANN001
+def _read_delta(spark, path: str) -> DataFrame | None:
     from delta.tables import DeltaTable
 
     return spark.read.format("delta").load(path) if DeltaTable.isDeltaTable(spark, path) else None
@@ -102,13 +107,31 @@ def classify(df: DataFrame, seen: DataFrame | None, registry: Registry, delay_ho
         .when(~known_version(registry), F.lit("unknown_schema_version"))
     )
     message = (
-        F.when(reason == "late", F.concat(F.lit("event time "), F.col("fetched_at").cast("string"),
-                                          F.lit(" is before the watermark "), late_before.cast("string")))
-        .when(reason == "unknown_entity", F.concat(F.lit("no silver mapping for "), F.col("source"), F.lit("/"),
-                                                   F.col("entity")))
-        .when(reason == "unknown_schema_version",
-              F.concat(F.lit("schema version "), F.col("schema_version").cast("string"), F.lit(" of "),
-                       F.col("source"), F.lit("/"), F.col("entity"), F.lit(" is not in the schema registry")))
+        F.when(
+            reason == "late",
+            F.concat(
+                F.lit("event time "),
+                F.col("fetched_at").cast("string"),
+                F.lit(" is before the watermark "),
+                late_before.cast("string"),
+            ),
+        )
+        .when(
+            reason == "unknown_entity",
+            F.concat(F.lit("no silver mapping for "), F.col("source"), F.lit("/"), F.col("entity")),
+        )
+        .when(
+            reason == "unknown_schema_version",
+            F.concat(
+                F.lit("schema version "),
+                F.col("schema_version").cast("string"),
+                F.lit(" of "),
+                F.col("source"),
+                F.lit("/"),
+                F.col("entity"),
+                F.lit(" is not in the schema registry"),
+            ),
+        )
     )
     return df.withColumn("_outcome", outcome).withColumn("_reason", reason).withColumn("_message", message)
 
@@ -142,8 +165,9 @@ def process_silver_batch(
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     app = settings.app_id
     seen = None if rebuild else _read_delta(spark, SILVER_SEEN.path(config))
-    rows = classify(batch.transform(record_key).transform(content_key), seen, settings.registry,
-                    settings.watermark_delay_hours).persist()
+    rows = classify(
+        batch.transform(record_key).transform(content_key), seen, settings.registry, settings.watermark_delay_hours
+    ).persist()
     try:
         accepted = rows.where(F.col("_outcome").isNull())
         frames, unparsed = normalise(accepted, settings.registry)
@@ -154,7 +178,9 @@ def process_silver_batch(
         quality_rows: list[tuple] = []
         for table, frame in frames.items():
             suite = settings.suites.get(table)
-            checked = with_failures(frame, suite) if suite else frame.withColumn("_failed", F.array().cast("array<string>"))
+            checked = (
+                with_failures(frame, suite) if suite else frame.withColumn("_failed", F.array().cast("array<string>"))
+            )
             checked = checked.persist()
             good = checked.where(F.size("_failed") == 0).drop("_failed")
             failed = checked.where(F.size("_failed") > 0)
@@ -163,13 +189,26 @@ def process_silver_batch(
                 # table-level checks see what MERGE will write: one combined row per key
                 to_merge = latest_per_key(good.drop("_record_key"), SPECS[table])
                 table_results = settings.validator.validate(to_merge, suite)
-                quality_rows += [(suite.name, table, batch_id, r.expectation, r.success, r.element_count,
-                                  r.unexpected_count, r.observed_value, now) for r in table_results]
+                quality_rows += [
+                    (
+                        suite.name,
+                        table,
+                        batch_id,
+                        r.expectation,
+                        r.success,
+                        r.element_count,
+                        r.unexpected_count,
+                        r.observed_value,
+                        now,
+                    )
+                    for r in table_results
+                ]
                 broken = [r.expectation for r in table_results if not r.success]
                 policy = settings.policies.get(table, "warn")
                 if broken and policy == "fail":
-                    raise QualityGateFailed(f"{table}: table-level expectations failed in batch {batch_id}: "
-                                            + ", ".join(broken))
+                    raise QualityGateFailed(
+                        f"{table}: table-level expectations failed in batch {batch_id}: " + ", ".join(broken)
+                    )
                 if broken and policy == "drop":
                     failed = failed.unionByName(good.withColumn("_failed", F.array(*map(F.lit, broken))))
                     good = good.limit(0)
@@ -182,34 +221,57 @@ def process_silver_batch(
         quarantine = reduce(DataFrame.unionByName, quarantine_parts) if quarantine_parts else None
         if quarantine is not None:
             quarantine = quarantine.persist()
-            append_idempotent(quarantine, SILVER_QUARANTINE.path(config), f"{app}.quarantine", batch_id,
-                              SILVER_QUARANTINE.partition_by)
+            append_idempotent(
+                quarantine,
+                SILVER_QUARANTINE.path(config),
+                f"{app}.quarantine",
+                batch_id,
+                SILVER_QUARANTINE.partition_by,
+            )
         quarantined_keys = (
-            quarantine.select(F.col("record_key").alias("_record_key")).distinct().withColumn("_quarantined", F.lit(True))
-            if quarantine is not None else None
+            quarantine.select(F.col("record_key").alias("_record_key"))
+            .distinct()
+            .withColumn("_quarantined", F.lit(True))
+            if quarantine is not None
+            else None
         )
         outcomes = rows.join(unparsed_keys, "_record_key", "left")
         if quarantined_keys is not None:
             outcomes = outcomes.join(quarantined_keys, "_record_key", "left")
         else:
             outcomes = outcomes.withColumn("_quarantined", F.lit(None).cast("boolean"))
-        outcomes = outcomes.withColumn(
-            "_reason", F.when(F.col("_unparsed"), F.lit("payload_parse_error")).otherwise(F.col("_reason"))
-        ).withColumn(
-            "_message", F.when(F.col("_unparsed"), F.lit("payload does not match the registered schema"))
-            .otherwise(F.col("_message"))
-        ).withColumn(
-            "_final",
-            F.when(F.col("_unparsed"), F.lit("dlq"))
-            .when(F.col("_outcome").isNotNull(), F.col("_outcome"))
-            .when(F.col("_quarantined"), F.lit("quarantine"))
-            .otherwise(F.lit("silver")),
-        ).persist()
+        outcomes = (
+            outcomes.withColumn(
+                "_reason", F.when(F.col("_unparsed"), F.lit("payload_parse_error")).otherwise(F.col("_reason"))
+            )
+            .withColumn(
+                "_message",
+                F.when(F.col("_unparsed"), F.lit("payload does not match the registered schema")).otherwise(
+                    F.col("_message")
+                ),
+            )
+            .withColumn(
+                "_final",
+                F.when(F.col("_unparsed"), F.lit("dlq"))
+                .when(F.col("_outcome").isNotNull(), F.col("_outcome"))
+                .when(F.col("_quarantined"), F.lit("quarantine"))
+                .otherwise(F.lit("silver")),
+            )
+            .persist()
+        )
 
         dead = outcomes.where(F.col("_final") == "dlq")
-        dlq = to_dlq(dead.withColumn("_envelope", _envelope_json()), stage=STAGE, error_type=F.col("_reason"),
-                     error_message=F.col("_message"), original=F.col("_envelope"), failed_at=F.lit(now),
-                     source=F.col("source"), entity=F.col("entity"), entity_id=F.col("entity_id"))
+        dlq = to_dlq(
+            dead.withColumn("_envelope", _envelope_json()),
+            stage=STAGE,
+            error_type=F.col("_reason"),
+            error_message=F.col("_message"),
+            original=F.col("_envelope"),
+            failed_at=F.lit(now),
+            source=F.col("source"),
+            entity=F.col("entity"),
+            entity_id=F.col("entity_id"),
+        )
         write_dlq(dlq, config, f"{app}.dlq", batch_id)
 
         if quality_rows:
@@ -221,19 +283,29 @@ def process_silver_batch(
             append_idempotent(quality, QUALITY_RESULTS.path(config), f"{app}.quality", batch_id)
 
         ledger = (
-            outcomes.groupBy("source", "entity", F.col("_final").alias("outcome")).count()
-            .select("source", "entity", "outcome", F.col("count").alias("rows"),
-                    F.lit(batch_id).cast("bigint").alias("batch_id"), F.lit(now).cast("timestamp").alias("processed_at"))
+            outcomes.groupBy("source", "entity", "ingest_date", F.col("_final").alias("outcome"))
+            .count()
+            .select(
+                "source",
+                "entity",
+                "ingest_date",
+                "outcome",
+                F.col("count").alias("rows"),
+                F.lit(batch_id).cast("bigint").alias("batch_id"),
+                F.lit(now).cast("timestamp").alias("processed_at"),
+            )
         )
         ledger_rows = ledger.collect()
         if not rebuild:
-            append_idempotent(spark.createDataFrame(ledger_rows, ledger.schema), SILVER_LEDGER.path(config),
-                              f"{app}.ledger", batch_id)
+            append_idempotent(
+                spark.createDataFrame(ledger_rows, ledger.schema), SILVER_LEDGER.path(config), f"{app}.ledger", batch_id
+            )
         for row in ledger_rows:
             counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["rows"]
         counts["bronze"] = sum(r["rows"] for r in ledger_rows)
 
-        new_seen = outcomes.where(F.col("_final") != "duplicate").select(
+        # DLQ'd rows are not marked seen, so a replay after a fix is processed, not taken as a duplicate
+        new_seen = outcomes.where(F.col("_final").isin("silver", "quarantine")).select(
             "_content_key", "fetched_at", F.lit(batch_id).cast("bigint").alias("batch_id")
         )
         if not rebuild:
@@ -272,7 +344,11 @@ def _quarantine_rows(failed: DataFrame, table: str, rows: DataFrame, batch_id: i
         .select(
             F.lit(table).alias("table_name"),
             F.col("_failed").alias("failed_expectations"),
-            "row_json", "source", "entity", "entity_id", "topic",
+            "row_json",
+            "source",
+            "entity",
+            "entity_id",
+            "topic",
             F.col("partition").cast("int").alias("partition"),
             F.col("offset").cast("bigint").alias("offset"),
             F.lit(batch_id).cast("bigint").alias("batch_id"),

@@ -29,7 +29,7 @@ _SCALARS: dict[str, DataType] = {
 
 
 def spark_type(schema: Mapping[str, Any]) -> DataType:
-    """JSON Schema -> Spark type (objects -> structs, nullable unions -> their non-null type, untyped -> raw JSON text)."""
+    """JSON Schema -> Spark type: objects -> structs, nullable unions -> their type, untyped -> raw JSON text."""
     kind = schema.get("type")
     if isinstance(kind, list):
         kinds = [k for k in kind if k != "null"]

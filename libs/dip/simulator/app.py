@@ -29,14 +29,16 @@ def _fault_response(state: SimState, path: str, kind: str, ig_code: int) -> Resp
         if is_tiktok:
             response = tiktok.tiktok_error(429, "rate_limit_exceeded", "API rate limit exceeded, try again later.")
         else:
-            response = instagram.graph_error(400, ig_code, f"(#{ig_code}) Application request limit reached",
-                                             kind="OAuthException")
+            response = instagram.graph_error(
+                400, ig_code, f"(#{ig_code}) Application request limit reached", kind="OAuthException"
+            )
         response.headers.update(retry_after)
         return response
     if is_tiktok:
         return tiktok.tiktok_error(500, "internal_error", "Something went wrong. Please try again later.")
-    return instagram.graph_error(500, 2, "An unexpected error has occurred. Please retry your request later.",
-                                 kind="OAuthException")
+    return instagram.graph_error(
+        500, 2, "An unexpected error has occurred. Please retry your request later.", kind="OAuthException"
+    )
 
 
 def create_app(seed: int = 42, faults: Faults | None = None, credentials: DevCredentials | None = None) -> FastAPI:
@@ -69,8 +71,13 @@ def create_app(seed: int = 42, faults: Faults | None = None, credentials: DevCre
 
     @app.get("/_sim/state")
     async def sim_state() -> dict[str, Any]:
-        return {"seed": state.dataset.seed, "tick": state.tick, "requests": state.requests,
-                "served": state.served, "faults": state.faults.model_dump()}
+        return {
+            "seed": state.dataset.seed,
+            "tick": state.tick,
+            "requests": state.requests,
+            "served": state.served,
+            "faults": state.faults.model_dump(),
+        }
 
     app.include_router(tiktok.build_router(state))
     app.include_router(instagram.build_router(state))

@@ -39,8 +39,13 @@ def _usage_headers(state: SimState, account_id: str | None) -> dict[str, str]:
     pct = state.usage_pct()
     headers = {"X-App-Usage": json.dumps({"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2})}
     if account_id:
-        usage = {"type": "instagram", "call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2,
-                 "estimated_time_to_regain_access": 0}
+        usage = {
+            "type": "instagram",
+            "call_count": pct,
+            "total_cputime": pct // 2,
+            "total_time": pct // 2,
+            "estimated_time_to_regain_access": 0,
+        }
         headers["X-Business-Use-Case-Usage"] = json.dumps({account_id: [usage]})
     return headers
 
@@ -124,8 +129,13 @@ def build_router(state: SimState) -> APIRouter:
             return expired()
         account = state.dataset.instagram.get(node_id)
         if account is None:
-            return graph_error(400, 100, f"Unsupported get request. Object with ID '{node_id}' does not exist",
-                               kind="GraphMethodException", subcode=33)
+            return graph_error(
+                400,
+                100,
+                f"Unsupported get request. Object with ID '{node_id}' does not exist",
+                kind="GraphMethodException",
+                subcode=33,
+            )
         q = request.query_params
         fields = [f for f in q.get("fields", "id,timestamp").split(",") if f]
         limit = min(int(q.get("limit", "25")), 100)
@@ -142,8 +152,9 @@ def build_router(state: SimState) -> APIRouter:
         state.count("ig_media")
         if state.take_malformed():
             text = json.dumps(body)
-            return Response(text[: len(text) // 2], media_type="application/json",
-                            headers=_usage_headers(state, node_id))
+            return Response(
+                text[: len(text) // 2], media_type="application/json", headers=_usage_headers(state, node_id)
+            )
         return _json(state, body, node_id)
 
     @router.get("/{version}/{node_id}/insights")
@@ -157,37 +168,59 @@ def build_router(state: SimState) -> APIRouter:
             return _demographics(node_id, account, q.get("breakdown", ""), q.get("metric_type"), metrics)
         post = state.dataset.ig_media(node_id)
         if post is None:
-            return graph_error(400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException",
-                               subcode=33)
+            return graph_error(
+                400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException", subcode=33
+            )
         unknown = [m for m in metrics if m not in MEDIA_INSIGHTS]
         if unknown or not metrics:
-            return graph_error(400, 100, f"(#100) metric[0] must be one of the following values: "
-                               f"{', '.join(MEDIA_INSIGHTS)}", kind="OAuthException")
+            return graph_error(
+                400,
+                100,
+                f"(#100) metric[0] must be one of the following values: {', '.join(MEDIA_INSIGHTS)}",
+                kind="OAuthException",
+            )
         data = [
-            {"name": m, "period": "lifetime", "values": [{"value": _media_insight_value(post, m, state.tick)}],
-             "title": MEDIA_INSIGHTS[m][0], "description": MEDIA_INSIGHTS[m][1],
-             "id": f"{node_id}/insights/{m}/lifetime"}
+            {
+                "name": m,
+                "period": "lifetime",
+                "values": [{"value": _media_insight_value(post, m, state.tick)}],
+                "title": MEDIA_INSIGHTS[m][0],
+                "description": MEDIA_INSIGHTS[m][1],
+                "id": f"{node_id}/insights/{m}/lifetime",
+            }
             for m in metrics
         ]
         state.count("ig_media_insights")
         return _json(state, {"data": data}, post.account_id)
 
-    def _demographics(node_id: str, account: Account, breakdown: str, metric_type: str | None,
-                      metrics: list[str]) -> Response:
+    def _demographics(
+        node_id: str, account: Account, breakdown: str, metric_type: str | None, metrics: list[str]
+    ) -> Response:
         if metrics != ["follower_demographics"] or metric_type != "total_value" or breakdown not in account.audience:
-            return graph_error(400, 100, "(#100) follower_demographics needs metric_type=total_value and one "
-                               "breakdown of age, gender, country", kind="OAuthException")
+            return graph_error(
+                400,
+                100,
+                "(#100) follower_demographics needs metric_type=total_value and one breakdown of age, gender, country",
+                kind="OAuthException",
+            )
         values = account.audience[breakdown]
         results = [
             {"dimension_values": [k], "value": v + state.tick * (i % 3)} for i, (k, v) in enumerate(values.items())
         ]
-        body = {"data": [{
-            "name": "follower_demographics", "period": "lifetime", "title": "Follower demographics",
-            "description": "The demographic characteristics of followers, including countries, cities and gender "
-                           "distribution.",
-            "total_value": {"breakdowns": [{"dimension_keys": [breakdown], "results": results}]},
-            "id": f"{node_id}/insights/follower_demographics/lifetime",
-        }]}
+        body = {
+            "data": [
+                {
+                    "name": "follower_demographics",
+                    "period": "lifetime",
+                    "title": "Follower demographics",
+                    "description": "The demographic characteristics of followers, including countries, cities and "
+                    "gender "
+                    "distribution.",
+                    "total_value": {"breakdowns": [{"dimension_keys": [breakdown], "results": results}]},
+                    "id": f"{node_id}/insights/follower_demographics/lifetime",
+                }
+            ]
+        }
         state.count("ig_audience")
         return _json(state, body, node_id)
 
@@ -197,11 +230,17 @@ def build_router(state: SimState) -> APIRouter:
             return expired()
         account = state.dataset.instagram.get(node_id)
         if account is None:
-            return graph_error(400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException",
-                               subcode=33)
+            return graph_error(
+                400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException", subcode=33
+            )
         fields = [f for f in request.query_params.get("fields", "id").split(",") if f]
-        values = {"username": account.name, "followers_count": account.followers(state.tick),
-                  "follows_count": account.following, "media_count": len(account.posts), "id": account.id}
+        values = {
+            "username": account.name,
+            "followers_count": account.followers(state.tick),
+            "follows_count": account.following,
+            "media_count": len(account.posts),
+            "id": account.id,
+        }
         body = {f: values[f] for f in fields if f in values}
         body["id"] = account.id
         state.count("ig_account")

@@ -22,8 +22,9 @@ def log_id() -> str:
 
 def tiktok_error(status: int, code: str, message: str) -> Response:
     """TikTok's ``{"data": {}, "error": {"code", "message", "log_id"}}`` error shape."""
-    return JSONResponse({"data": {}, "error": {"code": code, "message": message, "log_id": log_id()}},
-                        status_code=status)
+    return JSONResponse(
+        {"data": {}, "error": {"code": code, "message": message, "log_id": log_id()}}, status_code=status
+    )
 
 
 def _ok(data: Any) -> Response:
@@ -67,8 +68,14 @@ def build_router(state: SimState) -> APIRouter:
     async def oauth_token(request: Request) -> Response:
         form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
         if form.get("client_key") != creds.tt_client_key or form.get("client_secret") != creds.tt_client_secret:
-            return JSONResponse({"error": "invalid_client", "error_description": "Client key or secret is invalid.",
-                                 "log_id": log_id()}, status_code=401)
+            return JSONResponse(
+                {
+                    "error": "invalid_client",
+                    "error_description": "Client key or secret is invalid.",
+                    "log_id": log_id(),
+                },
+                status_code=401,
+            )
         grant = form.get("grant_type")
         state.count("oauth")
         if grant == "client_credentials":
@@ -78,14 +85,26 @@ def build_router(state: SimState) -> APIRouter:
             refresh = str(form.get("refresh_token") or "")
             open_id = refresh.removeprefix(creds.tt_refresh_prefix)
             if not refresh.startswith(creds.tt_refresh_prefix) or open_id not in state.dataset.tiktok:
-                return JSONResponse({"error": "invalid_grant", "error_description": "Refresh token is invalid.",
-                                     "log_id": log_id()}, status_code=400)
+                return JSONResponse(
+                    {"error": "invalid_grant", "error_description": "Refresh token is invalid.", "log_id": log_id()},
+                    status_code=400,
+                )
             token, ttl = state.issue("tiktok", open_id, "act.")
-            return JSONResponse({"access_token": token, "expires_in": ttl, "open_id": open_id,
-                                 "refresh_expires_in": 31_536_000, "refresh_token": refresh,
-                                 "scope": "user.info.basic,user.info.stats,video.list", "token_type": "Bearer"})
-        return JSONResponse({"error": "unsupported_grant_type", "error_description": f"grant_type {grant!r}",
-                             "log_id": log_id()}, status_code=400)
+            return JSONResponse(
+                {
+                    "access_token": token,
+                    "expires_in": ttl,
+                    "open_id": open_id,
+                    "refresh_expires_in": 31_536_000,
+                    "refresh_token": refresh,
+                    "scope": "user.info.basic,user.info.stats,video.list",
+                    "token_type": "Bearer",
+                }
+            )
+        return JSONResponse(
+            {"error": "unsupported_grant_type", "error_description": f"grant_type {grant!r}", "log_id": log_id()},
+            status_code=400,
+        )
 
     @router.get("/v2/user/info/")
     async def user_info(request: Request) -> Response:

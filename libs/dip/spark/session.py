@@ -61,4 +61,8 @@ def build_session(
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel(config.spark.log_level)
+    if config.spark.register_tables:
+        from dip.catalog import register_tables
+
+        register_tables(session, config)
     return session

@@ -51,7 +51,7 @@ def run_stream_bronze(
     spark: SparkSession,
     config: Config,
     trigger: str | None = None,
-    on_batch=lambda _b: None,  # noqa: ANN001 - Callable[[BatchCounts], None]
+    on_batch=lambda _b: None,
 ) -> RunSummary:
     """Run stream_bronze with ``trigger`` (default from config) and return per-batch counts."""
     return run_foreach_batch(

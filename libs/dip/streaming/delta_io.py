@@ -7,9 +7,7 @@ from collections.abc import Sequence
 from pyspark.sql import DataFrame
 
 
-def append_idempotent(
-    df: DataFrame, path: str, app_id: str, batch_id: int, partition_by: Sequence[str] = ()
-) -> None:
+def append_idempotent(df: DataFrame, path: str, app_id: str, batch_id: int, partition_by: Sequence[str] = ()) -> None:
     """Append with ``txnAppId``/``txnVersion``: Delta skips a (app, version) pair it has already committed."""
     writer = (
         df.write.format("delta")

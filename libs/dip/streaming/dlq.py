@@ -43,8 +43,14 @@ def to_dlq(
     null_str = F.lit(None).cast("string")
     return df.select(
         F.sha2(
-            F.concat_ws("|", F.lit(stage), F.col("topic"), F.col("partition").cast("string"),
-                        F.col("offset").cast("string"), error_type),
+            F.concat_ws(
+                "|",
+                F.lit(stage),
+                F.col("topic"),
+                F.col("partition").cast("string"),
+                F.col("offset").cast("string"),
+                error_type,
+            ),
             256,
         ).alias("dlq_id"),
         F.lit(stage).alias("stage"),
@@ -66,8 +72,21 @@ def dlq_to_kafka_records(dlq: DataFrame) -> DataFrame:
     """DLQ rows as Kafka records: key = dlq_id, value = the original bytes, headers = the reason."""
     headers = F.array(
         *[
-            F.struct(F.lit(name).alias("key"), F.coalesce(F.col(name).cast("string"), F.lit("")).cast("binary").alias("value"))
-            for name in ("stage", "error_type", "error_message", "source", "entity", "topic", "partition", "offset", "failed_at")
+            F.struct(
+                F.lit(name).alias("key"),
+                F.coalesce(F.col(name).cast("string"), F.lit("")).cast("binary").alias("value"),
+            )
+            for name in (
+                "stage",
+                "error_type",
+                "error_message",
+                "source",
+                "entity",
+                "topic",
+                "partition",
+                "offset",
+                "failed_at",
+            )
         ]
     )
     return dlq.select(

@@ -40,5 +40,7 @@ def with_envelope(df: DataFrame, value_col: str = "value") -> DataFrame:
         .when(error_type == "invalid_json", F.lit("value is not valid JSON"))
         .when(error_type == "invalid_envelope", F.concat(F.lit("missing or invalid envelope fields: "), missing))
     )
-    return parsed.withColumn("envelope_error", F.when(error_type.isNotNull(), F.struct(error_type.alias("type"),
-                                                                                     error_message.alias("message"))))
+    return parsed.withColumn(
+        "envelope_error",
+        F.when(error_type.isNotNull(), F.struct(error_type.alias("type"), error_message.alias("message"))),
+    )

@@ -43,7 +43,7 @@ def run_stream_silver(
     spark: SparkSession,
     config: Config,
     trigger: str | None = None,
-    on_batch=lambda _b: None,  # noqa: ANN001 - Callable[[BatchCounts], None]
+    on_batch=lambda _b: None,
 ) -> RunSummary:
     """Run stream_silver with ``trigger`` (default from config) and return per-batch counts."""
     settings = silver_settings(config)
@@ -61,8 +61,10 @@ def rebuild_silver(spark: SparkSession, config: Config, start: date, end: date) 
     """Batch backfill: re-derive silver from bronze ingested between ``start`` and ``end`` (inclusive)."""
     settings = silver_settings(config)
     settings.app_id = f"{config.streaming.app_id}.silver_rebuild"
-    bronze = spark.read.format("delta").load(BRONZE_EVENTS.path(config)).where(
-        F.col("ingest_date").between(F.lit(start.isoformat()).cast("date"), F.lit(end.isoformat()).cast("date"))
+    bronze = (
+        spark.read.format("delta")
+        .load(BRONZE_EVENTS.path(config))
+        .where(F.col("ingest_date").between(F.lit(start.isoformat()).cast("date"), F.lit(end.isoformat()).cast("date")))
     )
     batch_id = zlib.crc32(f"{start}:{end}".encode())
     return process_silver_batch(bronze, batch_id, config, settings, rebuild=True)

@@ -19,8 +19,11 @@ from tests.unit.connectors.conftest import json_response
 
 
 def graph(code: int, status: int = 400) -> tuple[int, dict, httpx.Headers]:
-    return status, {"error": {"code": code, "error_subcode": None, "type": "OAuthException", "message": "m",
-                              "fbtrace_id": "F"}}, httpx.Headers({"retry-after": "7"})
+    return (
+        status,
+        {"error": {"code": code, "error_subcode": None, "type": "OAuthException", "message": "m", "fbtrace_id": "F"}},
+        httpx.Headers({"retry-after": "7"}),
+    )
 
 
 @pytest.mark.parametrize("code", [4, 17, 32, 613])
@@ -47,10 +50,14 @@ def test_tiktok_errors() -> None:
     assert type(classify_tiktok_error(401, err("access_token_invalid"), httpx.Headers())) is AuthExpired
     assert type(classify_tiktok_error(500, err("internal_error"), httpx.Headers())) is RetryableError
     assert type(classify_tiktok_error(400, err("invalid_params"), httpx.Headers())) is ApiError
-    assert type(classify_tiktok_error(401, {"error": "invalid_client", "error_description": "d"},
-                                      httpx.Headers())) is ApiError
-    assert classify_tiktok_error(200, {"data": {}, "error": {"code": "ok", "message": "", "log_id": "L"}},
-                                 httpx.Headers()) is None
+    assert (
+        type(classify_tiktok_error(401, {"error": "invalid_client", "error_description": "d"}, httpx.Headers()))
+        is ApiError
+    )
+    assert (
+        classify_tiktok_error(200, {"data": {}, "error": {"code": "ok", "message": "", "log_id": "L"}}, httpx.Headers())
+        is None
+    )
 
 
 class FixedRandom(random.Random):
@@ -68,8 +75,9 @@ def test_backoff_delay_doubles_caps_and_jitters() -> None:
 
 
 def client(unit_config: Config, responses: list[httpx.Response], sleeps: list[float]) -> ApiClient:
-    settings = unit_config.connectors.model_copy(update={"backoff_initial_s": 1.0, "backoff_max_s": 8.0,
-                                                         "retry_after_max_s": 30.0, "max_retries": 4})
+    settings = unit_config.connectors.model_copy(
+        update={"backoff_initial_s": 1.0, "backoff_max_s": 8.0, "retry_after_max_s": 30.0, "max_retries": 4}
+    )
     queue = list(responses)
     transport = httpx.MockTransport(lambda request: queue.pop(0))
     clock = [0.0]
@@ -78,14 +86,23 @@ def client(unit_config: Config, responses: list[httpx.Response], sleeps: list[fl
         clock[0] += seconds
 
     budget = RequestBudget(1000, clock=lambda: clock[0], sleep=advance)  # the shared pause is simulated, not slept
-    return ApiClient("tiktok", "http://tt.test", settings, budget, ConnectorMetrics(),
-                     classify_tiktok_error, transport=transport, sleep=sleeps.append)
+    return ApiClient(
+        "tiktok",
+        "http://tt.test",
+        settings,
+        budget,
+        ConnectorMetrics(),
+        classify_tiktok_error,
+        transport=transport,
+        sleep=sleeps.append,
+    )
 
 
 def test_retry_schedule_backoff_then_retry_after(unit_config: Config) -> None:
     err500 = json_response({"data": {}, "error": {"code": "internal_error", "message": "", "log_id": "L"}}, 500)
-    err429 = json_response({"data": {}, "error": {"code": "rate_limit_exceeded", "message": "", "log_id": "L"}}, 429,
-                           {"Retry-After": "3"})
+    err429 = json_response(
+        {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "", "log_id": "L"}}, 429, {"Retry-After": "3"}
+    )
     ok = json_response({"data": {"user": {"open_id": "o"}}, "error": {"code": "ok", "message": "", "log_id": "L"}})
     sleeps: list[float] = []
     api = client(unit_config, [err500, err500, err429, ok], sleeps)
@@ -114,8 +131,9 @@ def test_malformed_body_is_kept_for_the_dlq_and_retried(unit_config: Config) -> 
     broken = httpx.Response(200, content=b'{"data": {"videos": [')
     ok = json_response({"data": {"videos": []}, "error": {"code": "ok", "message": "", "log_id": "L"}})
     sink: list = []
-    result = client(unit_config, [broken, ok], []).request("POST", "/v2/video/list/", entity="video",
-                                                           endpoint="video_list", account_id="o", sink=sink)
+    result = client(unit_config, [broken, ok], []).request(
+        "POST", "/v2/video/list/", entity="video", endpoint="video_list", account_id="o", sink=sink
+    )
     assert [r.error is None for r in sink] == [False, True] and sink[1] is result
     assert sink[0].body == b'{"data": {"videos": [' and sink[0].error.startswith("invalid JSON")
 
@@ -130,13 +148,24 @@ def test_expired_graph_token_is_exchanged_again_once(unit_config: Config) -> Non
             return json_response({"access_token": f"LL{len(exchanges)}", "token_type": "bearer", "expires_in": 9})
         state["calls"] += 1
         if request.url.params["access_token"] == "LL1":
-            return json_response({"error": {"code": 190, "error_subcode": 463, "type": "OAuthException",
-                                            "message": "Session has expired", "fbtrace_id": "F"}}, 400)
+            return json_response(
+                {
+                    "error": {
+                        "code": 190,
+                        "error_subcode": 463,
+                        "type": "OAuthException",
+                        "message": "Session has expired",
+                        "fbtrace_id": "F",
+                    }
+                },
+                400,
+            )
         return json_response({"username": "u", "followers_count": 1, "media_count": 0, "id": "ig1"})
 
     source = InstagramSource(unit_config, EnvSecrets(unit_config), ConnectorMetrics(), httpx.MockTransport(handle))
     source.authenticate()
-    response = source.client.request("GET", "/v24.0/ig1", entity="account", endpoint="account", account_id="ig1",
-                                     auth=source.auth)
+    response = source.client.request(
+        "GET", "/v24.0/ig1", entity="account", endpoint="account", account_id="ig1", auth=source.auth
+    )
     assert response.data["id"] == "ig1"
     assert exchanges == ["user-token-456", "user-token-456"] and state["calls"] == 2

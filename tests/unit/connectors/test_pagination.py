@@ -31,18 +31,38 @@ def instagram_handler(calls: list[httpx.Request]) -> httpx.MockTransport:
             return json_response({"username": "shop", "followers_count": 10, "media_count": 3, "id": "ig1"})
         if path == "/v24.0/ig1/media":
             start = {"": 0, "c2": 2}[q.get("after", "")]
-            body = {"data": MEDIA[start:start + 2], "paging": {"cursors": {"before": "c0", "after": "c2"}}}
+            body = {"data": MEDIA[start : start + 2], "paging": {"cursors": {"before": "c0", "after": "c2"}}}
             if start == 0:
                 body["paging"]["next"] = "http://ig.test/v24.0/ig1/media?after=c2&access_token=LONG-LIVED-1"
             return json_response(body)
         if path.endswith("/insights") and path != "/v24.0/ig1/insights":
             media_id = path.split("/")[2]
-            return json_response({"data": [{"name": "reach", "period": "lifetime", "values": [{"value": 1}],
-                                            "id": f"{media_id}/insights/reach/lifetime"}]})
+            return json_response(
+                {
+                    "data": [
+                        {
+                            "name": "reach",
+                            "period": "lifetime",
+                            "values": [{"value": 1}],
+                            "id": f"{media_id}/insights/reach/lifetime",
+                        }
+                    ]
+                }
+            )
         if path == "/v24.0/ig1/insights":
             b = q["breakdown"]
-            return json_response({"data": [{"name": "follower_demographics", "period": "lifetime", "id": "x",
-                                            "total_value": {"breakdowns": [{"dimension_keys": [b], "results": []}]}}]})
+            return json_response(
+                {
+                    "data": [
+                        {
+                            "name": "follower_demographics",
+                            "period": "lifetime",
+                            "id": "x",
+                            "total_value": {"breakdowns": [{"dimension_keys": [b], "results": []}]},
+                        }
+                    ]
+                }
+            )
         return json_response({"error": {"code": 100, "message": "nope"}}, 400)
 
     return httpx.MockTransport(handle)
@@ -62,9 +82,16 @@ def test_instagram_follows_after_cursor_and_maps_every_entity(unit_config: Confi
     assert [c.url.params.get("after") for c in media_calls] == [None, "c2"]
     assert all(c.url.params["access_token"] == "LONG-LIVED-1" for c in media_calls)
     assert records == [
-        "instagram:account:ig1", "instagram:media:m1", "instagram:media:m2", "instagram:media_insights:m1",
-        "instagram:media_insights:m2", "instagram:media:m3", "instagram:media_insights:m3",
-        "instagram:audience:ig1:age", "instagram:audience:ig1:gender", "instagram:audience:ig1:country",
+        "instagram:account:ig1",
+        "instagram:media:m1",
+        "instagram:media:m2",
+        "instagram:media_insights:m1",
+        "instagram:media_insights:m2",
+        "instagram:media:m3",
+        "instagram:media_insights:m3",
+        "instagram:audience:ig1:age",
+        "instagram:audience:ig1:gender",
+        "instagram:audience:ig1:country",
     ]
 
 
@@ -90,8 +117,15 @@ def tiktok_transport(calls: list[httpx.Request]) -> httpx.MockTransport:
         calls.append(request)
         path = request.url.path
         if path == "/v2/oauth/token/":
-            return json_response({"access_token": "act.1", "expires_in": 86400, "token_type": "Bearer",
-                                  "open_id": "open1", "refresh_token": "refresh-open1"})
+            return json_response(
+                {
+                    "access_token": "act.1",
+                    "expires_in": 86400,
+                    "token_type": "Bearer",
+                    "open_id": "open1",
+                    "refresh_token": "refresh-open1",
+                }
+            )
         assert request.headers["authorization"] == "Bearer act.1"
         ok = {"code": "ok", "message": "", "log_id": "L"}
         if path == "/v2/user/info/":
@@ -101,8 +135,16 @@ def tiktok_transport(calls: list[httpx.Request]) -> httpx.MockTransport:
             cursor = body.get("cursor")
             rest = [v for v in VIDEOS if cursor is None or v["create_time"] * 1000 < cursor]
             page = rest[: body["max_count"]]
-            return json_response({"data": {"videos": page, "cursor": page[-1]["create_time"] * 1000,
-                                           "has_more": len(rest) > len(page)}, "error": ok})
+            return json_response(
+                {
+                    "data": {
+                        "videos": page,
+                        "cursor": page[-1]["create_time"] * 1000,
+                        "has_more": len(rest) > len(page),
+                    },
+                    "error": ok,
+                }
+            )
         if path == "/v2/video/query/":
             ids = body["filters"]["video_ids"]
             return json_response({"data": {"videos": [{"id": i, "view_count": 100} for i in ids]}, "error": ok})
@@ -126,8 +168,12 @@ def test_tiktok_pages_with_cursor_and_has_more_and_merges_metrics(unit_config: C
         payloads += [r.payload for r in merge_records(r for resp in ctx.drain() for r in source.map_response(resp))]
     cursors = [json.loads(c.content).get("cursor") for c in calls if c.url.path == "/v2/video/list/"]
     assert cursors == [None, 1795513600000, 1795340800000]
-    assert pages == [("user", None, True), ("video", "1795513600000", False), ("video", "1795340800000", False),
-                     ("video", None, True)]
+    assert pages == [
+        ("user", None, True),
+        ("video", "1795513600000", False),
+        ("video", "1795340800000", False),
+        ("video", None, True),
+    ]
     assert payloads[0] == {"open_id": "open1", "follower_count": 3}
     assert payloads[1] == {"id": "v0", "create_time": 1795600000, "title": "t0", "view_count": 100}
     assert [p["id"] for p in payloads[1:]] == ["v0", "v1", "v2", "v3", "v4"]

@@ -22,12 +22,18 @@ from dip.connectors.tiktok import classify_tiktok_error
 
 
 def test_redact_url_and_text() -> None:
-    assert redact_url("https://g/v24.0/1/media?fields=id&access_token=EAAB123&after=x") == \
-        "https://g/v24.0/1/media?fields=id&access_token=REDACTED&after=x"
-    assert redact_url("/oauth?client_secret=s3cr3t&fb_exchange_token=tok") == \
-        "/oauth?client_secret=REDACTED&fb_exchange_token=REDACTED"
-    assert redact_text("Authorization: Bearer act.abc123 and key topsecret", ["topsecret"]) == \
-        "Authorization: Bearer REDACTED and key REDACTED"
+    assert (
+        redact_url("https://g/v24.0/1/media?fields=id&access_token=EAAB123&after=x")
+        == "https://g/v24.0/1/media?fields=id&access_token=REDACTED&after=x"
+    )
+    assert (
+        redact_url("/oauth?client_secret=s3cr3t&fb_exchange_token=tok")
+        == "/oauth?client_secret=REDACTED&fb_exchange_token=REDACTED"
+    )
+    assert (
+        redact_text("Authorization: Bearer act.abc123 and key topsecret", ["topsecret"])
+        == "Authorization: Bearer REDACTED and key REDACTED"
+    )
 
 
 def test_redact_body_changes_only_secret_bytes() -> None:
@@ -37,8 +43,15 @@ def test_redact_body_changes_only_secret_bytes() -> None:
 
 
 def test_log_filter_redacts_formatted_messages() -> None:
-    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, 'HTTP Request: GET %s "%s"',
-                               ("http://g/x?access_token=EAAB1", "200 OK"), None)
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        'HTTP Request: GET %s "%s"',
+        ("http://g/x?access_token=EAAB1", "200 OK"),
+        None,
+    )
     RedactingFilter().filter(record)
     assert record.getMessage() == 'HTTP Request: GET http://g/x?access_token=REDACTED "200 OK"'
 
@@ -48,34 +61,67 @@ def test_connection_errors_do_not_carry_tokens(unit_config: Config) -> None:
         raise httpx.ConnectError(f"refused {request.url}")
 
     settings = unit_config.connectors.model_copy(update={"max_retries": 0})
-    api = ApiClient("instagram", "http://ig.test", settings, RequestBudget(100), ConnectorMetrics(),
-                    classify_tiktok_error, transport=httpx.MockTransport(refuse))
+    api = ApiClient(
+        "instagram",
+        "http://ig.test",
+        settings,
+        RequestBudget(100),
+        ConnectorMetrics(),
+        classify_tiktok_error,
+        transport=httpx.MockTransport(refuse),
+    )
     with pytest.raises(RetryableError) as info:
-        api.request("GET", "/v24.0/1", entity="account", endpoint="account", account_id="1",
-                    params={"access_token": "EAAB-secret-token"})
+        api.request(
+            "GET",
+            "/v24.0/1",
+            entity="account",
+            endpoint="account",
+            account_id="1",
+            params={"access_token": "EAAB-secret-token"},
+        )
     assert "EAAB-secret-token" not in str(info.value) and info.value.__cause__ is None
     assert str(info.value) == "ConnectError calling GET http://ig.test/v24.0/1"
 
 
-RECORD = Record("instagram", "media", 1, "178", "18001", {"id": "18001", "caption": "عباية ✨", "like_count": 3},
-                "req-1", "2026-11-26T14:00:00.123456Z")
+RECORD = Record(
+    "instagram",
+    "media",
+    1,
+    "178",
+    "18001",
+    {"id": "18001", "caption": "عباية ✨", "like_count": 3},
+    "req-1",
+    "2026-11-26T14:00:00.123456Z",
+)
 
 
 def test_envelope_has_exactly_the_contract_fields() -> None:
     message = raw_message(RECORD, "run-1", "dip.raw.instagram")
     assert message.topic == "dip.raw.instagram" and message.key == b"instagram:media:18001"
-    assert message.value == (
-        '{"source":"instagram","entity":"media","schema_version":1,"account_id":"178","entity_id":"18001",'
-        '"fetched_at":"2026-11-26T14:00:00.123456Z","request_id":"req-1","run_id":"run-1",'
-        '"payload":{"id":"18001","caption":"عباية ✨","like_count":3}}'
-    ).encode()
+    assert (
+        message.value
+        == (
+            '{"source":"instagram","entity":"media","schema_version":1,"account_id":"178","entity_id":"18001",'
+            '"fetched_at":"2026-11-26T14:00:00.123456Z","request_id":"req-1","run_id":"run-1",'
+            '"payload":{"id":"18001","caption":"عباية ✨","like_count":3}}'
+        ).encode()
+    )
     assert list(json.loads(message.value)) == list(ENVELOPE_FIELDS)
     assert message.headers == [("source", b"instagram"), ("entity", b"media"), ("schema_version", b"1")]
 
 
 def test_dlq_message_fields_and_headers() -> None:
-    message = dlq_message("dip.dlq", source="tiktok", entity="video", error_type="malformed_response",
-                          error_message="invalid JSON", original=b'{"data": [', key="k", run_id="r", request_id="q")
+    message = dlq_message(
+        "dip.dlq",
+        source="tiktok",
+        entity="video",
+        error_type="malformed_response",
+        error_message="invalid JSON",
+        original=b'{"data": [',
+        key="k",
+        run_id="r",
+        request_id="q",
+    )
     value = json.loads(message.value)
     assert list(value) == ["stage", "error_type", "error_message", "source", "entity", "original", "failed_at"]
     assert (value["stage"], value["original"]) == ("ingest", '{"data": [')

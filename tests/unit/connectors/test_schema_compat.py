@@ -10,9 +10,15 @@ import pytest
 from dip.schemas import SchemaRegistry, SchemaViolation, UnknownSchemaVersion, breaking_changes, check_registry
 
 ROOT = Path(__file__).resolve().parents[3]
-V1 = {"type": "object", "properties": {"id": {"type": "string"}, "n": {"type": "integer"},
-                                       "tags": {"type": "array", "items": {"type": "object", "properties": {
-                                           "name": {"type": "string"}}}}}, "required": ["id"]}
+V1 = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "n": {"type": "integer"},
+        "tags": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+    },
+    "required": ["id"],
+}
 
 
 def with_props(**changes: dict) -> dict:
@@ -47,17 +53,23 @@ def test_check_registry_reports_incompatible_pairs(tmp_path: Path) -> None:
     assert check_registry(SchemaRegistry(tmp_path)) == {}
     (folder / "v3.json").write_text(json.dumps(with_props(id={"type": "integer"})))
     assert check_registry(SchemaRegistry(tmp_path)) == {
-        "instagram/media v2 -> v3": ["/id: type changed from ['string'] to ['integer']", "/caption: removed"]}
+        "instagram/media v2 -> v3": ["/id: type changed from ['string'] to ['integer']", "/caption: removed"]
+    }
 
 
 def test_project_schemas_validate_payloads() -> None:
     registry = SchemaRegistry(ROOT / "conf" / "schemas")
     assert check_registry(registry) == {}
-    registry.validate("instagram", "media", 1, {"id": "1", "media_type": "IMAGE",
-                                                 "timestamp": "2026-11-20T10:00:00+0000"})
+    registry.validate(
+        "instagram", "media", 1, {"id": "1", "media_type": "IMAGE", "timestamp": "2026-11-20T10:00:00+0000"}
+    )
     with pytest.raises(SchemaViolation, match="like_count: -1 is less than the minimum of 0"):
-        registry.validate("instagram", "media", 1, {"id": "1", "media_type": "IMAGE", "like_count": -1,
-                                                     "timestamp": "2026-11-20T10:00:00+0000"})
+        registry.validate(
+            "instagram",
+            "media",
+            1,
+            {"id": "1", "media_type": "IMAGE", "like_count": -1, "timestamp": "2026-11-20T10:00:00+0000"},
+        )
     with pytest.raises(SchemaViolation, match="'create_time' is a required property"):
         registry.validate("tiktok", "video", 1, {"id": "7"})
     with pytest.raises(UnknownSchemaVersion):

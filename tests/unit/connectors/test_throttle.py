@@ -10,9 +10,19 @@ from dip.connectors.throttle import RequestBudget, parse_retry_after, usage_dela
 def headers(app: int, buc: int = 0, regain: int = 0) -> dict[str, str]:
     return {
         "x-app-usage": json.dumps({"call_count": app, "total_cputime": 1, "total_time": 1}),
-        "x-business-use-case-usage": json.dumps({"ig1": [{
-            "type": "instagram", "call_count": buc, "total_cputime": 0, "total_time": 0,
-            "estimated_time_to_regain_access": regain}]}),
+        "x-business-use-case-usage": json.dumps(
+            {
+                "ig1": [
+                    {
+                        "type": "instagram",
+                        "call_count": buc,
+                        "total_cputime": 0,
+                        "total_time": 0,
+                        "estimated_time_to_regain_access": regain,
+                    }
+                ]
+            }
+        ),
     }
 
 

@@ -10,10 +10,12 @@ from dip.simulator.faults import Faults, parse_fault_flags
 
 def test_same_seed_same_world_and_realistic_content() -> None:
     a, b = build_dataset(42), build_dataset(42)
-    assert [p.caption for acc in a.instagram.values() for p in acc.posts] == \
-        [p.caption for acc in b.instagram.values() for p in acc.posts]
-    assert [p.caption for acc in build_dataset(1).instagram.values() for p in acc.posts] != \
-        [p.caption for acc in a.instagram.values() for p in acc.posts]
+    assert [p.caption for acc in a.instagram.values() for p in acc.posts] == [
+        p.caption for acc in b.instagram.values() for p in acc.posts
+    ]
+    assert [p.caption for acc in build_dataset(1).instagram.values() for p in acc.posts] != [
+        p.caption for acc in a.instagram.values() for p in acc.posts
+    ]
     posts = [p for acc in a.instagram.values() for p in acc.posts]
     assert len(posts) == 30 and sum(p.hide_likes for p in posts) == 9
     assert all("#abaya #عباية #modestfashion" in p.caption for p in posts)
@@ -22,13 +24,22 @@ def test_same_seed_same_world_and_realistic_content() -> None:
 def test_metrics_grow_with_the_clock_and_likes_can_be_hidden() -> None:
     app = create_app(42)
     client = TestClient(app)
-    token = client.get("/v24.0/oauth/access_token", params={
-        "grant_type": "fb_exchange_token", "client_id": "dip-dev-app", "client_secret": "dev-ig-app-secret",
-        "fb_exchange_token": "dev-ig-user-token"}).json()["access_token"]
+    token = client.get(
+        "/v24.0/oauth/access_token",
+        params={
+            "grant_type": "fb_exchange_token",
+            "client_id": "dip-dev-app",
+            "client_secret": "dev-ig-app-secret",
+            "fb_exchange_token": "dev-ig-user-token",
+        },
+    ).json()["access_token"]
     params = {"fields": "id,like_count,comments_count,timestamp", "access_token": token, "limit": 2}
     first = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
-    assert first[1] == {"id": "18000000000001001", "comments_count": first[1]["comments_count"],
-                        "timestamp": "2026-11-24T21:00:00+0000"}
+    assert first[1] == {
+        "id": "18000000000001001",
+        "comments_count": first[1]["comments_count"],
+        "timestamp": "2026-11-24T21:00:00+0000",
+    }
     assert client.post("/_sim/advance", json={"ticks": 2}).json() == {"tick": 2}
     later = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
     post = app.state.sim.dataset.instagram["17841400000000101"].posts[0]
@@ -45,4 +56,5 @@ def test_fault_gate_bursts_and_500s_follow_the_counters() -> None:
     graph = client.get("/v24.0/17841400000000101")  # request 9: third burst, Graph API code 32
     assert (graph.status_code, graph.json()["error"]["code"]) == (400, 32)
     assert parse_fault_flags(["rate_limit_every=5,malformed_pages=1", "slow_s=0.5"]) == Faults(
-        rate_limit_every=5, malformed_pages=1, slow_s=0.5)
+        rate_limit_every=5, malformed_pages=1, slow_s=0.5
+    )

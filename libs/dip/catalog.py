@@ -1,0 +1,71 @@
+"""Register the lake's tables by name (``dip.silver_posts``...) and describe them for `dip tables`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from dip.config import Config
+from dip.tables import ALL_TABLES, CATALOG_DB, Table
+
+# the event-time column that tells how fresh each table is
+FRESHNESS_COLUMN: dict[str, str] = {
+    "bronze_events": "fetched_at",
+    "dlq": "failed_at",
+    "silver_posts": "updated_at",
+    "silver_post_metrics": "captured_at",
+    "silver_accounts": "updated_at",
+    "silver_account_metrics": "captured_at",
+    "silver_audience": "captured_at",
+    "silver_quarantine": "quarantined_at",
+    "silver_ledger": "processed_at",
+    "quality_results": "validated_at",
+}
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    format: str
+    location: str
+    version: int | None
+    rows: int | None
+    latest_event: str | None
+
+
+def _exists(spark: SparkSession, table: Table, config: Config) -> bool:
+    from delta.tables import DeltaTable
+
+    return DeltaTable.isDeltaTable(spark, table.path(config))
+
+
+def register_tables(spark: SparkSession, config: Config) -> list[str]:
+    """``CREATE TABLE IF NOT EXISTS dip.<name> USING DELTA LOCATION ...`` for every table already written."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {CATALOG_DB}")
+    registered = []
+    for table in ALL_TABLES:
+        if _exists(spark, table, config):
+            spark.sql(f"CREATE TABLE IF NOT EXISTS {table.qualified_name} USING DELTA LOCATION '{table.path(config)}'")
+            registered.append(table.qualified_name)
+    return registered
+
+
+def describe_tables(spark: SparkSession, config: Config) -> list[TableInfo]:
+    """Format, location, latest version, row count and freshness of every lake table."""
+    from delta.tables import DeltaTable
+
+    infos = []
+    for table in ALL_TABLES:
+        path = table.path(config)
+        if not _exists(spark, table, config):
+            infos.append(TableInfo(table.qualified_name, "delta", path, None, None, None))
+            continue
+        version = DeltaTable.forPath(spark, path).history(1).first()["version"]
+        df = spark.read.format("delta").load(path)
+        column = FRESHNESS_COLUMN.get(table.name)
+        row = df.agg(F.count(F.lit(1)).alias("n"), F.max(column).alias("latest")).first()
+        latest = row["latest"].isoformat(sep=" ") if row["latest"] is not None else None
+        infos.append(TableInfo(table.qualified_name, "delta", path, version, row["n"], latest))
+    return infos

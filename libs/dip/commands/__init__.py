@@ -1,0 +1,1 @@
+"""Typer sub-commands grouped by pipeline stage; registered on the main app in ``dip.cli``."""

@@ -1,0 +1,33 @@
+"""Helpers shared by the command modules: config loading with a clean error, consoles, the --env option."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dip.config import Config, ConfigError, load_config
+
+# Wide enough for summary tables when output is piped (CI logs, `make demo | tee`).
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+EnvOption = Annotated[
+    str | None, typer.Option("--env", help="Config environment (conf/<env>.yaml); default $DIP_ENV or local.")
+]
+
+
+def config_or_exit(env: str | None) -> Config:
+    try:
+        return load_config(env)
+    except ConfigError as exc:
+        err_console.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def session(config: Config, app_name: str):
+    from dip.spark import build_session
+
+    return build_session(config, app_name=app_name)

@@ -1,0 +1,193 @@
+"""`dip stream bronze|silver`, `dip silver rebuild`, `dip dlq list|replay`, `dip reconcile`, `dip tables`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
+
+stream_app = typer.Typer(help="Structured Streaming jobs (Kafka -> bronze -> silver).", no_args_is_help=True)
+silver_app = typer.Typer(help="Silver tables maintenance.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters of every stage.", no_args_is_help=True)
+
+TriggerOption = typer.Option(None, "--trigger", help="available-now | processing-time=<interval>; default from config.")
+
+
+def _summary_table(title: str, summary, keys: list[str] | None = None) -> Table:
+    table = Table(title=title)
+    keys = keys or summary.keys()
+    table.add_column("batch")
+    for key in keys:
+        table.add_column(key, justify="right")
+    table.add_column("time", justify="right")
+    for batch in summary.batches:
+        table.add_row(str(batch.batch_id), *[str(batch.counts.get(k, 0)) for k in keys], f"{batch.seconds:.1f}s")
+    table.add_row("total", *[str(summary.total(k)) for k in keys], f"{summary.seconds:.1f}s", style="bold")
+    return table
+
+
+def _progress(batch) -> None:
+    counts = ", ".join(f"{k}={v}" for k, v in batch.counts.items())
+    console.print(f"  batch {batch.batch_id}: {counts} ({batch.seconds:.1f}s)")
+
+
+@stream_app.command("bronze")
+def stream_bronze_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
+    """Kafka dip.raw.* -> Delta bronze (+ DLQ), exactly once."""
+    from dip.streaming.bronze_job import run_stream_bronze
+
+    config = config_or_exit(env)
+    spark = session(config, "dip-stream-bronze")
+    console.print("stream_bronze: reading " + config.kafka.topics.raw_prefix + "*")
+    summary = run_stream_bronze(spark, config, trigger, on_batch=_progress)
+    console.print(_summary_table("stream_bronze", summary))
+
+
+@stream_app.command("silver")
+def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
+    """Delta bronze -> silver tables with validation, quarantine, DLQ and dedup."""
+    from dip.streaming.silver_job import run_stream_silver
+
+    config = config_or_exit(env)
+    spark = session(config, "dip-stream-silver")
+    console.print("stream_silver: reading bronze")
+    summary = run_stream_silver(spark, config, trigger, on_batch=_progress)
+    console.print(
+        _summary_table(
+            "stream_silver: bronze rows by outcome", summary, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
+        )
+    )
+    merged = Table(title="silver tables")
+    for column in ("table", "inserted", "updated"):
+        merged.add_column(column, justify="right" if column != "table" else "left")
+    for name in ("posts", "post_metrics", "accounts", "account_metrics", "audience"):
+        merged.add_row(name, str(summary.total(f"{name}_inserted")), str(summary.total(f"{name}_updated")))
+    console.print(merged)
+
+
+@silver_app.command("rebuild")
+def silver_rebuild_cmd(
+    start: str = typer.Option(..., "--from", help="First ingestion date (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--to", help="Last ingestion date (YYYY-MM-DD), inclusive."),
+    env: EnvOption = None,
+) -> None:
+    """Re-derive silver from bronze for a date range (batch, same transforms as the stream)."""
+    from dip.streaming.silver_job import rebuild_silver
+
+    config = config_or_exit(env)
+    counts = rebuild_silver(
+        session(config, "dip-silver-rebuild"), config, date.fromisoformat(start), date.fromisoformat(end)
+    )
+    console.print("silver rebuild " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@dlq_app.command("list")
+def dlq_list_cmd(
+    env: EnvOption = None,
+    stage: str | None = typer.Option(None, help="Only this stage (bronze, silver)."),
+    limit: int = typer.Option(20, help="Rows to show."),
+) -> None:
+    """Newest dead letters with their reason."""
+    from dip.streaming.dlq_replay import dlq_rows
+
+    config = config_or_exit(env)
+    rows = dlq_rows(session(config, "dip-dlq"), config, stage=stage)
+    total = rows.count()
+    table = Table(title=f"DLQ ({total} rows)")
+    for column in (
+        "dlq_id",
+        "stage",
+        "error_type",
+        "error_message",
+        "source/entity",
+        "entity_id",
+        "kafka",
+        "failed_at",
+    ):
+        table.add_column(column)
+    for r in rows.limit(limit).collect():
+        table.add_row(
+            r["dlq_id"][:12],
+            r["stage"],
+            r["error_type"],
+            r["error_message"],
+            f"{r['source']}/{r['entity']}",
+            str(r["entity_id"]),
+            f"{r['topic']}[{r['partition']}]@{r['offset']}",
+            str(r["failed_at"]),
+        )
+    console.print(table)
+
+
+@dlq_app.command("replay")
+def dlq_replay_cmd(
+    env: EnvOption = None,
+    dlq_id: str | None = typer.Option(None, "--id", help="One dead letter (full dlq_id)."),
+    stage: str | None = typer.Option(None, help="Every dead letter of this stage."),
+) -> None:
+    """Re-publish dead letters to their raw topic after a fix (e.g. a new schema version)."""
+    from dip.streaming.dlq_replay import replay
+
+    config = config_or_exit(env)
+    try:
+        count = replay(session(config, "dip-dlq-replay"), config, dlq_id=dlq_id, stage=stage)
+    except (ValueError, RuntimeError) as exc:
+        err_console.print(f"[red]dlq replay:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"re-published {count} dead letters")
+
+
+def reconcile_cmd(
+    env: EnvOption = None,
+    day: str | None = typer.Option(None, "--date", help="Only this ingestion date (YYYY-MM-DD)."),
+) -> None:
+    """Kafka = bronze + DLQ and bronze = silver + quarantine + DLQ + duplicates; exit 1 if unbalanced."""
+    from dip.reconcile import reconcile
+
+    config = config_or_exit(env)
+    balances = reconcile(session(config, "dip-reconcile"), config, date.fromisoformat(day) if day else None)
+    table = Table(title="dip reconcile" + (f" {day}" if day else ""))
+    for column in ("check", "scope", "expected", "parts", "ok"):
+        table.add_column(column)
+    for b in balances:
+        parts = " + ".join(f"{k} {v}" for k, v in b.parts.items())
+        table.add_row(
+            b.check, b.scope, str(b.expected), f"{parts} = {b.actual}", "[green]yes" if b.balanced else "[red]NO"
+        )
+    console.print(table)
+    unbalanced = [b for b in balances if not b.balanced]
+    console.print(f"reconcile: {len(balances) - len(unbalanced)} balanced, {len(unbalanced)} unbalanced")
+    if unbalanced:
+        raise typer.Exit(1)
+
+
+def tables_cmd(env: EnvOption = None) -> None:
+    """Every lake table: format, location, latest version, rows and freshness."""
+    from dip.catalog import describe_tables
+
+    config = config_or_exit(env)
+    table = Table(title="lake tables")
+    for column in ("table", "format", "version", "rows", "latest event", "location"):
+        table.add_column(column)
+    for info in describe_tables(session(config, "dip-tables"), config):
+        table.add_row(
+            info.name,
+            info.format,
+            "-" if info.version is None else str(info.version),
+            "-" if info.rows is None else str(info.rows),
+            info.latest_event or "-",
+            info.location,
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main ``dip`` app."""
+    app.add_typer(stream_app, name="stream")
+    app.add_typer(silver_app, name="silver")
+    app.add_typer(dlq_app, name="dlq")
+    app.command("reconcile")(reconcile_cmd)
+    app.command("tables")(tables_cmd)

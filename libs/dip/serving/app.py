@@ -1,0 +1,225 @@
+"""FastAPI app factory: online features, batch reads, scoring, health, readiness and metrics.
+
+Nothing is created at import time; ``create_app`` builds one app with its own Redis client (unless
+one is given), metrics registry and authenticator. Endpoints are async on an asyncio Redis client
+(no threadpool hop); every read of many entities is one pipelined round trip per view.
+"""
+
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import redis
+import redis.asyncio
+from fastapi import Depends, FastAPI, Path, Security
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+import dip
+from dip.config import Config
+from dip.online import ENTITY_ID_PATTERN, OnlineRecord, ViewSpec, make_async_client, read_many_async, view_specs
+from dip.serving.auth import API_KEY_HEADER, Authenticator, Principal
+from dip.serving.errors import ApiError, error_responses, install_error_handlers
+from dip.serving.metrics import MetricsMiddleware, ServingMetrics
+from dip.serving.schemas import (
+    BatchItem,
+    BatchRequest,
+    BatchResponse,
+    FeatureRecord,
+    Health,
+    ScoreRequest,
+    ScoreResponse,
+)
+from dip.serving.scoring import ScoringModel, assign_variant, models_by_variant
+
+EntityIdPath = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=ENTITY_ID_PATTERN, description="1-64 of [A-Za-z0-9_.:-]")
+]
+
+
+def _is_stale(record: OnlineRecord, view: ViewSpec, now_ms: int) -> bool:
+    return now_ms - record.event_ts_ms > view.ttl_seconds * 1000
+
+
+def create_app(
+    config: Config,
+    redis_client: redis.asyncio.Redis | None = None,
+    model: ScoringModel | Mapping[str, ScoringModel] | None = None,
+) -> FastAPI:
+    """The serving app for ``config``; ``model`` (one, or one per A/B variant) enables ``/v1/score``.
+
+    ``redis_client`` is an asyncio client; by default one is made from ``config.redis`` and closed at shutdown.
+    """
+    views = view_specs(config.online)
+    scoring = config.serving.scoring
+    if scoring.enabled and scoring.view not in views:
+        raise ValueError(f"serving.scoring.view {scoring.view!r} is not a configured online view")
+    variant_weights = [(v.name, v.weight) for v in scoring.variants]
+    models = models_by_variant(model, [name for name, _ in variant_weights])
+    client = redis_client if redis_client is not None else make_async_client(config.redis)
+    authenticator = Authenticator(config.serving)
+    metrics = ServingMetrics()
+    max_batch = config.serving.max_batch_entities
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if redis_client is None:
+            await client.aclose()
+
+    app = FastAPI(
+        title="DIP feature and scoring service",
+        version=dip.__version__,
+        description="Online features from Redis (docs/online_store.md) and engagement scores. "
+        f"Auth: an {API_KEY_HEADER} header or an OAuth2 bearer JWT with scopes "
+        "`features:<view>` (or `features:*`) and `score`.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    api_key_scheme = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Plain API key (stored hashed).")
+    bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT", description="HS256 JWT with a `scope` claim.")
+
+    async def principal(
+        api_key: Annotated[str | None, Security(api_key_scheme)],
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> Principal:
+        return authenticator.authenticate(api_key, bearer.credentials if bearer else None)
+
+    Caller = Annotated[Principal, Depends(principal)]
+
+    def view_for(name: str, caller: Principal) -> ViewSpec:
+        view = views.get(name)
+        if view is None:
+            raise ApiError(404, "unknown_view", f"unknown feature view {name!r}; known: {', '.join(views)}")
+        authenticator.require(caller, f"features:{name}")
+        return view
+
+    async def lookup(view: ViewSpec, entity_ids: list[str]) -> list[OnlineRecord | None]:
+        records = await read_many_async(client, view, entity_ids)
+        found = sum(r is not None for r in records)
+        metrics.hits.labels(view.name).inc(found)
+        metrics.misses.labels(view.name).inc(len(records) - found)
+        return records
+
+    def stale(record: OnlineRecord, view: ViewSpec, now_ms: int) -> bool:
+        flag = _is_stale(record, view, now_ms)
+        if flag:
+            metrics.stale.labels(view.name).inc()
+        return flag
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> Health:
+        """The process answers."""
+        return Health(status="ok")
+
+    @app.get("/readyz", tags=["ops"], responses={503: {"model": Health}})
+    async def readyz() -> JSONResponse:
+        """Ready when Redis answers PING and, with scoring enabled, every weighted variant has a model."""
+        checks: dict[str, str] = {}
+        try:
+            await client.ping()
+            checks["redis"] = "ok"
+        except redis.RedisError as exc:
+            checks["redis"] = f"unreachable ({type(exc).__name__})"
+        if scoring.enabled:
+            absent = [name for name, weight in variant_weights if weight > 0 and name not in models]
+            checks["model"] = f"not loaded for variant(s) {', '.join(absent)}" if absent else "ok"
+        else:
+            checks["model"] = "scoring disabled"
+        ready = checks["redis"] == "ok" and not checks["model"].startswith("not loaded")
+        body = Health(status="ready" if ready else "not_ready", checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    async def metrics_endpoint() -> Response:
+        """Prometheus text exposition of this app's metrics."""
+        payload, content_type = metrics.exposition()
+        return Response(payload, media_type=content_type)
+
+    @app.get("/v1/features/{view}/{entity_id}", tags=["features"], responses=error_responses(401, 403, 404, 422, 503))
+    async def get_features(view: str, entity_id: EntityIdPath, caller: Caller) -> FeatureRecord:
+        """One entity's features in one view; 404 when the view is unknown or nothing is stored for the entity."""
+        spec = view_for(view, caller)
+        record = (await lookup(spec, [entity_id]))[0]
+        if record is None:
+            raise ApiError(
+                404,
+                "features_not_found",
+                f"no features stored for entity {entity_id!r} in view {view!r} (never pushed, or expired after TTL)",
+            )
+        return FeatureRecord(
+            view=view,
+            entity_id=entity_id,
+            version=record.version,
+            event_ts_ms=record.event_ts_ms,
+            feature_set_version=record.feature_set_version,
+            stale=stale(record, spec, int(time.time() * 1000)),
+            features=record.features,
+        )
+
+    @app.post("/v1/features:batch", tags=["features"], responses=error_responses(401, 403, 404, 422, 503))
+    async def batch_features(body: BatchRequest, caller: Caller) -> BatchResponse:
+        """Many entities, grouped by view, one pipelined Redis round trip per group; missing ones have found=false."""
+        total = sum(len(group.entity_ids) for group in body.requests)
+        if total > max_batch:
+            raise ApiError(422, "invalid_request", f"{total} entities requested; at most {max_batch} per request")
+        specs = [view_for(group.view, caller) for group in body.requests]
+        now_ms = int(time.time() * 1000)
+        results: list[BatchItem] = []
+        for group, spec in zip(body.requests, specs, strict=True):
+            for entity_id, record in zip(group.entity_ids, await lookup(spec, group.entity_ids), strict=True):
+                if record is None:
+                    results.append(BatchItem(view=spec.name, entity_id=entity_id, found=False))
+                    continue
+                results.append(
+                    BatchItem(
+                        view=spec.name,
+                        entity_id=entity_id,
+                        found=True,
+                        version=record.version,
+                        event_ts_ms=record.event_ts_ms,
+                        feature_set_version=record.feature_set_version,
+                        stale=stale(record, spec, now_ms),
+                        features=record.features,
+                    )
+                )
+        return BatchResponse(results=results)
+
+    @app.post("/v1/score", tags=["scoring"], responses=error_responses(401, 403, 404, 422, 503))
+    async def score(body: ScoreRequest, caller: Caller) -> ScoreResponse:
+        """Predicted engagement for an entity, with model name/version and its sticky A/B variant."""
+        authenticator.require(caller, "score")
+        if not scoring.enabled:
+            raise ApiError(503, "scoring_disabled", "scoring is disabled (serving.scoring.enabled: false)")
+        variant = assign_variant(scoring.experiment, body.entity_id, variant_weights)
+        chosen = models.get(variant)
+        if chosen is None:
+            raise ApiError(503, "model_not_loaded", f"no model loaded for variant {variant!r}")
+        if body.features is not None:
+            features, fsv, is_stale, source = body.features, None, False, "request"
+        else:
+            spec = views[scoring.view]
+            record = (await lookup(spec, [body.entity_id]))[0]
+            if record is None:
+                raise ApiError(
+                    404,
+                    "features_not_found",
+                    f"no features stored for entity {body.entity_id!r} in view {spec.name!r}; send features instead",
+                )
+            features, fsv, source = record.features, record.feature_set_version, "online_store"
+            is_stale = stale(record, spec, int(time.time() * 1000))
+        return ScoreResponse(
+            entity_id=body.entity_id,
+            score=float(chosen.predict(features)),
+            model_name=chosen.name,
+            model_version=chosen.version,
+            variant=variant,
+            features_source=source,
+            feature_set_version=fsv,
+            stale=is_stale,
+        )
+
+    return app

@@ -1,0 +1,64 @@
+"""One JSON error shape for every failure: ``{"error": <code>, "detail": <message or validation list>}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from dip.online import RowError
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer."""
+
+    error: str
+    detail: str | list[dict[str, Any]]
+
+
+class ApiError(Exception):
+    """An expected failure with its HTTP status, a stable error code and a human-readable detail."""
+
+    def __init__(self, status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries documenting :class:`ErrorBody` for ``statuses``."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map ApiError, request validation, Redis outages and corrupt records to :class:`ErrorBody` answers."""
+
+    def body(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+    async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return body(exc.status, exc.error, exc.detail, exc.headers)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [{k: v for k, v in err.items() if k != "url"} for err in exc.errors()]
+        return body(422, "invalid_request", jsonable_encoder(errors))
+
+    async def on_redis(_: Request, exc: Exception) -> JSONResponse:
+        return body(503, "store_unavailable", f"online store unreachable ({type(exc).__name__})")
+
+    async def on_corrupt(_: Request, exc: Exception) -> JSONResponse:
+        return body(500, "corrupt_record", str(exc))
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(redis.RedisError, on_redis)
+    app.add_exception_handler(RowError, on_corrupt)

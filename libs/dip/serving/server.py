@@ -1,0 +1,33 @@
+"""Run the app under uvicorn (`dip serve`) and write its OpenAPI spec."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import uvicorn
+
+from dip.config import Config
+from dip.serving.app import create_app
+
+
+def openapi_json(config: Config) -> str:
+    """The app's OpenAPI document as stable, indented JSON (what ``docs/openapi.json`` holds)."""
+    spec = create_app(config).openapi()
+    return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_openapi(config: Config, path: Path) -> None:
+    """Write :func:`openapi_json` to ``path``."""
+    path.write_text(openapi_json(config), encoding="utf-8")
+
+
+def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
+    """Serve until interrupted; host and port default to ``serving.host``/``serving.port``."""
+    uvicorn.run(
+        create_app(config),
+        host=host or config.serving.host,
+        port=port or config.serving.port,
+        access_log=config.serving.access_log,
+        log_level="info",
+    )

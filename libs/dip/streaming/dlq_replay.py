@@ -1,0 +1,62 @@
+"""`dip dlq list` / `dip dlq replay`: inspect dead letters and re-publish them after a fix."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from dip.config import Config
+from dip.tables import DLQ
+
+
+def dlq_rows(spark: SparkSession, config: Config, *, dlq_id: str | None = None, stage: str | None = None) -> DataFrame:
+    """DLQ table rows, optionally one id or one stage, newest first."""
+    from delta.tables import DeltaTable
+
+    path = DLQ.path(config)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return spark.createDataFrame([], "dlq_id STRING")
+    df = spark.read.format("delta").load(path)
+    if dlq_id:
+        df = df.where(F.col("dlq_id") == dlq_id)
+    if stage:
+        df = df.where(F.col("stage") == stage)
+    return df.dropDuplicates(["dlq_id"]).orderBy(F.col("failed_at").desc())
+
+
+def replay_target(row: dict, config: Config) -> tuple[str, bytes | None]:
+    """Where a dead letter goes back to: the raw topic it came from, keyed as the connectors key it."""
+    if row["stage"] == "bronze":
+        return row["topic"], None
+    topic = f"{config.kafka.topics.raw_prefix}{row['source']}"
+    key = f"{row['source']}:{row['entity']}:{row['entity_id']}".encode()
+    return topic, key
+
+
+def replay(spark: SparkSession, config: Config, *, dlq_id: str | None = None, stage: str | None = None) -> int:
+    """Re-publish the original bytes of the selected dead letters to their raw topic; returns how many."""
+    from confluent_kafka import Producer
+
+    if not dlq_id and not stage:
+        raise ValueError("choose what to replay: --id <dlq_id> or --stage <bronze|silver>")
+    selected = dlq_rows(spark, config, dlq_id=dlq_id, stage=stage).collect()
+    producer = Producer(
+        {
+            "bootstrap.servers": config.kafka.bootstrap_servers,
+            **{k: v for k, v in config.kafka.producer.items() if k in {"enable.idempotence", "acks"}},
+        }
+    )
+    errors: list[str] = []
+    for row in selected:
+        topic, key = replay_target(row.asDict(), config)
+        producer.produce(
+            topic,
+            value=bytes(row["original"]) if row["original"] is not None else None,
+            key=key,
+            headers={"dip-replay-of": row["dlq_id"]},
+            on_delivery=lambda err, _m: errors.append(str(err)) if err else None,
+        )
+    producer.flush(60)
+    if errors:
+        raise RuntimeError(f"{len(errors)} dead letters could not be re-published: {errors[0]}")
+    return len(selected)

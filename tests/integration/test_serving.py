@@ -1,0 +1,482 @@
+"""The serving API over real HTTP (uvicorn on a free port) against the real Redis.
+
+Each run uses two views with unique names (deleted afterwards) declared through DIP__* overrides,
+API keys stored as sha256 hashes, an HS256 JWT secret from the environment and a two-variant split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+import redis
+import uvicorn
+from fastapi import FastAPI
+
+from dip.config import Config, load_config
+from dip.online import make_client, view_specs, write_batch
+from dip.online.codec import FeatureValue
+from dip.serving import create_app
+
+pytestmark = pytest.mark.integration
+
+RUN = uuid.uuid4().hex[:12]
+POSTS = f"test_posts_{RUN}"
+ACCOUNTS = f"test_accounts_{RUN}"
+JWT_SECRET = "integration-jwt-secret-0123456789abcdef"
+KEYS = {"reader": "reader-key-1", "admin": "admin-key-1", "scorer": "scorer-key-1"}
+SCOPES = {"reader": [f"features:{POSTS}"], "admin": ["features:*", "score"], "scorer": ["score"]}
+NOW_MS = int(time.time() * 1000)
+TS = {"p1": NOW_MS - 60_000, "p2": NOW_MS - 7_200_000, "p3": NOW_MS, "p9": NOW_MS, "acct-9": NOW_MS - 1000}
+
+
+class LinearModel:
+    """A tiny real model: 0.5 * views + 2 * ratio (null counts as 0)."""
+
+    def __init__(self, version: str) -> None:
+        self.name, self.version = "dip-engagement", version
+
+    def predict(self, features: Mapping[str, FeatureValue]) -> float:
+        return 0.5 * float(features["views"] or 0) + 2.0 * float(features["ratio"] or 0.0)  # type: ignore[arg-type]
+
+
+def _environ(test_config: Config, **extra: str) -> dict[str, str]:
+    api_keys = {
+        f"DIP__SERVING__API_KEYS__{name.upper()}": json.dumps(
+            {"sha256": hashlib.sha256(key.encode()).hexdigest(), "scopes": SCOPES[name]}
+        )
+        for name, key in KEYS.items()
+    }
+    return {
+        **os.environ,
+        "DIP__LAKE__ROOT": test_config.lake.root,
+        f"DIP__ONLINE__VIEWS__{POSTS.upper()}": json.dumps(
+            {
+                "entity": "post",
+                "ttl_seconds": 3600,
+                "features": {"views": "int", "ratio": "float", "caption": "str", "arabic": "bool", "vec": "vector"},
+            }
+        ),
+        f"DIP__ONLINE__VIEWS__{ACCOUNTS.upper()}": json.dumps(
+            {"entity": "account", "ttl_seconds": 86400, "features": {"followers": "int", "top_hashtags": "str"}}
+        ),
+        **api_keys,
+        "DIP__SERVING__MAX_BATCH_ENTITIES": "50",
+        "DIP__SERVING__JWT__ENABLED": "true",
+        "DIP__SERVING__JWT__AUDIENCE": "dip",
+        "DIP__SERVING__JWT__SECRET": JWT_SECRET,
+        "DIP__SERVING__SCORING__ENABLED": "true",
+        "DIP__SERVING__SCORING__VIEW": POSTS,
+        "DIP__SERVING__SCORING__EXPERIMENT": "exp",
+        "DIP__SERVING__SCORING__VARIANTS": '[{"name": "control", "weight": 25}, {"name": "treatment", "weight": 75}]',
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def config(stack: Config) -> Config:
+    return load_config("local", environ=_environ(stack))
+
+
+@pytest.fixture(scope="module")
+def client(config: Config) -> Iterator[redis.Redis]:
+    """Redis seeded with the test views' entities; every key of both views is deleted afterwards."""
+    client = make_client(config.redis)
+    views = view_specs(config.online)
+    base = {"_fsv": 3}
+    write_batch(
+        client,
+        [
+            {
+                "entity_id": "p1",
+                "_v": 10,
+                "_ts": TS["p1"],
+                **base,
+                "views": 120,
+                "ratio": 0.25,
+                "caption": "عباية ✨",
+                "arabic": True,
+                "vec": [1.0, -2.0],
+            },
+            {"entity_id": "p2", "_v": 11, "_ts": TS["p2"], **base, "views": 7, "ratio": None},
+            {"entity_id": "p3", "_v": 12, "_ts": TS["p3"], **base, "views": 1, "ratio": 0.5},
+        ],
+        views[POSTS],
+    )
+    write_batch(
+        client,
+        [
+            {
+                "entity_id": "acct-9",
+                "_v": 1,
+                "_ts": TS["acct-9"],
+                **base,
+                "followers": 1500,
+                "top_hashtags": "abaya modest",
+            }
+        ],
+        views[ACCOUNTS],
+    )
+    yield client
+    for view in (POSTS, ACCOUNTS):
+        keys = list(client.scan_iter(match=f"dip:{view}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    client.close()
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a thread on a free loopback port; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _models() -> dict[str, LinearModel]:
+    return {"control": LinearModel("7"), "treatment": LinearModel("8")}
+
+
+@pytest.fixture(scope="module")
+def http(config: Config, client: redis.Redis) -> Iterator[httpx.Client]:
+    with serving(create_app(config, model=_models())) as url, httpx.Client(base_url=url, timeout=5) as http:
+        yield http
+
+
+def _key(name: str) -> dict[str, str]:
+    return {"X-API-Key": KEYS[name]}
+
+
+def _bearer(scope: str, exp_in_s: int = 60) -> dict[str, str]:
+    token = jwt.encode({"sub": "svc-a", "aud": "dip", "scope": scope, "exp": int(time.time()) + exp_in_s}, JWT_SECRET)
+    return {"Authorization": f"Bearer {token}"}
+
+
+P1 = {
+    "view": POSTS,
+    "entity_id": "p1",
+    "version": 10,
+    "event_ts_ms": TS["p1"],
+    "feature_set_version": 3,
+    "stale": False,
+    "features": {"views": 120, "ratio": 0.25, "caption": "عباية ✨", "arabic": True, "vec": [1.0, -2.0]},
+}
+
+
+def test_health_and_readiness(http: httpx.Client) -> None:
+    assert (http.get("/healthz").status_code, http.get("/healthz").json()) == (200, {"status": "ok", "checks": {}})
+    ready = http.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready", "checks": {"redis": "ok", "model": "ok"}})
+
+
+def test_single_entity_exact_values(http: httpx.Client) -> None:
+    response = http.get(f"/v1/features/{POSTS}/p1", headers=_key("reader"))
+    assert (response.status_code, response.json()) == (200, P1)
+
+
+def test_stale_features_are_flagged(http: httpx.Client) -> None:
+    body = http.get(f"/v1/features/{POSTS}/p2", headers=_key("reader")).json()
+    assert body["stale"] is True
+    assert body["features"] == {"views": 7, "ratio": None, "caption": None, "arabic": None, "vec": None}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "body"),
+    [
+        (
+            {},
+            401,
+            {
+                "error": "unauthorized",
+                "detail": "missing credentials: send an X-API-Key header or Authorization: Bearer <jwt>",
+            },
+        ),
+        ({"X-API-Key": "wrong-key"}, 401, {"error": "unauthorized", "detail": "invalid API key"}),
+        (
+            {"Authorization": "Bearer not.a.jwt"},
+            401,
+            {"error": "unauthorized", "detail": "invalid bearer token: Invalid header padding"},
+        ),
+        (_key("scorer"), 403, {"error": "forbidden", "detail": f"credential 'scorer' lacks scope 'features:{POSTS}'"}),
+        (_bearer("score"), 403, {"error": "forbidden", "detail": f"credential 'svc-a' lacks scope 'features:{POSTS}'"}),
+        (
+            _bearer(f"features:{POSTS}", exp_in_s=-3600),
+            401,
+            {"error": "unauthorized", "detail": "invalid bearer token: Signature has expired"},
+        ),
+    ],
+)
+def test_auth_failures(http: httpx.Client, headers: dict[str, str], status: int, body: dict[str, str]) -> None:
+    response = http.get(f"/v1/features/{POSTS}/p1", headers=headers)
+    assert (response.status_code, response.json()) == (status, body)
+    if status == 401:
+        assert response.headers["www-authenticate"] == 'Bearer, ApiKey header="X-API-Key"'
+
+
+def test_valid_jwt_and_wildcard_scope(http: httpx.Client) -> None:
+    assert http.get(f"/v1/features/{POSTS}/p1", headers=_bearer(f"score features:{POSTS}")).json() == P1
+    account = http.get(f"/v1/features/{ACCOUNTS}/acct-9", headers=_key("admin"))
+    assert account.json()["features"] == {"followers": 1500, "top_hashtags": "abaya modest"}
+    forbidden = http.get(f"/v1/features/{ACCOUNTS}/acct-9", headers=_key("reader"))
+    assert forbidden.status_code == 403
+
+
+def test_unknown_view_and_missing_entity_are_404(http: httpx.Client) -> None:
+    unknown = http.get("/v1/features/nope/p1", headers=_key("admin"))
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {
+            "error": "unknown_view",
+            "detail": "unknown feature view 'nope'; known: "
+            f"post_features_daily, account_features_daily, {POSTS}, {ACCOUNTS}",
+        },
+    )
+    missing = http.get(f"/v1/features/{POSTS}/p404", headers=_key("reader"))
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {
+            "error": "features_not_found",
+            "detail": f"no features stored for entity 'p404' in view '{POSTS}' (never pushed, or expired after TTL)",
+        },
+    )
+
+
+@pytest.mark.parametrize("entity_id", ["x" * 65, "a*b", "a%20b", "%7Bhash%7D", "p1%0D%0AFLUSHALL"])
+def test_malformed_entity_id_is_422(http: httpx.Client, entity_id: str) -> None:
+    response = http.get(f"/v1/features/{POSTS}/{entity_id}", headers=_key("reader"))
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert [(e["loc"], e["type"]) for e in body["detail"]] in (
+        [(["path", "entity_id"], "string_pattern_mismatch")],
+        [(["path", "entity_id"], "string_too_long")],
+    )
+
+
+def test_batch_read_of_several_entities_and_views(http: httpx.Client) -> None:
+    body = {
+        "requests": [{"view": POSTS, "entity_ids": ["p1", "p404", "p3"]}, {"view": ACCOUNTS, "entity_ids": ["acct-9"]}]
+    }
+    response = http.post("/v1/features:batch", json=body, headers=_key("admin"))
+    assert response.status_code == 200
+    assert response.json() == {
+        "results": [
+            {**P1, "found": True},
+            {
+                "view": POSTS,
+                "entity_id": "p404",
+                "found": False,
+                "version": None,
+                "event_ts_ms": None,
+                "feature_set_version": None,
+                "stale": None,
+                "features": None,
+            },
+            {
+                "view": POSTS,
+                "entity_id": "p3",
+                "found": True,
+                "version": 12,
+                "event_ts_ms": TS["p3"],
+                "feature_set_version": 3,
+                "stale": False,
+                "features": {"views": 1, "ratio": 0.5, "caption": None, "arabic": None, "vec": None},
+            },
+            {
+                "view": ACCOUNTS,
+                "entity_id": "acct-9",
+                "found": True,
+                "version": 1,
+                "event_ts_ms": TS["acct-9"],
+                "feature_set_version": 3,
+                "stale": False,
+                "features": {"followers": 1500, "top_hashtags": "abaya modest"},
+            },
+        ]
+    }
+
+
+def test_batch_errors(http: httpx.Client) -> None:
+    post = lambda body, key="admin": http.post("/v1/features:batch", json=body, headers=_key(key))  # noqa: E731
+    assert post({"requests": [{"view": "nope", "entity_ids": ["p1"]}]}).json()["error"] == "unknown_view"
+    forbidden = post({"requests": [{"view": ACCOUNTS, "entity_ids": ["acct-9"]}]}, key="reader")
+    assert (forbidden.status_code, forbidden.json()["detail"]) == (
+        403,
+        f"credential 'reader' lacks scope 'features:{ACCOUNTS}'",
+    )
+    too_many = post({"requests": [{"view": POSTS, "entity_ids": [f"p{i}" for i in range(51)]}]})
+    assert (too_many.status_code, too_many.json()) == (
+        422,
+        {"error": "invalid_request", "detail": "51 entities requested; at most 50 per request"},
+    )
+    bad_id = post({"requests": [{"view": POSTS, "entity_ids": ["p1", "bad id"]}]})
+    assert bad_id.status_code == 422
+    assert [e["loc"] for e in bad_id.json()["detail"]] == [["body", "requests", 0, "entity_ids", 1]]
+    assert post({"requests": []}).status_code == 422
+
+
+def test_stale_write_never_overwrites_newer_features(http: httpx.Client, config: Config, client: redis.Redis) -> None:
+    view = view_specs(config.online)[POSTS]
+    row = {"entity_id": "p9", "_ts": TS["p9"], "_fsv": 3}
+    assert write_batch(client, [{**row, "_v": 5, "views": 50}], view).written == 1
+    assert write_batch(client, [{**row, "_v": 4, "views": 40}], view).skipped_stale == 1
+    assert http.get(f"/v1/features/{POSTS}/p9", headers=_key("reader")).json()["features"]["views"] == 50
+    assert 3595 <= client.ttl(f"dip:{POSTS}:p9") <= 3600
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # sticky buckets (sha256 of "exp:<id>", first 8 bytes mod 100): p1 -> 22 (control < 25), p2 -> 26
+        (
+            {"entity_id": "p1"},
+            {
+                "score": 60.5,
+                "variant": "control",
+                "model_version": "7",
+                "features_source": "online_store",
+                "feature_set_version": 3,
+                "stale": False,
+            },
+        ),
+        (
+            {"entity_id": "p2"},
+            {
+                "score": 3.5,
+                "variant": "treatment",
+                "model_version": "8",
+                "features_source": "online_store",
+                "feature_set_version": 3,
+                "stale": True,
+            },
+        ),
+        (
+            {"entity_id": "new-post", "features": {"views": 10, "ratio": 1.5}},
+            {
+                "score": 8.0,
+                "variant": "treatment",
+                "model_version": "8",
+                "features_source": "request",
+                "feature_set_version": None,
+                "stale": False,
+            },
+        ),
+    ],
+)
+def test_score(http: httpx.Client, body: dict[str, object], expected: dict[str, object]) -> None:
+    response = http.post("/v1/score", json=body, headers=_key("scorer"))
+    assert response.status_code == 200
+    assert response.json() == {"entity_id": body["entity_id"], "model_name": "dip-engagement", **expected}
+
+
+def test_score_errors(http: httpx.Client) -> None:
+    missing = http.post("/v1/score", json={"entity_id": "p404"}, headers=_key("scorer"))
+    assert (missing.status_code, missing.json()["error"]) == (404, "features_not_found")
+    forbidden = http.post("/v1/score", json={"entity_id": "p1"}, headers=_key("reader"))
+    assert (forbidden.status_code, forbidden.json()["detail"]) == (403, "credential 'reader' lacks scope 'score'")
+
+
+def _metric_lines(text: str) -> set[str]:
+    return {line for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def test_metrics_count_routes_hits_misses_and_stale(config: Config, client: redis.Redis) -> None:
+    route = "/v1/features/{view}/{entity_id}"
+    with serving(create_app(config, model=_models())) as url, httpx.Client(base_url=url) as http:
+        for entity_id in ("p1", "p2", "p404"):
+            http.get(f"/v1/features/{POSTS}/{entity_id}", headers=_key("reader"))
+        http.get(f"/v1/features/{POSTS}/p1")
+        text = http.get("/metrics").text
+    assert "# TYPE dip_serving_request_duration_seconds histogram" in text
+    assert "# TYPE dip_serving_errors_total counter" in text
+    lines = _metric_lines(text)
+    assert {
+        f'dip_serving_request_duration_seconds_count{{method="GET",route="{route}"}} 4.0',
+        f'dip_serving_request_duration_seconds_bucket{{le="+Inf",method="GET",route="{route}"}} 4.0',
+        f'dip_serving_requests_total{{method="GET",route="{route}",status="200"}} 2.0',
+        f'dip_serving_requests_total{{method="GET",route="{route}",status="404"}} 1.0',
+        f'dip_serving_requests_total{{method="GET",route="{route}",status="401"}} 1.0',
+        f'dip_serving_feature_hits_total{{view="{POSTS}"}} 2.0',
+        f'dip_serving_feature_misses_total{{view="{POSTS}"}} 1.0',
+        f'dip_serving_stale_features_total{{view="{POSTS}"}} 1.0',
+    } <= lines
+
+
+def test_redis_outage_is_503_and_not_ready(config: Config) -> None:
+    down = config.model_copy(update={"redis": config.redis.model_copy(update={"port": 1})})
+    with serving(create_app(down, model=_models())) as url, httpx.Client(base_url=url, timeout=5) as http:
+        ready = http.get("/readyz")
+        features = http.get(f"/v1/features/{POSTS}/p1", headers=_key("reader"))
+        metrics = _metric_lines(http.get("/metrics").text)
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"status": "not_ready", "checks": {"redis": "unreachable (ConnectionError)", "model": "ok"}},
+    )
+    assert (features.status_code, features.json()) == (
+        503,
+        {"error": "store_unavailable", "detail": "online store unreachable (ConnectionError)"},
+    )
+    assert 'dip_serving_errors_total{route="/v1/features/{view}/{entity_id}",status="503"} 1.0' in metrics
+
+
+def test_not_ready_without_model_when_scoring_enabled(config: Config) -> None:
+    with serving(create_app(config, model={"control": LinearModel("7")})) as url:
+        ready = httpx.get(f"{url}/readyz")
+    assert (ready.status_code, ready.json()["checks"]["model"]) == (503, "not loaded for variant(s) treatment")
+
+
+def test_dip_serve_command(stack: Config, client: redis.Redis) -> None:
+    """`dip serve` in its own process loads the same config (from DIP__* variables) and serves the seed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dip = Path(sys.executable).with_name("dip")
+    process = subprocess.Popen(
+        [str(dip), "serve", "--port", str(port)],
+        env=_environ(stack),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else "exited"
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/v1/features/{ACCOUNTS}/acct-9", headers=_key("admin"))
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "dip serve did not answer within 15 s"
+                time.sleep(0.1)
+        assert (response.status_code, response.json()["features"]) == (
+            200,
+            {"followers": 1500, "top_hashtags": "abaya modest"},
+        )
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok", "checks": {}}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
