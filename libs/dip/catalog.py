@@ -22,6 +22,11 @@ FRESHNESS_COLUMN: dict[str, str] = {
     "silver_quarantine": "quarantined_at",
     "silver_ledger": "processed_at",
     "quality_results": "validated_at",
+    "post_features_daily": "window_end",
+    "post_features_hourly": "window_end",
+    "account_features_daily": "window_end",
+    "feature_runs": "completed_at",
+    "feature_push_state": "pushed_at",
 }
 
 

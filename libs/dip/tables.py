@@ -37,6 +37,11 @@ SILVER_QUARANTINE = Table("silver_quarantine", "silver/quarantine", ("table_name
 SILVER_LEDGER = Table("silver_ledger", "silver/_ledger")
 SILVER_SEEN = Table("silver_seen", "silver/_seen")
 QUALITY_RESULTS = Table("quality_results", "quality/results")
+POST_FEATURES_DAILY = Table("post_features_daily", "features/post_features_daily", ("date",))
+POST_FEATURES_HOURLY = Table("post_features_hourly", "features/post_features_hourly", ("date",))
+ACCOUNT_FEATURES_DAILY = Table("account_features_daily", "features/account_features_daily", ("date",))
+FEATURE_RUNS = Table("feature_runs", "features/_runs")
+FEATURE_PUSH_STATE = Table("feature_push_state", "features/_push_state")
 
 SILVER_TABLES: dict[str, Table] = {
     "posts": SILVER_POSTS,
@@ -45,6 +50,9 @@ SILVER_TABLES: dict[str, Table] = {
     "account_metrics": SILVER_ACCOUNT_METRICS,
     "audience": SILVER_AUDIENCE,
 }
+FEATURE_TABLES: dict[str, Table] = {
+    t.name: t for t in (POST_FEATURES_DAILY, POST_FEATURES_HOURLY, ACCOUNT_FEATURES_DAILY)
+}
 ALL_TABLES: tuple[Table, ...] = (
     BRONZE_EVENTS,
     DLQ,
@@ -52,4 +60,7 @@ ALL_TABLES: tuple[Table, ...] = (
     SILVER_QUARANTINE,
     SILVER_LEDGER,
     QUALITY_RESULTS,
+    *FEATURE_TABLES.values(),
+    FEATURE_RUNS,
+    FEATURE_PUSH_STATE,
 )

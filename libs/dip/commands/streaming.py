@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
+from dip.observability.export import flush_metrics
 
 stream_app = typer.Typer(help="Structured Streaming jobs (Kafka -> bronze -> silver).", no_args_is_help=True)
 silver_app = typer.Typer(help="Silver tables maintenance.", no_args_is_help=True)
@@ -29,6 +30,17 @@ def _summary_table(title: str, summary, keys: list[str] | None = None) -> Table:
     return table
 
 
+def _metrics(config):
+    from dip.observability.export import serve_metrics
+    from dip.observability.streaming import StreamMetrics
+
+    metrics = StreamMetrics()
+    port = serve_metrics(metrics.registry, config)
+    if port:
+        console.print(f"serving metrics on http://{config.metrics.host}:{port}/metrics")
+    return metrics
+
+
 def _progress(batch) -> None:
     counts = ", ".join(f"{k}={v}" for k, v in batch.counts.items())
     console.print(f"  batch {batch.batch_id}: {counts} ({batch.seconds:.1f}s)")
@@ -42,8 +54,10 @@ def stream_bronze_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
     config = config_or_exit(env)
     spark = session(config, "dip-stream-bronze")
     console.print("stream_bronze: reading " + config.kafka.topics.raw_prefix + "*")
-    summary = run_stream_bronze(spark, config, trigger, on_batch=_progress)
+    metrics = _metrics(config)
+    summary = run_stream_bronze(spark, config, trigger, on_batch=_progress, metrics=metrics)
     console.print(_summary_table("stream_bronze", summary))
+    console.print(f"metrics: {flush_metrics(metrics.registry, config, 'stream_bronze')}")
 
 
 @stream_app.command("silver")
@@ -54,7 +68,8 @@ def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
     config = config_or_exit(env)
     spark = session(config, "dip-stream-silver")
     console.print("stream_silver: reading bronze")
-    summary = run_stream_silver(spark, config, trigger, on_batch=_progress)
+    metrics = _metrics(config)
+    summary = run_stream_silver(spark, config, trigger, on_batch=_progress, metrics=metrics)
     console.print(
         _summary_table(
             "stream_silver: bronze rows by outcome", summary, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
@@ -66,6 +81,7 @@ def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
     for name in ("posts", "post_metrics", "accounts", "account_metrics", "audience"):
         merged.add_row(name, str(summary.total(f"{name}_inserted")), str(summary.total(f"{name}_updated")))
     console.print(merged)
+    console.print(f"metrics: {flush_metrics(metrics.registry, config, 'stream_silver')}")
 
 
 @silver_app.command("rebuild")

@@ -259,6 +259,47 @@ class QualityConfig(_Strict):
         return self.policies.get(table, self.default_policy)
 
 
+class MetricsConfig(_Strict):
+    """Where job metrics go: served while running (port), pushed (Pushgateway) or a textfile at the end."""
+
+    host: str = "127.0.0.1"
+    port: int | None = None
+    pushgateway_url: str | None = None
+    textfile_dir: str = ".dip/metrics"
+
+
+class FeatureTextConfig(_Strict):
+    """Caption text features: tokenizer pattern and the fixed HashingTF vector size."""
+
+    vector_size: int = Field(64, gt=0, description="HashingTF numFeatures: length of caption_vec.")
+    token_pattern: str = r"(?U)\w+"  # RegexTokenizer pattern of a token (gaps=false); Unicode-aware
+    min_token_length: int = Field(1, ge=1)
+
+
+class HudiFeaturesConfig(_Strict):
+    """Hudi writer settings of the feature tables (used when features.table_format is hudi)."""
+
+    table_type: Literal["COPY_ON_WRITE", "MERGE_ON_READ"] = "COPY_ON_WRITE"
+    precombine_field: str = "computed_at"
+    options: dict[str, str] = Field(default_factory=dict)  # extra hoodie.* options, applied last
+
+
+class FeaturesConfig(_Strict):
+    """Nightly feature tables (`dip features`), their storage format and the online push."""
+
+    table_format: Literal["delta", "hudi"] = "delta"
+    feature_set_version: int = Field(1, ge=0)
+    lookback_days: int = Field(7, ge=1, description="How far back the snapshot before a window is searched.")
+    hourly: bool = True  # also compute post_features_hourly
+    posting_frequency_days: int = Field(7, ge=1)
+    engagement_days: list[int] = Field(default_factory=lambda: [7, 28], min_length=1)
+    best_hour_days: int = Field(28, ge=1)
+    top_hashtags: int = Field(3, ge=1)
+    text: FeatureTextConfig = Field(default_factory=FeatureTextConfig)
+    hudi: HudiFeaturesConfig = Field(default_factory=HudiFeaturesConfig)
+    push_partitions: int | None = Field(None, gt=0, description="foreachPartition tasks; null: Spark's default.")
+
+
 class Config(_Strict):
     env: str
     state_dir: str = ".dip"
@@ -270,8 +311,10 @@ class Config(_Strict):
     stack: StackConfig = Field(default_factory=StackConfig)
     streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     connectors: ConnectorsConfig = Field(default_factory=ConnectorsConfig)
     online: OnlineConfig = Field(default_factory=OnlineConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
 
 

@@ -58,10 +58,10 @@ class Suite:
 
 def load_suite(path: Path) -> Suite:
     """A GX 1.x suite JSON (``name``, ``expectations[{type, kwargs}]``); the table is the file stem."""
-    data = json.loads(path.read_text(encoding="utf-8"))
     try:
+        data = json.loads(path.read_text(encoding="utf-8"))
         expectations = tuple(Expectation(e["type"], dict(e.get("kwargs", {}))) for e in data["expectations"])
-    except (KeyError, TypeError) as exc:
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a Great Expectations suite ({exc})") from exc
     return Suite(data.get("name", path.stem), path.stem, expectations, data)
 

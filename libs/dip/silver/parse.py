@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import StringType, StructField, StructType
 
 Registry = Mapping[tuple[str, str], Mapping[int, StructType]]
+_CORRUPT = "_dip_corrupt_payload"
 
 
 def record_key(df: DataFrame) -> DataFrame:
@@ -42,9 +43,12 @@ def parse_entity(df: DataFrame, source: str, entity: str, registry: Registry) ->
     """Rows of one (source, entity) with ``p`` = payload parsed by the newest registered version.
 
     Newer versions only add optional fields (checked by ``dip schemas check``), so the newest schema reads
-    every older payload; fields a version lacks come back null.
+    every older payload; fields a version lacks come back null. ``p`` is null when the payload is not an
+    object of that schema (not JSON, an array, a field of the wrong type): Spark would return a struct of nulls.
     """
     versions = registry[(source, entity)]
     schema = versions[max(versions)]
     subset = df.where((F.col("source") == source) & (F.col("entity") == entity))
-    return subset.withColumn("p", F.from_json("payload", schema))
+    with_corrupt = StructType([*schema.fields, StructField(_CORRUPT, StringType(), True)])
+    parsed = F.from_json("payload", with_corrupt, {"columnNameOfCorruptRecord": _CORRUPT})
+    return subset.withColumn("p", F.when(parsed[_CORRUPT].isNull(), parsed.dropFields(_CORRUPT)))

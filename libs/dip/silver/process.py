@@ -26,6 +26,7 @@ from dip.silver.parse import Registry, content_key, known_version, parse_entity,
 from dip.streaming.delta_io import append_idempotent
 from dip.streaming.dlq import to_dlq
 from dip.streaming.dlq_io import write_dlq
+from dip.streaming.runner import NEWEST_EVENT
 from dip.tables import QUALITY_RESULTS, SILVER_LEDGER, SILVER_QUARANTINE, SILVER_SEEN, SILVER_TABLES
 
 STAGE = "silver"
@@ -182,6 +183,9 @@ def process_silver_batch(
                 with_failures(frame, suite) if suite else frame.withColumn("_failed", F.array().cast("array<string>"))
             )
             checked = checked.persist()
+            if checked.isEmpty():  # nothing for this table in the batch: no validation, no MERGE commit
+                checked.unpersist()
+                continue
             good = checked.where(F.size("_failed") == 0).drop("_failed")
             failed = checked.where(F.size("_failed") > 0)
             if suite is not None:
@@ -212,7 +216,11 @@ def process_silver_batch(
                 if broken and policy == "drop":
                     failed = failed.unionByName(good.withColumn("_failed", F.array(*map(F.lit, broken))))
                     good = good.limit(0)
-            merged = merge_into(spark, good.drop("_record_key"), SILVER_TABLES[table].path(config), SPECS[table])
+            merged = (
+                {"inserted": 0, "updated": 0}
+                if good.isEmpty()
+                else merge_into(spark, good.drop("_record_key"), SILVER_TABLES[table].path(config), SPECS[table])
+            )
             counts[f"{table}_inserted"] = merged["inserted"]
             counts[f"{table}_updated"] = merged["updated"]
             quarantine_parts.append(_quarantine_rows(failed, table, rows, batch_id, now))
@@ -303,6 +311,9 @@ def process_silver_batch(
         for row in ledger_rows:
             counts[row["outcome"]] = counts.get(row["outcome"], 0) + row["rows"]
         counts["bronze"] = sum(r["rows"] for r in ledger_rows)
+        newest = outcomes.where(F.col("_final") == "silver").agg(F.max("fetched_at")).first()[0]
+        if newest is not None:
+            counts[NEWEST_EVENT] = newest.replace(tzinfo=UTC).timestamp()
 
         # DLQ'd rows are not marked seen, so a replay after a fix is processed, not taken as a duplicate
         new_seen = outcomes.where(F.col("_final").isin("silver", "quarantine")).select(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.observability.streaming import StreamMetrics
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
 from dip.streaming.delta_io import append_idempotent
 from dip.streaming.dlq_io import write_dlq
 from dip.streaming.kafka_io import checkpoint_path, kafka_options, raw_topic_pattern
-from dip.streaming.runner import BatchCounts, RunSummary, run_foreach_batch
+from dip.streaming.runner import NEWEST_EVENT, BatchCounts, RunSummary, run_foreach_batch
 from dip.tables import BRONZE_EVENTS
 
 QUERY = "stream_bronze"
@@ -37,21 +40,26 @@ def process_bronze_batch(batch: DataFrame, batch_id: int, config: Config) -> dic
     ingested_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     parsed = parse_kafka(kafka_frame(batch), ingested_at).persist()
     try:
-        total = parsed.count()
+        stats = parsed.agg(F.count(F.lit(1)).alias("n"), F.max("fetched_ts").alias("newest")).first()
+        total = stats["n"]
         good = bronze_rows(parsed)
         bad = bronze_dlq_rows(parsed)
         append_idempotent(good, BRONZE_EVENTS.path(config), app_id, batch_id, BRONZE_EVENTS.partition_by)
         dlq_count = write_dlq(bad, config, f"{app_id}.dlq", batch_id)
     finally:
         parsed.unpersist()
-    return {"kafka": total, "bronze": total - dlq_count, "dlq": dlq_count}
+    counts = {"kafka": total, "bronze": total - dlq_count, "dlq": dlq_count}
+    if stats["newest"] is not None:
+        counts[NEWEST_EVENT] = stats["newest"].replace(tzinfo=UTC).timestamp()
+    return counts
 
 
 def run_stream_bronze(
     spark: SparkSession,
     config: Config,
     trigger: str | None = None,
-    on_batch=lambda _b: None,
+    on_batch: Callable[[BatchCounts], None] = lambda _b: None,
+    metrics: StreamMetrics | None = None,
 ) -> RunSummary:
     """Run stream_bronze with ``trigger`` (default from config) and return per-batch counts."""
     return run_foreach_batch(
@@ -61,6 +69,7 @@ def run_stream_bronze(
         trigger=trigger or config.streaming.trigger,
         process=lambda df, batch_id: process_bronze_batch(df, batch_id, config),
         on_batch=on_batch,
+        metrics=metrics,
     )
 
 

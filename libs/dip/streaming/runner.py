@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 
+from dip.observability.streaming import PrometheusQueryListener, StreamMetrics
+
+NEWEST_EVENT = "_newest_event_epoch_s"  # optional entry of a batch's counts: newest event time written
+
 
 @dataclass
 class BatchCounts:
@@ -30,9 +34,10 @@ class RunSummary:
         return sum(b.counts.get(key, 0) for b in self.batches)
 
     def keys(self) -> list[str]:
+        """Count names in first-seen order (``_``-prefixed entries are batch facts, not counts)."""
         seen: dict[str, None] = {}
         for batch in self.batches:
-            seen.update(dict.fromkeys(batch.counts))
+            seen.update(dict.fromkeys(k for k in batch.counts if not k.startswith("_")))
         return list(seen)
 
 
@@ -56,15 +61,22 @@ def run_foreach_batch(
     trigger: str,
     process: Callable[[DataFrame, int], dict[str, int]],
     on_batch: Callable[[BatchCounts], None] = lambda _b: None,
+    metrics: StreamMetrics | None = None,
 ) -> RunSummary:
     """Run ``process`` on every micro-batch until the trigger completes (or forever for processing-time)."""
     summary = RunSummary(query_name)
+    listener = PrometheusQueryListener(metrics) if metrics is not None else None
+    if listener is not None:
+        stream.sparkSession.streams.addListener(listener)
 
     def handle(batch_df: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         counts = process(batch_df, batch_id)
+        newest = counts.pop(NEWEST_EVENT, None)
         result = BatchCounts(batch_id, counts, time.monotonic() - started)
         summary.batches.append(result)
+        if metrics is not None:
+            metrics.record_batch(query_name, counts, newest)
         on_batch(result)
 
     started = time.monotonic()
@@ -75,6 +87,10 @@ def run_foreach_batch(
         .trigger(**parse_trigger(trigger))
         .start()
     )
-    query.awaitTermination()
+    try:
+        query.awaitTermination()
+    finally:
+        if listener is not None:
+            stream.sparkSession.streams.removeListener(listener)
     summary.seconds = time.monotonic() - started
     return summary

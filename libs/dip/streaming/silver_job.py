@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -10,11 +11,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.observability.streaming import StreamMetrics
 from dip.quality.suites import load_suites
 from dip.silver.process import SilverSettings, process_silver_batch
 from dip.silver.spark_schema import load_registry
 from dip.streaming.kafka_io import checkpoint_path
-from dip.streaming.runner import RunSummary, run_foreach_batch
+from dip.streaming.runner import BatchCounts, RunSummary, run_foreach_batch
 from dip.tables import BRONZE_EVENTS, SILVER_TABLES
 
 QUERY = "stream_silver"
@@ -43,7 +45,8 @@ def run_stream_silver(
     spark: SparkSession,
     config: Config,
     trigger: str | None = None,
-    on_batch=lambda _b: None,
+    on_batch: Callable[[BatchCounts], None] = lambda _b: None,
+    metrics: StreamMetrics | None = None,
 ) -> RunSummary:
     """Run stream_silver with ``trigger`` (default from config) and return per-batch counts."""
     settings = silver_settings(config)
@@ -54,6 +57,7 @@ def run_stream_silver(
         trigger=trigger or config.streaming.trigger,
         process=lambda df, batch_id: process_silver_batch(df, batch_id, config, settings),
         on_batch=on_batch,
+        metrics=metrics,
     )
 
 

@@ -1,0 +1,78 @@
+"""Streaming metrics: a StreamingQueryListener for rates and durations, plus event-time lag per batch."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from pyspark.sql.streaming import StreamingQueryListener
+
+
+class StreamMetrics:
+    """The ``dip_stream_*`` metrics of one job, in their own registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        labels = ["query"]
+        self.input_rate = Gauge(
+            "dip_stream_input_rows_per_second", "Input rows/s of the last micro-batch", labels, registry=self.registry
+        )
+        self.processed_rate = Gauge(
+            "dip_stream_processed_rows_per_second",
+            "Processed rows/s of the last micro-batch",
+            labels,
+            registry=self.registry,
+        )
+        self.batch_duration = Gauge(
+            "dip_stream_batch_duration_seconds", "Duration of the last micro-batch", labels, registry=self.registry
+        )
+        self.input_rows = Counter("dip_stream_input_rows", "Rows read by micro-batches", labels, registry=self.registry)
+        self.batches = Counter("dip_stream_batches", "Micro-batches completed", labels, registry=self.registry)
+        self.event_lag = Gauge(
+            "dip_stream_event_time_lag_seconds",
+            "Now minus the newest event time (fetched_at) written by the last batch",
+            labels,
+            registry=self.registry,
+        )
+        self.output_rows = Counter(
+            "dip_stream_output_rows", "Rows written per output and outcome", ["query", "output"], registry=self.registry
+        )
+        self.last_success = Gauge(
+            "dip_job_last_success_timestamp_seconds",
+            "When the job last finished a batch",
+            ["job"],
+            registry=self.registry,
+        )
+
+    def record_batch(self, query: str, counts: dict[str, int], newest_event_epoch_s: float | None) -> None:
+        """Counts and freshness of one processed batch (called from foreachBatch on the driver)."""
+        for output, rows in counts.items():
+            self.output_rows.labels(query, output).inc(rows)
+        if newest_event_epoch_s is not None:
+            self.event_lag.labels(query).set(max(0.0, time.time() - newest_event_epoch_s))
+        self.last_success.labels(query).set(time.time())
+
+
+class PrometheusQueryListener(StreamingQueryListener):
+    """Copies each query progress event into :class:`StreamMetrics`."""
+
+    def __init__(self, metrics: StreamMetrics) -> None:
+        self.metrics = metrics
+
+    def onQueryStarted(self, event) -> None:
+        pass
+
+    def onQueryProgress(self, event) -> None:
+        progress = event.progress
+        name = progress.name or "unnamed"
+        self.metrics.input_rate.labels(name).set(progress.inputRowsPerSecond or 0.0)
+        self.metrics.processed_rate.labels(name).set(progress.processedRowsPerSecond or 0.0)
+        self.metrics.batch_duration.labels(name).set((progress.batchDuration or 0) / 1000.0)
+        self.metrics.input_rows.labels(name).inc(progress.numInputRows or 0)
+        self.metrics.batches.labels(name).inc()
+
+    def onQueryIdle(self, event) -> None:
+        pass
+
+    def onQueryTerminated(self, event) -> None:
+        pass

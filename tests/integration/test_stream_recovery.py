@@ -1,0 +1,92 @@
+"""Kill -9 the streaming jobs in the middle of a run, restart: same final tables, no duplicates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from dip.config import Config
+from dip.streaming.bronze_job import run_stream_bronze
+from dip.streaming.silver_job import run_stream_silver
+from dip.tables import BRONZE_EVENTS, SILVER_LEDGER, SILVER_POST_METRICS, SILVER_POSTS
+from tests.integration.helpers import envelope, isolated_config, produce
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+N_POSTS = 24
+
+
+def _env(config: Config) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DIP__LAKE__ROOT": config.lake.root,
+        "DIP__KAFKA__TOPICS__RAW_PREFIX": config.kafka.topics.raw_prefix,
+        "DIP__KAFKA__TOPICS__DLQ": config.kafka.topics.dlq,
+        "DIP__STREAMING__APP_ID": config.streaming.app_id,
+        "DIP__STREAMING__MAX_OFFSETS_PER_TRIGGER": "8",
+        "DIP__STREAMING__MAX_FILES_PER_TRIGGER": "1",
+        "DIP__SPARK__CONF__spark.sql.shuffle.partitions": "2",
+    }
+
+
+def _delta_commits(path: str) -> int:
+    log = Path(path.removeprefix("file://")) / "_delta_log"
+    return len(list(log.glob("*.json"))) if log.is_dir() else 0
+
+
+def _kill_after_commits(cmd: list[str], env: dict[str, str], table_path: str, commits: int) -> None:
+    """Start ``cmd``, wait until the table has ``commits`` Delta commits, then SIGKILL the whole process group."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 240
+    try:
+        while _delta_commits(table_path) < commits:
+            assert proc.poll() is None, f"{cmd} ended before it could be killed (exit {proc.returncode})"
+            assert time.monotonic() < deadline, f"{table_path} never reached {commits} commits"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_kill_minus_nine_mid_stream_then_restart(spark: SparkSession, stack: Config, tmp_path: Path) -> None:
+    config = isolated_config(stack, tmp_path)
+    topic = f"{config.kafka.topics.raw_prefix}tiktok"
+    produce(config, topic, [
+        (f"tiktok:video:{i}".encode(), envelope("tiktok", "video", str(7300 + i), {
+            "id": str(7300 + i), "create_time": 1763632800 + i, "video_description": f"v{i} #abaya",
+            "view_count": 100 + i, "like_count": i, "comment_count": 1, "share_count": 0},
+            fetched_at="2026-11-26T10:00:00Z", account_id="open1", run_id="r1"))
+        for i in range(N_POSTS)
+    ])  # fmt: skip
+    dip = str(Path(sys.executable).parent / "dip")
+    env = _env(config)
+    stream = [dip, "stream", "bronze", "--trigger", "processing-time=1 second"]
+    _kill_after_commits(stream, env, BRONZE_EVENTS.path(config), commits=3)
+    _kill_after_commits([dip, "stream", "silver", "--trigger", "processing-time=1 second"], env,
+                        SILVER_POSTS.path(config), commits=2)
+
+    # Restart both in-process until caught up.
+    config.streaming.max_offsets_per_trigger = 8
+    run_stream_bronze(spark, config)
+    run_stream_silver(spark, config)
+
+    bronze = spark.read.format("delta").load(BRONZE_EVENTS.path(config))
+    assert bronze.count() == N_POSTS
+    assert bronze.select("partition", "offset").distinct().count() == N_POSTS
+    posts = spark.read.format("delta").load(SILVER_POSTS.path(config))
+    metrics = spark.read.format("delta").load(SILVER_POST_METRICS.path(config))
+    assert sorted(r["post_id"] for r in posts.collect()) == sorted(str(7300 + i) for i in range(N_POSTS))
+    assert metrics.count() == N_POSTS
+    assert metrics.agg(F.sum("views")).first()[0] == sum(100 + i for i in range(N_POSTS))
+    ledger = dict(spark.read.format("delta").load(SILVER_LEDGER.path(config))
+                  .groupBy("outcome").agg(F.sum("rows")).collect())
+    assert ledger == {"silver": N_POSTS}
