@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 DIP := $(BIN)/dip
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: setup jars stack-up stack-down demo test test-fast lint clean
 
@@ -27,8 +28,9 @@ stack-up: setup            ## local Kafka broker (KRaft) + Redis on loopback
 stack-down:
 	-test -x $(DIP) && $(DIP) stack down
 
-demo: stack-up             ## for now: set-up, stack up, and every doctor check
+demo: stack-up             ## set-up, stack up, doctor checks, then the pipeline end to end with a summary
 	$(DIP) doctor
+	$(DIP) demo $(DEMO_ARGS)
 
 test: stack-up             ## full test suite against the real local stack
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -266,9 +266,10 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import streaming
+    from dip.commands import demo, streaming
 
     streaming.register(app)
+    demo.register(app)
 
 
 _register_stage_commands()

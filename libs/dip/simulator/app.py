@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from dip.simulator import instagram, tiktok
-from dip.simulator.data import build_dataset
+from dip.simulator.data import POSTS_PER_ACCOUNT, build_dataset
 from dip.simulator.faults import Faults
 from dip.simulator.state import DevCredentials, SimState
 
@@ -41,9 +41,14 @@ def _fault_response(state: SimState, path: str, kind: str, ig_code: int) -> Resp
     )
 
 
-def create_app(seed: int = 42, faults: Faults | None = None, credentials: DevCredentials | None = None) -> FastAPI:
+def create_app(
+    seed: int = 42,
+    faults: Faults | None = None,
+    credentials: DevCredentials | None = None,
+    posts_per_account: int = POSTS_PER_ACCOUNT,
+) -> FastAPI:
     """A fresh simulator (its own state) for ``seed``; the state is at ``app.state.sim``."""
-    state = SimState(build_dataset(seed), faults or Faults(), credentials or DevCredentials())
+    state = SimState(build_dataset(seed, posts_per_account), faults or Faults(), credentials or DevCredentials())
     app = FastAPI(title="DIP platform simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sim = state
 

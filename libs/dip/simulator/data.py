@@ -103,11 +103,13 @@ def _metrics(rng: random.Random, names: tuple[str, ...]) -> tuple[dict[str, int]
     return base, growth
 
 
-def _posts(rng: random.Random, account_id: str, id_base: int, tiktok: bool, offset_h: int) -> list[Post]:
+def _posts(
+    rng: random.Random, account_id: str, id_base: int, tiktok: bool, offset_h: int, count: int = POSTS_PER_ACCOUNT
+) -> list[Post]:
     names = ("views", "likes", "comments", "shares", "saved", "reach")
     posts = []
     created = NEWEST_POST - timedelta(hours=offset_h)
-    for i in range(POSTS_PER_ACCOUNT):
+    for i in range(count):
         base, growth = _metrics(rng, names)
         media_type = "VIDEO" if tiktok else rng.choice(("IMAGE", "VIDEO", "CAROUSEL_ALBUM"))
         posts.append(
@@ -136,18 +138,28 @@ def _audience(rng: random.Random) -> dict[str, dict[str, int]]:
     }
 
 
-def build_dataset(seed: int = 42) -> Dataset:
-    """The simulator's world for ``seed`` (same seed, same data, in every process)."""
+def build_dataset(seed: int = 42, posts_per_account: int = POSTS_PER_ACCOUNT) -> Dataset:
+    """The simulator's world for ``seed`` (same seed, same data, in every process); ``posts_per_account``
+    scales the volume (``dip demo --scale``)."""
     rng = random.Random(seed)
     instagram: dict[str, Account] = {}
     for n, (ig_id, username) in enumerate(IG_ACCOUNTS):
         account = Account(ig_id, username, rng.randint(2_000, 90_000), rng.randint(1, 50), rng.randint(50, 900))
-        account.posts = _posts(rng, ig_id, 18_000_000_000_000_000 + (n + 1) * 1000, tiktok=False, offset_h=n * 5)
+        account.posts = _posts(
+            rng, ig_id, 18_000_000_000_000_000 + (n + 1) * 1000, tiktok=False, offset_h=n * 5, count=posts_per_account
+        )
         account.audience = _audience(rng)
         instagram[ig_id] = account
     tiktok: dict[str, Account] = {}
     for n, (open_id, name) in enumerate(TT_ACCOUNTS):
         account = Account(open_id, name, rng.randint(2_000, 90_000), rng.randint(1, 50), rng.randint(50, 900))
-        account.posts = _posts(rng, open_id, 7_300_000_000_000_000_000 + (n + 1) * 1000, tiktok=True, offset_h=n * 3)
+        account.posts = _posts(
+            rng,
+            open_id,
+            7_300_000_000_000_000_000 + (n + 1) * 1000,
+            tiktok=True,
+            offset_h=n * 3,
+            count=posts_per_account,
+        )
         tiktok[open_id] = account
     return Dataset(seed, instagram, tiktok)

@@ -1,0 +1,43 @@
+"""`dip demo`: the whole pipeline on the embedded default, ending with a summary."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from dip.commands.common import EnvOption, console, err_console
+
+
+def demo_cmd(
+    env: EnvOption = None,
+    clean: bool = typer.Option(False, "--clean", help="Start over: remove the lake, state, topics and keys."),
+    scale: int = typer.Option(1, min=1, help="Multiply the simulator's posts per account (data volume)."),
+    rounds: int = typer.Option(1, min=1, help="Ingest rounds; the simulator clock advances between rounds."),
+) -> None:
+    """Run stack, simulator, ingest, streams and reconcile end to end and print what happened."""
+    from dip.config import ConfigError, load_config
+    from dip.demo.credentials import targets_simulator, with_simulator_credentials
+    from dip.demo.report import render
+    from dip.demo.run import run_demo
+
+    try:
+        config = load_config(env)
+        if targets_simulator(config):
+            config = load_config(env, environ=with_simulator_credentials(os.environ))
+    except ConfigError as exc:
+        err_console.print(f"[red]config error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if not targets_simulator(config):
+        err_console.print(
+            "[red]dip demo runs against the bundled simulator: connector base URLs must be loopback[/red]"
+        )
+        raise typer.Exit(2)
+    report = run_demo(config, console, clean=clean, scale=scale, rounds=rounds)
+    render(report, console)
+    if report.balanced is False:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_cmd)

@@ -1,0 +1,1 @@
+"""`dip demo`: the whole pipeline end to end on the embedded default, with a closing summary."""
