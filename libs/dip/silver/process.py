@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.quality.gx_runner import GxTableValidator
-from dip.quality.suites import Suite, with_failures
+from dip.quality.suites import Suite, split_rows
 from dip.silver.merge import SPECS, latest_per_key, merge_into
 from dip.silver.normalize import NORMALIZERS
 from dip.silver.parse import Registry, content_key, known_version, parse_entity, record_key
@@ -176,20 +176,22 @@ def process_silver_batch(
 
         counts: dict[str, int] = {}
         quarantine_parts: list[DataFrame] = []
+        cached: list[DataFrame] = []
         quality_rows: list[tuple] = []
         for table, frame in frames.items():
             suite = settings.suites.get(table)
-            checked = (
-                with_failures(frame, suite) if suite else frame.withColumn("_failed", F.array().cast("array<string>"))
-            )
-            checked = checked.persist()
-            if checked.isEmpty():  # nothing for this table in the batch: no validation, no MERGE commit
-                checked.unpersist()
+            frame = frame.persist()
+            total = frame.count()
+            if total == 0:  # nothing for this table in the batch: no validation, no MERGE commit
+                frame.unpersist()
                 continue
-            good = checked.where(F.size("_failed") == 0).drop("_failed")
-            failed = checked.where(F.size("_failed") > 0)
             if suite is not None:
-                quality_rows += _row_level_results(checked, suite, table, batch_id, now)
+                good, failed = split_rows(frame, suite)
+            else:
+                good, failed = frame, frame.limit(0).withColumn("_failed", F.array().cast("array<string>"))
+            failed = failed.persist()
+            if suite is not None:
+                quality_rows += _row_level_results(failed, total, suite, table, batch_id, now)
                 # table-level checks see what MERGE will write: one combined row per key
                 to_merge = latest_per_key(good.drop("_record_key"), SPECS[table])
                 table_results = settings.validator.validate(to_merge, suite)
@@ -224,7 +226,8 @@ def process_silver_batch(
             counts[f"{table}_inserted"] = merged["inserted"]
             counts[f"{table}_updated"] = merged["updated"]
             quarantine_parts.append(_quarantine_rows(failed, table, rows, batch_id, now))
-            checked.unpersist()
+            cached.append(failed)
+            frame.unpersist()
 
         quarantine = reduce(DataFrame.unionByName, quarantine_parts) if quarantine_parts else None
         if quarantine is not None:
@@ -324,25 +327,18 @@ def process_silver_batch(
         outcomes.unpersist()
         if quarantine is not None:
             quarantine.unpersist()
+        for df in cached:
+            df.unpersist()
         return counts
     finally:
         rows.unpersist()
 
 
-def _row_level_results(checked: DataFrame, suite: Suite, table: str, batch_id: int, now: str) -> list[tuple]:
-    """Unexpected counts per row-level expectation, from the ``_failed`` arrays in one aggregation."""
+def _row_level_results(failed: DataFrame, total: int, suite: Suite, table: str, batch_id: int, now: str) -> list[tuple]:
+    """Unexpected counts per row-level expectation, aggregated from the (few) failing rows only."""
     names = [e.name for e in suite.row_level]
-    if not names:
-        return []
-    agg = checked.agg(
-        F.count(F.lit(1)).alias("n"),
-        *[F.sum(F.array_contains("_failed", name).cast("int")).alias(f"c{i}") for i, name in enumerate(names)],
-    ).first()
-    total = int(agg["n"])
-    return [
-        (suite.name, table, batch_id, name, int(agg[f"c{i}"] or 0) == 0, total, int(agg[f"c{i}"] or 0), None, now)
-        for i, name in enumerate(names)
-    ]
+    counts = {r["e"]: r["count"] for r in failed.select(F.explode("_failed").alias("e")).groupBy("e").count().collect()}
+    return [(suite.name, table, batch_id, n, counts.get(n, 0) == 0, total, counts.get(n, 0), None, now) for n in names]
 
 
 def _quarantine_rows(failed: DataFrame, table: str, rows: DataFrame, batch_id: int, now: str) -> DataFrame:
