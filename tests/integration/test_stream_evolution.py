@@ -23,9 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _media(media_id: str, **extra: object) -> dict:
-    return {"id": media_id, "caption": f"post {media_id} #abaya", "media_type": "IMAGE",
-            "permalink": f"https://www.instagram.com/p/{media_id}/", "timestamp": "2026-11-20T10:00:00+0000",
-            "like_count": 3, "comments_count": 1, **extra}
+    return {
+        "id": media_id,
+        "caption": f"post {media_id} #abaya",
+        "media_type": "IMAGE",
+        "permalink": f"https://www.instagram.com/p/{media_id}/",
+        "timestamp": "2026-11-20T10:00:00+0000",
+        "like_count": 3,
+        "comments_count": 1,
+        **extra,
+    }
 
 
 @pytest.fixture()
@@ -74,28 +81,31 @@ def test_evolution_late_data_replay_and_reconcile(spark: SparkSession, config: C
     _add_media_v2(config)
     assert replay(spark, config, stage="silver") == 1
     # A late snapshot (older than the newest event time minus 24 h) goes to the DLQ as late.
-    produce(config, topic, [(b"d", envelope("instagram", "media", "2004", _media("2004"),
-                                             fetched_at="2026-11-24T09:00:00Z"))])
+    produce(
+        config,
+        topic,
+        [(b"d", envelope("instagram", "media", "2004", _media("2004"), fetched_at="2026-11-24T09:00:00Z"))],
+    )
     run_stream_bronze(spark, config)
     second = run_stream_silver(spark, config)
     assert {k: second.total(k) for k in ("silver", "dlq")} == {"silver": 1, "dlq": 1}
     late = spark.read.format("delta").load(DLQ.path(config)).where("error_type = 'late'").collect()
     assert [r["entity_id"] for r in late] == ["2004"]
-    assert late[0]["error_message"] == (
-        "event time 2026-11-24 09:00:00 is before the watermark 2026-11-25 10:00:00"
-    )
+    assert late[0]["error_message"] == ("event time 2026-11-24 09:00:00 is before the watermark 2026-11-25 10:00:00")
 
     posts = spark.read.format("delta").load(SILVER_POSTS.path(config)).select("post_id", "caption")
-    assertDataFrameEqual(posts, spark.createDataFrame(
-        [("2001", "post 2001 #abaya"), ("2002", "post 2002 #abaya")],
-        "post_id STRING, caption STRING"))  # the quarantined row never reaches silver
+    assertDataFrameEqual(
+        posts,
+        spark.createDataFrame(
+            [("2001", "post 2001 #abaya"), ("2002", "post 2002 #abaya")], "post_id STRING, caption STRING"
+        ),
+    )  # the quarantined row never reaches silver
 
     balances = reconcile(spark, config)
     assert all(b.balanced for b in balances), [b for b in balances if not b.balanced]
     by_scope = {(b.check.split(" =")[0], b.scope): (b.expected, b.parts) for b in balances}
     assert by_scope[("kafka", topic)] == (5, {"bronze": 5, "dlq": 0})
-    assert by_scope[("bronze", "instagram/media")] == (
-        5, {"silver": 2, "quarantine": 1, "dlq": 2, "duplicate": 0})
+    assert by_scope[("bronze", "instagram/media")] == (5, {"silver": 2, "quarantine": 1, "dlq": 2, "duplicate": 0})
 
     # Tampering is caught: a bronze row the ledger never saw unbalances the books.
     bronze_path = f"{config.lake.root}/bronze/events"

@@ -44,8 +44,9 @@ def _delta_commits(path: str) -> int:
 
 def _kill_after_commits(cmd: list[str], env: dict[str, str], table_path: str, commits: int) -> None:
     """Start ``cmd``, wait until the table has ``commits`` Delta commits, then SIGKILL the whole process group."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 240
     try:
         while _delta_commits(table_path) < commits:
@@ -71,8 +72,9 @@ def test_kill_minus_nine_mid_stream_then_restart(spark: SparkSession, stack: Con
     env = _env(config)
     stream = [dip, "stream", "bronze", "--trigger", "processing-time=1 second"]
     _kill_after_commits(stream, env, BRONZE_EVENTS.path(config), commits=3)
-    _kill_after_commits([dip, "stream", "silver", "--trigger", "processing-time=1 second"], env,
-                        SILVER_POSTS.path(config), commits=2)
+    _kill_after_commits(
+        [dip, "stream", "silver", "--trigger", "processing-time=1 second"], env, SILVER_POSTS.path(config), commits=2
+    )
 
     # Restart both in-process until caught up.
     config.streaming.max_offsets_per_trigger = 8
@@ -87,6 +89,7 @@ def test_kill_minus_nine_mid_stream_then_restart(spark: SparkSession, stack: Con
     assert sorted(r["post_id"] for r in posts.collect()) == sorted(str(7300 + i) for i in range(N_POSTS))
     assert metrics.count() == N_POSTS
     assert metrics.agg(F.sum("views")).first()[0] == sum(100 + i for i in range(N_POSTS))
-    ledger = dict(spark.read.format("delta").load(SILVER_LEDGER.path(config))
-                  .groupBy("outcome").agg(F.sum("rows")).collect())
+    ledger = dict(
+        spark.read.format("delta").load(SILVER_LEDGER.path(config)).groupBy("outcome").agg(F.sum("rows")).collect()
+    )
     assert ledger == {"silver": N_POSTS}
