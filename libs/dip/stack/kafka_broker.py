@@ -70,8 +70,12 @@ logger.server.level = INFO
 
 
 def cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, never starting with '-'
+    (as Kafka's own ``Uuid.randomUuid``: a leading dash reads as a command-line option)."""
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
 
 
 class KafkaBroker:
@@ -109,7 +113,7 @@ class KafkaBroker:
         props.write_text(server_properties(self.config, self.data_dir), encoding="utf-8")
         (self.home / "log4j2.properties").write_text(LOG4J2, encoding="utf-8")
         if not (self.data_dir / "meta.properties").is_file():
-            cmd = self._java_cmd("kafka.tools.StorageTool", "format", "-t", cluster_id(), "-c", str(props))
+            cmd = self._java_cmd("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id()}", "-c", str(props))
             result = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise RuntimeError(f"formatting Kafka storage failed: {(result.stderr or result.stdout)[-800:]}")

@@ -30,7 +30,9 @@ def test_server_properties_for_combined_kraft_node(tmp_path) -> None:
     assert props["offsets.topic.replication.factor"] == "1"
 
 
-def test_cluster_id_is_16_bytes_base64url() -> None:
-    cid = cluster_id()
-    assert len(cid) == 22
-    assert len(base64.urlsafe_b64decode(cid + "==")) == 16
+def test_cluster_id_is_16_bytes_base64url_never_leading_dash() -> None:
+    for _ in range(500):  # a leading '-' would come up ~1 in 64 draws without the guard
+        cid = cluster_id()
+        assert len(cid) == 22
+        assert len(base64.urlsafe_b64decode(cid + "==")) == 16
+        assert not cid.startswith("-")
