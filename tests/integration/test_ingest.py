@@ -329,7 +329,8 @@ def test_s3_raw_zone_round_trip(tmp_path: Path, simulator: tuple[str, object], m
 def test_sigkill_mid_run_then_rerun_loses_nothing(tmp_path: Path) -> None:
     app = create_app(SEED)
     with background_server(app) as url:
-        httpx.post(f"{url}/_sim/faults", json={"slow_every": 1, "slow_s": 0.05}).raise_for_status()
+        # slow every response so the run lasts ~10 s: long enough to be killed in the middle
+        httpx.post(f"{url}/_sim/faults", json={"slow_every": 1, "slow_s": 0.2}).raise_for_status()
         tag = uuid.uuid4().hex[:10]
         config = make_config(tmp_path, url, tag)
         env = {
@@ -350,7 +351,7 @@ def test_sigkill_mid_run_then_rerun_loses_nothing(tmp_path: Path) -> None:
             stderr=subprocess.DEVNULL,
         )
         state_dir = tmp_path / "state" / "ingest-state" / "instagram"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # the subprocess start alone can take long on a loaded machine
         while time.monotonic() < deadline and len(list(state_dir.glob("*.json"))) < 2:
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)

@@ -172,7 +172,8 @@ def _key(name: str) -> dict[str, str]:
     return {"X-API-Key": KEYS[name]}
 
 
-def _bearer(scope: str, exp_in_s: int = 60) -> dict[str, str]:
+# Tokens are minted when the module is collected, which can be minutes before the test runs: valid for an hour.
+def _bearer(scope: str, exp_in_s: int = 3600) -> dict[str, str]:
     token = jwt.encode({"sub": "svc-a", "aud": "dip", "scope": scope, "exp": int(time.time()) + exp_in_s}, JWT_SECRET)
     return {"Authorization": f"Bearer {token}"}
 

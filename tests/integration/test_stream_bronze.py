@@ -168,6 +168,11 @@ def test_replayed_batch_is_not_appended_twice(spark: SparkSession, config: Confi
         .option("subscribe", topic)
         .load()
     )
-    assert process_bronze_batch(batch, 0, config) == {"kafka": 1, "bronze": 1, "dlq": 0}
+    assert process_bronze_batch(batch, 0, config) == {
+        "kafka": 1,
+        "bronze": 1,
+        "dlq": 0,
+        "_newest_event_epoch_s": 1795687200.0,  # 2026-11-26T10:00:00Z, for the event-time lag gauge
+    }
     process_bronze_batch(batch, 0, config)
     assert spark.read.format("delta").load(BRONZE_EVENTS.path(config)).count() == 1
