@@ -29,6 +29,10 @@ INSTALL_REQUIRES = [
     "numpy==2.3.5",
     "PyJWT==2.15.1",
     "great-expectations==1.24.1",
+    # traces of connector requests and job stages over OTLP/HTTP; the SDK is imported only when configured
+    "opentelemetry-api==1.45.2",
+    "opentelemetry-sdk==1.45.2",
+    "opentelemetry-exporter-otlp-proto-http==1.45.2",
 ]
 
 EXTRAS = {

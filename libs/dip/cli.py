@@ -219,21 +219,23 @@ def ingest_cmd(
 
     from dip.connectors.ingest import IngestRun
     from dip.connectors.report import ingest_table
+    from dip.observability.jobs import job_run
 
     config = _config(env)
     run = IngestRun(config)
     if config.connectors.metrics_port:
         run.metrics.serve(config.connectors.metrics_port)
-    try:
-        summaries = run.run(source)
-    except ValueError as exc:
-        err_console.print(f"[red]ingest:[/red] {exc}")
-        raise typer.Exit(2) from None
-    console.print(ingest_table(run.run_id, summaries))
-    for message in (m for s in summaries for m in s.errors):
-        err_console.print("[red]error:[/red]", escape(message))
-    if any(s.errors for s in summaries):
-        raise typer.Exit(1)
+    with job_run("ingest", config, registry=run.metrics.registry):  # connector + dip_job_* metrics, exported at the end
+        try:
+            summaries = run.run(source)
+        except ValueError as exc:
+            err_console.print(f"[red]ingest:[/red] {exc}")
+            raise typer.Exit(2) from None
+        console.print(ingest_table(run.run_id, summaries))
+        for message in (m for s in summaries for m in s.errors):
+            err_console.print("[red]error:[/red]", escape(message))
+        if any(s.errors for s in summaries):
+            raise typer.Exit(1)
 
 
 @app.command("replay")

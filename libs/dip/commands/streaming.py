@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
-from dip.observability.export import flush_metrics
+from dip.observability.jobs import job_run
+from dip.observability.tracing import span
 
 stream_app = typer.Typer(help="Structured Streaming jobs (Kafka -> bronze -> silver).", no_args_is_help=True)
 silver_app = typer.Typer(help="Silver tables maintenance.", no_args_is_help=True)
@@ -52,12 +53,15 @@ def stream_bronze_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
     from dip.streaming.bronze_job import run_stream_bronze
 
     config = config_or_exit(env)
-    spark = session(config, "dip-stream-bronze")
-    console.print("stream_bronze: reading " + config.kafka.topics.raw_prefix + "*")
     metrics = _metrics(config)
-    summary = run_stream_bronze(spark, config, trigger, on_batch=_progress, metrics=metrics)
+    with job_run("stream_bronze", config, metrics=metrics.job) as run:
+        with span("dip.stage.session", **{"dip.job": "stream_bronze"}):
+            spark = session(config, "dip-stream-bronze")
+        console.print("stream_bronze: reading " + config.kafka.topics.raw_prefix + "*")
+        with span("dip.stage.stream", **{"dip.job": "stream_bronze"}):
+            summary = run_stream_bronze(spark, config, trigger, on_batch=_progress, metrics=metrics)
     console.print(_summary_table("stream_bronze", summary))
-    console.print(f"metrics: {flush_metrics(metrics.registry, config, 'stream_bronze')}")
+    console.print(f"metrics: {run.metrics_target or run.flush_error}")
 
 
 @stream_app.command("silver")
@@ -66,10 +70,13 @@ def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
     from dip.streaming.silver_job import run_stream_silver
 
     config = config_or_exit(env)
-    spark = session(config, "dip-stream-silver")
-    console.print("stream_silver: reading bronze")
     metrics = _metrics(config)
-    summary = run_stream_silver(spark, config, trigger, on_batch=_progress, metrics=metrics)
+    with job_run("stream_silver", config, metrics=metrics.job) as run:
+        with span("dip.stage.session", **{"dip.job": "stream_silver"}):
+            spark = session(config, "dip-stream-silver")
+        console.print("stream_silver: reading bronze")
+        with span("dip.stage.stream", **{"dip.job": "stream_silver"}):
+            summary = run_stream_silver(spark, config, trigger, on_batch=_progress, metrics=metrics)
     console.print(
         _summary_table(
             "stream_silver: bronze rows by outcome", summary, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
@@ -81,7 +88,7 @@ def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
     for name in ("posts", "post_metrics", "accounts", "account_metrics", "audience"):
         merged.add_row(name, str(summary.total(f"{name}_inserted")), str(summary.total(f"{name}_updated")))
     console.print(merged)
-    console.print(f"metrics: {flush_metrics(metrics.registry, config, 'stream_silver')}")
+    console.print(f"metrics: {run.metrics_target or run.flush_error}")
 
 
 @silver_app.command("rebuild")

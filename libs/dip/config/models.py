@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
 
 
 class _Strict(BaseModel):
@@ -268,6 +268,19 @@ class MetricsConfig(_Strict):
     textfile_dir: str = ".dip/metrics"
 
 
+class ObservabilityConfig(_Strict):
+    """OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set here or in OTEL_EXPORTER_OTLP_ENDPOINT."""
+
+    otlp_endpoint: str | None = None  # base URL of an OTLP/HTTP collector, e.g. http://127.0.0.1:4318
+    service_name: str = "dip"
+
+
+class StatusConfig(_Strict):
+    """`dip status`: the freshness SLA (minutes since the newest event) of each lake table."""
+
+    sla_minutes: dict[str, PositiveInt] = Field(default_factory=dict)
+
+
 class FeatureTextConfig(_Strict):
     """Caption text features: tokenizer pattern and the fixed HashingTF vector size."""
 
@@ -300,6 +313,46 @@ class FeaturesConfig(_Strict):
     push_partitions: int | None = Field(None, gt=0, description="foreachPartition tasks; null: Spark's default.")
 
 
+class EmrDeployConfig(_Strict):
+    """EMR steps (`dip deploy render --target emr`)."""
+
+    deploy_mode: Literal["client", "cluster"] = "cluster"
+    action_on_failure: Literal["CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER"] = "CONTINUE"
+
+
+class DatabricksDeployConfig(_Strict):
+    """Databricks job clusters (`dip deploy render --target databricks`); secrets by secret-scope reference."""
+
+    spark_version: str = "17.3.x-scala2.13"
+    node_type_id: str = "i3.xlarge"
+    min_workers: int = Field(1, ge=0)
+    max_workers: int = Field(4, ge=1)
+    secret_scope: str = "dip"
+    secrets: list[str] = Field(default_factory=list)  # dotted config keys, e.g. kafka.sasl_password
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> DatabricksDeployConfig:
+        unknown = sorted(set(self.secrets) - SECRET_PATHS)
+        if unknown:
+            raise ValueError(f"deploy.databricks.secrets: not secret keys: {', '.join(unknown)}")
+        return self
+
+
+class AirflowDeployConfig(_Strict):
+    """How the Airflow DAGs reach Spark: the connection id defined from config (`make airflow`)."""
+
+    spark_conn_id: str = "dip_spark"
+
+
+class DeployConfig(_Strict):
+    """Cluster artefacts and job specs (`make dist`, `dip deploy render`)."""
+
+    artifacts_uri: str = "dist"  # where dist/ is published, e.g. s3://bucket/dip/0.1.0
+    emr: EmrDeployConfig = Field(default_factory=EmrDeployConfig)
+    databricks: DatabricksDeployConfig = Field(default_factory=DatabricksDeployConfig)
+    airflow: AirflowDeployConfig = Field(default_factory=AirflowDeployConfig)
+
+
 class Config(_Strict):
     env: str
     state_dir: str = ".dip"
@@ -316,6 +369,9 @@ class Config(_Strict):
     online: OnlineConfig = Field(default_factory=OnlineConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    status: StatusConfig = Field(default_factory=StatusConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
 
 
 SECRET_PATHS: frozenset[str] = frozenset(

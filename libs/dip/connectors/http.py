@@ -18,6 +18,7 @@ from dip.connectors.errors import AuthExpired, ConnectorError, MalformedResponse
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.redact import install_log_redaction, redact_text, redact_url
 from dip.connectors.throttle import RequestBudget, backoff_delay, usage_delay
+from dip.observability.tracing import span
 
 Classifier = Callable[[int, Any, httpx.Headers], ConnectorError | None]
 
@@ -93,6 +94,15 @@ class ApiClient:
             return min(exc.retry_after, self.settings.retry_after_max_s)
         return backoff_delay(state.attempt_number, self.settings.backoff_initial_s, self.settings.backoff_max_s)
 
+    def _span_attributes(self, method: str, entity: str, endpoint: str) -> dict[str, str]:
+        """Attributes of a request's trace span (no URL: query strings may carry tokens)."""
+        return {
+            "dip.source": self.source,
+            "dip.entity": entity,
+            "dip.endpoint": endpoint,
+            "http.request.method": method,
+        }
+
     def request(
         self,
         method: str,
@@ -120,19 +130,22 @@ class ApiClient:
         def attempt() -> ApiResponse:
             nonlocal refreshed
             try:
-                return self._once(
-                    method,
-                    path,
-                    entity=entity,
-                    endpoint=endpoint,
-                    account_id=account_id,
-                    auth=auth,
-                    params=params,
-                    json_body=json_body,
-                    form=form,
-                    context=context or {},
-                    sink=sink if store else None,
-                )
+                with span("dip.connector.request", **self._span_attributes(method, entity, endpoint)) as traced:
+                    response = self._once(
+                        method,
+                        path,
+                        entity=entity,
+                        endpoint=endpoint,
+                        account_id=account_id,
+                        auth=auth,
+                        params=params,
+                        json_body=json_body,
+                        form=form,
+                        context=context or {},
+                        sink=sink if store else None,
+                    )
+                    traced.set_attribute("http.response.status_code", response.status)
+                    return response
             except AuthExpired:
                 if auth is None or refreshed:
                     raise

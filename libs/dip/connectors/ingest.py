@@ -24,6 +24,7 @@ from dip.connectors.raw_zone import RawZone, object_store
 from dip.connectors.registry import SourceRegistry, default_registry
 from dip.connectors.secrets import secrets_provider
 from dip.connectors.state import AccountState, StateStore
+from dip.observability.tracing import in_current_context
 from dip.schemas import SchemaRegistry, schemas_dir
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,8 @@ class IngestRun:
             summary.accounts = len(accounts)
             workers = max(1, min(self.config.connectors.max_concurrency, len(accounts) or 1))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ingest-{name}") as pool:
-                for future in [pool.submit(_AccountRun(self, source, a, summary).execute) for a in accounts]:
+                runs = [in_current_context(_AccountRun(self, source, a, summary).execute) for a in accounts]
+                for future in [pool.submit(run) for run in runs]:
                     future.result()
         except ConnectorError as exc:
             summary.error(f"{name}: {exc}")

@@ -7,6 +7,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pyspark.sql.streaming import StreamingQueryListener
 
+from dip.observability.jobs import JobMetrics
+
 
 class StreamMetrics:
     """The ``dip_stream_*`` metrics of one job, in their own registry."""
@@ -37,12 +39,8 @@ class StreamMetrics:
         self.output_rows = Counter(
             "dip_stream_output_rows", "Rows written per output and outcome", ["query", "output"], registry=self.registry
         )
-        self.last_success = Gauge(
-            "dip_job_last_success_timestamp_seconds",
-            "When the job last finished a batch",
-            ["job"],
-            registry=self.registry,
-        )
+        self.job = JobMetrics(self.registry)  # dip_job_*: shared with job_run(..., metrics=self.job)
+        self.last_success = self.job.last_success
 
     def record_batch(self, query: str, counts: dict[str, int], newest_event_epoch_s: float | None) -> None:
         """Counts and freshness of one processed batch (called from foreachBatch on the driver)."""
