@@ -268,10 +268,11 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import demo, streaming
+    from dip.commands import demo, features, streaming
 
     streaming.register(app)
     demo.register(app)
+    features.register(app)
 
 
 _register_stage_commands()

@@ -1,0 +1,40 @@
+"""batch_features job: silver -> feature tables (post_features_daily/hourly, account_features_daily).
+
+Inputs: silver posts, post_metrics, account_metrics. Outputs: the feature tables (Delta or Hudi per
+features.table_format) and features/_runs (completed days; a backfill resumes after them).
+Run: spark-submit jobs/batch_features.py --env local --date 2026-11-25 | --from 2026-11-01 --to 2026-11-25 [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from dip.config import load_config
+from dip.features.batch import run_features
+from dip.features.report import day_line, run_lines
+from dip.spark import build_session
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default=None, help="config environment (default $DIP_ENV or local)")
+    days = parser.add_mutually_exclusive_group(required=True)
+    days.add_argument("--date", type=date.fromisoformat, help="one UTC day, YYYY-MM-DD")
+    days.add_argument("--from", dest="start", type=date.fromisoformat, help="first day of a backfill")
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day of a backfill (inclusive)")
+    parser.add_argument("--force", action="store_true", help="recompute days already completed")
+    args = parser.parse_args(argv)
+    if args.start and not args.end:
+        parser.error("--from needs --to")
+    config = load_config(args.env)
+    spark = build_session(config, app_name="dip-batch-features")
+    start, end = (args.date, args.date) if args.date else (args.start, args.end)
+    summary = run_features(spark, config, start, end, force=args.force, on_day=lambda r: print(day_line(r)))
+    print("\n".join(run_lines(summary)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""push_online: the latest features of every entity changed since the last pushed commit -> Redis.
+
+Per view (``online.views``; the view name is the feature table's name):
+
+1. ``latest`` = the table's newest commit; ``last`` = the last pushed one (``features/_push_state``).
+   Equal -> nothing to push.
+2. Entities changed in ``(last, latest]`` (Delta Change Data Feed / Hudi incremental query).
+3. For each of them, its row with the latest ``window_end`` in the snapshot at ``latest`` (so a
+   recomputed old day never replaces newer features).
+4. Written from the executors (``foreachPartition`` + :func:`dip.online.write_batch`), ``_v`` =
+   ``latest.write_version``, ``_ts`` = window end (epoch ms), ``_fsv`` = feature_set_version.
+5. Only after every partition succeeded is ``latest`` recorded; a failure (e.g. Redis down) raises
+   :class:`PushError` and the next run pushes the same changes again (equal ``_v`` are skipped).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from dip.config import Config
+from dip.config.models import RedisConfig
+from dip.features.specs import FEATURE_TABLE_SPECS, FeatureTable, feature_table
+from dip.features.store import Commit, FeatureStore, feature_store
+from dip.online.codec import ViewSpec
+from dip.online.views import view_specs
+from dip.tables import FEATURE_PUSH_STATE
+
+PUSH_STATE_DDL = (
+    "view STRING, table_format STRING, commit_id STRING, write_version BIGINT, written BIGINT, "
+    "skipped_stale BIGINT, pushed_at TIMESTAMP"
+)
+
+
+class PushError(RuntimeError):
+    """The push failed; the last pushed commit was left unchanged."""
+
+
+@dataclass(frozen=True)
+class ViewPush:
+    """The outcome of pushing one view."""
+
+    view: str
+    from_commit: str | None
+    to_commit: str | None
+    written: int
+    skipped_stale: int
+    seconds: float
+
+    @property
+    def entities(self) -> int:
+        return self.written + self.skipped_stale
+
+
+def last_pushed(spark: SparkSession, config: Config, view: str) -> Commit | None:
+    """The last commit pushed for ``view`` with the configured table format, if any."""
+    from delta.tables import DeltaTable
+
+    path = FEATURE_PUSH_STATE.path(config)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    row = (
+        spark.read.format("delta")
+        .load(path)
+        .where((F.col("view") == view) & (F.col("table_format") == config.features.table_format))
+        .orderBy(F.col("write_version").desc(), F.col("pushed_at").desc())
+        .select("commit_id", "write_version")
+        .first()
+    )
+    return None if row is None else Commit(row["commit_id"], int(row["write_version"]))
+
+
+def _record_push(spark: SparkSession, config: Config, push: ViewPush, commit: Commit) -> None:
+    row = (
+        push.view,
+        config.features.table_format,
+        commit.id,
+        commit.write_version,
+        push.written,
+        push.skipped_stale,
+        datetime.now(UTC),
+    )
+    spark.createDataFrame([row], PUSH_STATE_DDL).write.format("delta").mode("append").save(
+        FEATURE_PUSH_STATE.path(config)
+    )
+
+
+def latest_per_entity(snapshot: DataFrame, table: FeatureTable) -> DataFrame:
+    """Each entity's row with the latest window (ties: the larger source name)."""
+    order = Window.partitionBy(table.entity_column).orderBy(F.col("window_end").desc(), F.col("source").desc())
+    return snapshot.withColumn("_rn", F.row_number().over(order)).where("_rn = 1").drop("_rn")
+
+
+def online_rows(latest: DataFrame, table: FeatureTable, view: ViewSpec, write_version: int) -> DataFrame:
+    """The columns :func:`dip.online.write_batch` expects: ``entity_id``, ``_v``, ``_ts``, ``_fsv`` and features."""
+    missing = [name for name in view.features if name not in latest.columns]
+    if missing:
+        raise PushError(f"view {view.name}: feature table {table.name} has no column(s) {', '.join(missing)}")
+    return latest.select(
+        F.col(table.entity_column).alias("entity_id"),
+        F.lit(write_version).cast("long").alias("_v"),
+        F.unix_millis("window_end").alias("_ts"),
+        F.col("feature_set_version").cast("long").alias("_fsv"),
+        *view.features,
+    )
+
+
+def _partition_writer(redis: RedisConfig, view: ViewSpec, batch_size: int, written: Any, skipped: Any):
+    """The function run on each partition: its own client, pipelined CAS writes, counts to accumulators."""
+
+    def write(rows: Iterable[Any]) -> None:
+        from dip.online.client import make_client
+        from dip.online.store import write_batch
+
+        client = make_client(redis)
+        try:
+            result = write_batch(client, (row.asDict() for row in rows), view, batch_size=batch_size)
+        finally:
+            client.close()
+        written.add(result.written)
+        skipped.add(result.skipped_stale)
+
+    return write
+
+
+def _redis_cause(exc: BaseException) -> str:
+    """The redis error line of an executor failure (or the first line of the error)."""
+    text = str(exc)
+    for line in text.splitlines():
+        if "redis.exceptions." in line or "RowError" in line:
+            return line.strip()
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def push_view(spark: SparkSession, config: Config, store: FeatureStore, view: ViewSpec) -> ViewPush:
+    """Push one view (see the module docstring); raises :class:`PushError` on failure."""
+    started = time.monotonic()
+    table = feature_table(view.name)
+    latest = store.latest_commit(table)
+    last = last_pushed(spark, config, view.name)
+    last_id = last.id if last else None
+    if latest is None or (last is not None and last.write_version >= latest.write_version):
+        return ViewPush(view.name, last_id, last_id, 0, 0, time.monotonic() - started)
+    changed = store.changed_keys(table, last, latest)
+    snapshot = store.read(table, latest).join(changed, table.entity_column, "left_semi")
+    rows = online_rows(latest_per_entity(snapshot, table), table, view, latest.write_version)
+    if config.features.push_partitions:
+        rows = rows.repartition(config.features.push_partitions)
+    sc = spark.sparkContext
+    written, skipped = sc.accumulator(0), sc.accumulator(0)
+    try:
+        rows.foreachPartition(_partition_writer(config.redis, view, config.online.batch_size, written, skipped))
+    except Exception as exc:
+        raise PushError(
+            f"push of {view.name} to Redis {config.redis.host}:{config.redis.port} failed: {_redis_cause(exc)}. "
+            f"The last pushed commit stays {last_id or 'none'}; the next run pushes these changes again."
+        ) from exc
+    push = ViewPush(view.name, last_id, latest.id, written.value, skipped.value, time.monotonic() - started)
+    _record_push(spark, config, push, latest)
+    return push
+
+
+def check_redis(config: Config) -> None:
+    """Fail fast with a clear message when Redis does not answer."""
+    import redis
+
+    from dip.online.client import make_client
+
+    client = make_client(config.redis)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise PushError(
+            f"Redis {config.redis.host}:{config.redis.port} is unreachable ({exc}); nothing was pushed and "
+            "the last pushed commit is unchanged"
+        ) from exc
+    finally:
+        client.close()
+
+
+def push_online(spark: SparkSession, config: Config, views: list[str] | None = None) -> list[ViewPush]:
+    """Push every configured view (or ``views``) whose feature table changed since its last push."""
+    specs = view_specs(config.online)
+    unknown = [v for v in views or [] if v not in specs]
+    if unknown:
+        raise PushError(f"unknown view(s) {', '.join(unknown)} (configured: {', '.join(specs)})")
+    without_table = [name for name in views or specs if name not in FEATURE_TABLE_SPECS]
+    if without_table:
+        raise PushError(f"view(s) {', '.join(without_table)} have no feature table of the same name")
+    check_redis(config)
+    store = feature_store(spark, config)
+    return [push_view(spark, config, store, specs[name]) for name in views or specs]
