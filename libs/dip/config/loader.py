@@ -113,7 +113,13 @@ def _resolve_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:
         if isinstance(jars.get(key), str) and not Path(jars[key]).is_absolute():
             jars[key] = str((root / jars[key]).resolve())
     data["jars"] = jars
-    for section, key in (("connectors", "schemas_dir"), ("quality", "expectations_dir"), ("metrics", "textfile_dir")):
+    relative_dirs = (
+        ("connectors", "schemas_dir"),
+        ("connectors", "state_dir"),
+        ("quality", "expectations_dir"),
+        ("metrics", "textfile_dir"),
+    )
+    for section, key in relative_dirs:
         block = dict(data.get(section) or {})
         value = block.get(key)
         if isinstance(value, str) and "://" not in value and not Path(value).is_absolute():

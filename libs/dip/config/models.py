@@ -142,6 +142,7 @@ class ConnectorsConfig(_Strict):
     max_concurrency: int = 2
     restatement_lookback_days: int = 7
     schemas_dir: str = "conf/schemas"
+    state_dir: str | None = None  # incremental state per source/account; None: <state_dir>/ingest-state
     raw_zone_enabled: bool = True
     s3_endpoint_url: str | None = None
     metrics_port: int | None = None
@@ -313,6 +314,49 @@ class FeaturesConfig(_Strict):
     push_partitions: int | None = Field(None, gt=0, description="foreachPartition tasks; null: Spark's default.")
 
 
+class MlConfig(_Strict):
+    """Training (`dip train`): label horizon, point-in-time feature offset, split and the MLflow registry."""
+
+    label_horizon_hours: int = Field(48, gt=0, description="Label: engagement_ratio this long after publish.")
+    feature_offset_hours: int = Field(24, ge=0, description="Features as of publish + this; below the horizon.")
+    label_tolerance_hours: int = Field(24, gt=0, description="Latest label snapshot accepted after the label time.")
+    view: str = "post_features_daily"  # feature table the model reads (the serving scoring view)
+    features: list[str] = Field(
+        default_factory=lambda: [
+            "views_delta",
+            "likes_delta",
+            "comments_delta",
+            "shares_delta",
+            "saves_delta",
+            "engagement_ratio_last",
+            "engagement_ratio_mean",
+            "engagement_ratio_max",
+            "growth_velocity",
+            "hours_since_publish",
+            "snapshot_count",
+            "hashtag_count",
+            "is_arabic",
+            "is_latin",
+        ],
+        min_length=1,
+    )
+    validation_fraction: float = Field(0.25, gt=0, lt=1)
+    min_rows: int = Field(4, ge=2, description="Fewer labelled posts than this is an error, not a model.")
+    model: Literal["hist_gradient_boosting", "ridge"] = "hist_gradient_boosting"
+    params: dict[str, float | int | str] = Field(default_factory=dict)  # estimator keyword arguments
+    tracking_uri: str | None = None  # null: sqlite:///<state_dir>/mlflow.db
+    artifact_location: str | None = None  # null: <state_dir>/mlruns
+    experiment: str = "dip-engagement"
+    registered_model: str = "dip-engagement"
+    champion_alias: str = "champion"
+
+    @model_validator(mode="after")
+    def _features_before_label(self) -> MlConfig:
+        if self.feature_offset_hours >= self.label_horizon_hours:
+            raise ValueError("ml.feature_offset_hours must be below ml.label_horizon_hours (features before the label)")
+        return self
+
+
 class EmrDeployConfig(_Strict):
     """EMR steps (`dip deploy render --target emr`)."""
 
@@ -368,6 +412,7 @@ class Config(_Strict):
     connectors: ConnectorsConfig = Field(default_factory=ConnectorsConfig)
     online: OnlineConfig = Field(default_factory=OnlineConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    ml: MlConfig = Field(default_factory=MlConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     status: StatusConfig = Field(default_factory=StatusConfig)

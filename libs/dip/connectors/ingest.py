@@ -63,7 +63,12 @@ class SourceSummary:
 
 
 def state_store(config: Config) -> StateStore:
-    return StateStore(Path(config.state_dir) / "ingest-state")
+    return StateStore(ingest_state_dir(config))
+
+
+def ingest_state_dir(config: Config) -> Path:
+    """Where the incremental state lives: ``connectors.state_dir`` or ``<state_dir>/ingest-state``."""
+    return Path(config.connectors.state_dir or Path(config.state_dir) / "ingest-state")
 
 
 class _AccountRun:

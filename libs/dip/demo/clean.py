@@ -16,7 +16,9 @@ def clean_lake(config: Config) -> str:
         raise RuntimeError(f"--clean only removes a local lake, not {config.lake.root}")
     path = Path(parsed.path)
     shutil.rmtree(path, ignore_errors=True)
-    shutil.rmtree(Path(config.state_dir) / "ingest-state", ignore_errors=True)
+    from dip.connectors.ingest import ingest_state_dir
+
+    shutil.rmtree(ingest_state_dir(config), ignore_errors=True)
     return str(path)
 
 

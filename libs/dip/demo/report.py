@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +26,7 @@ class DemoReport:
     locations: dict[str, str] = field(default_factory=dict)
     samples: dict[str, str] = field(default_factory=dict)
     freshness_s: float | None = None
+    served_at: datetime | None = None
     balanced: bool | None = None
     hints: list[str] = field(default_factory=list)
 
@@ -58,7 +60,7 @@ def render(report: DemoReport, console: Console) -> None:
         console.print(f"[bold]{name}[/bold]: {sample}", markup=True, soft_wrap=True)
     if report.freshness_s is not None:
         console.print(
-            f"end-to-end freshness (newest API record fetched -> queryable in silver): {report.freshness_s:.1f}s"
+            f"end-to-end freshness (newest API record fetched -> served by /v1/features): {report.freshness_s:.1f}s"
         )
     if report.balanced is not None:
         console.print("reconcile: " + ("[green]balanced[/green]" if report.balanced else "[red]NOT balanced[/red]"))

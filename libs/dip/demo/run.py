@@ -43,7 +43,7 @@ def run_demo(
     rounds: int = 1,
     on_progress: Callable[[str], None] | None = None,
 ) -> DemoReport:
-    """Stack, simulator, ingest, stream bronze and silver, reconcile; returns what happened."""
+    """Stack, simulator, ingest, streams, features, push-online, serving, reconcile; returns what happened."""
     from dip.simulator import create_app
     from dip.simulator.data import POSTS_PER_ACCOUNT
     from dip.simulator.server import background_server
@@ -99,6 +99,7 @@ def run_demo(
         summary = run_stream_silver(spark, config, "available-now")
         st.counts = {k: summary.total(k) for k in ("bronze", "silver", "quarantine", "dlq", "duplicate")}
     silver_done = datetime.now(UTC)
+    _features_and_serving(spark, config, console, report)
 
     with _stage(report, console, "reconcile") as st:
         from dip.reconcile import reconcile
@@ -109,8 +110,9 @@ def run_demo(
 
     _collect_rows(spark, config, report)
     newest = _newest_fetch(spark, config)
+    served_at = report.served_at or silver_done
     if newest is not None:
-        report.freshness_s = (silver_done - newest).total_seconds()
+        report.freshness_s = (served_at - newest).total_seconds()
     _locations(config, report)
     _sample(spark, config, report)
     report.hints = [
@@ -121,6 +123,100 @@ def run_demo(
     return report
 
 
+def _features_and_serving(spark, config: Config, console: Console, report: DemoReport) -> None:
+    """Feature tables for the days silver covers, push to Redis, then read them back over real HTTP."""
+    from pyspark.sql import functions as F
+
+    from dip.features.batch import run_features
+    from dip.features.push import push_online
+    from dip.tables import SILVER_POST_METRICS
+
+    days = (
+        spark.read.format("delta")
+        .load(SILVER_POST_METRICS.path(config))
+        .agg(F.min(F.to_date("captured_at")), F.max(F.to_date("captured_at")))
+        .first()
+    )
+    if days[0] is None:
+        return
+    with _stage(report, console, f"features {days[0]}..{days[1]}") as st:
+        summary = run_features(
+            spark, config, days[0], days[1], force=True, on_day=lambda d: console.print(f"   {d.day}: {d.rows}")
+        )
+        st.counts = {
+            name: summary.rows(name)
+            for name in ("post_features_daily", "post_features_hourly", "account_features_daily")
+        }
+    with _stage(report, console, "push-online") as st:
+        pushes = push_online(spark, config)
+        st.counts = {p.view: p.written for p in pushes}
+        st.note = ", ".join(f"{p.view} skipped stale {p.skipped_stale}" for p in pushes)
+    with _stage(report, console, "serve + HTTP requests") as st:
+        st.counts, st.note = _serve_and_request(spark, config, report)
+
+
+def _serve_and_request(spark, config: Config, report: DemoReport) -> tuple[dict[str, int], str]:
+    """Start the API on a free port with a one-off key, request features of a sample post and account."""
+    import hashlib
+    import json
+    import secrets
+
+    from dip.config.models import ApiKeyConfig
+    from dip.serving.app import create_app
+    from dip.simulator.server import background_server
+    from dip.tables import FEATURE_TABLES
+
+    key = secrets.token_urlsafe(24)
+    serving_config = config.model_copy(deep=True)
+    serving_config.serving.api_keys = {
+        "demo": ApiKeyConfig(sha256=hashlib.sha256(key.encode()).hexdigest(), scopes=["features:*"])
+    }
+    posts = spark.read.format("delta").load(FEATURE_TABLES["post_features_daily"].path(config))
+    accounts = spark.read.format("delta").load(FEATURE_TABLES["account_features_daily"].path(config))
+    post_ids = [r["post_id"] for r in posts.select("post_id").distinct().orderBy("post_id").limit(5).collect()]
+    account_ids = [r["account_id"] for r in accounts.select("account_id").distinct().orderBy("account_id").collect()]
+    if not post_ids:
+        return {}, "no post features to serve"
+    with background_server(create_app(serving_config)) as url:
+        headers = {"X-API-Key": key}
+        one = httpx.get(f"{url}/v1/features/post_features_daily/{post_ids[0]}", headers=headers, timeout=10)
+        report.served_at = datetime.now(UTC)
+        one.raise_for_status()
+        batch = httpx.post(
+            f"{url}/v1/features:batch",
+            headers=headers,
+            json={
+                "requests": [
+                    {"view": "post_features_daily", "entity_ids": post_ids},
+                    {"view": "account_features_daily", "entity_ids": account_ids[:3]},
+                ]
+            },
+            timeout=10,
+        )
+        batch.raise_for_status()
+        unauthorised = httpx.get(f"{url}/v1/features/post_features_daily/{post_ids[0]}", timeout=10).status_code
+    body = one.json()
+    features = dict(body.get("features", {}))
+    if isinstance(features.get("caption_vec"), list):
+        vec = features["caption_vec"]
+        features["caption_vec"] = f"[{len(vec)} floats, {sum(1 for v in vec if v)} non-zero]"
+    report.samples["served features"] = f"GET /v1/features/post_features_daily/{post_ids[0]} -> " + json.dumps(
+        {"stale": body.get("stale"), "features": features}, ensure_ascii=False
+    )
+    found = sum(1 for item in batch.json()["results"] if item["found"])
+    return {"requests": 3, "entities found": found}, f"unauthenticated request -> HTTP {unauthorised}"
+
+
+def _redis_keys(config: Config) -> int:
+    import redis
+
+    client = redis.Redis(host=config.redis.host, port=config.redis.port, db=config.redis.db)
+    try:
+        return sum(1 for _ in client.scan_iter("dip:*", count=1000))
+    finally:
+        client.close()
+
+
 def _count(spark, path: str) -> int:
     from delta.tables import DeltaTable
 
@@ -129,7 +225,7 @@ def _count(spark, path: str) -> int:
 
 def _collect_rows(spark, config: Config, report: DemoReport) -> None:
     from dip.reconcile import kafka_offsets
-    from dip.tables import BRONZE_EVENTS, DLQ, SILVER_QUARANTINE, SILVER_TABLES
+    from dip.tables import BRONZE_EVENTS, DLQ, FEATURE_TABLES, SILVER_QUARANTINE, SILVER_TABLES
 
     report.rows["Kafka raw messages"] = sum(kafka_offsets(config).values())
     raw = Path(urlparse(config.lake.root).path) / "raw"
@@ -139,6 +235,9 @@ def _collect_rows(spark, config: Config, report: DemoReport) -> None:
         report.rows[f"silver {name}"] = _count(spark, table.path(config))
     report.rows["silver quarantine"] = _count(spark, SILVER_QUARANTINE.path(config))
     report.rows["DLQ (all stages)"] = _count(spark, DLQ.path(config))
+    for name, table in FEATURE_TABLES.items():
+        report.rows[f"features {name}"] = _count(spark, table.path(config))
+    report.rows["Redis keys (dip:*)"] = _redis_keys(config)
 
 
 def _newest_fetch(spark, config: Config) -> datetime | None:
