@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,13 @@ class RunSummary:
         for batch in self.batches:
             seen.update(dict.fromkeys(k for k in batch.counts if not k.startswith("_")))
         return list(seen)
+
+
+def _drain_listener_bus(spark) -> None:
+    """Let queued query events (progress, terminated) reach the Python listener before it is removed,
+    so none is delivered to a callback server that is shutting down."""
+    with contextlib.suppress(Exception):
+        spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(10_000)
 
 
 def parse_trigger(trigger: str) -> dict[str, object]:
@@ -91,6 +99,7 @@ def run_foreach_batch(
         query.awaitTermination()
     finally:
         if listener is not None:
+            _drain_listener_bus(stream.sparkSession)
             stream.sparkSession.streams.removeListener(listener)
     summary.seconds = time.monotonic() - started
     return summary
