@@ -33,6 +33,9 @@ INSTALL_REQUIRES = [
     "opentelemetry-api==1.45.2",
     "opentelemetry-sdk==1.45.2",
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
+    # training and the model registry (`dip train`; the service loads the `champion` alias)
+    "mlflow==3.17.2",  # 3.18.0's mlflow-skinny is not served by the index
+    "scikit-learn==1.9.1",
 ]
 
 EXTRAS = {

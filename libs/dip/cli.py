@@ -268,11 +268,12 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import demo, features, streaming
+    from dip.commands import demo, features, ml, streaming
 
     streaming.register(app)
     demo.register(app)
     features.register(app)
+    ml.register(app)
 
 
 _register_stage_commands()

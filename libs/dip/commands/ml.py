@@ -1,0 +1,28 @@
+"""`dip train`: point-in-time training set -> scikit-learn model -> MLflow run, registry and champion alias."""
+
+from __future__ import annotations
+
+import typer
+
+from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
+
+
+def train_cmd(env: EnvOption = None) -> None:
+    """Train the engagement model, log it to MLflow and promote it when it beats the champion."""
+    from dip.ml.registry import tracking_uri
+    from dip.ml.train import result_lines, run_training
+
+    config = config_or_exit(env)
+    console.print(f"train {config.ml.registered_model} ({config.ml.model}) -> {tracking_uri(config)}", markup=False)
+    try:
+        result = run_training(session(config, "dip-train"), config)
+    except ValueError as exc:
+        err_console.print(f"[red]train:[/red] {exc}")
+        raise typer.Exit(1) from None
+    for line in result_lines(result, config):
+        console.print(line, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ML commands to the root CLI."""
+    app.command("train")(train_cmd)

@@ -1,0 +1,1 @@
+"""Engagement model: point-in-time training sets, training with MLflow tracking, the registry's champion."""

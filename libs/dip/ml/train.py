@@ -1,0 +1,181 @@
+"""Train the engagement regressor on a time-based split, log it to MLflow and promote the champion.
+
+Validation: the latest-published ``ml.validation_fraction`` of posts (posts published at the same
+moment as the first validation post validate too), so the model never trains on a post published
+after one it is judged on. The new version gets the champion alias only when its validation MAE is
+strictly below the current champion's (or there is none).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dip.config import Config
+from dip.ml.registry import artifact_location, champion_version, use_tracking
+from dip.ml.training_set import LABEL
+
+VAL_MAE = "val_mae"
+
+
+def trusted_types(estimator: Any) -> list[str]:
+    """Types MLflow's skops format must be told to trust to load ``estimator`` (e.g. HGB's TreePredictor).
+
+    Sound here because the list is taken from the estimator this process just fitted, not from a file.
+    """
+    import skops.io
+
+    return skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced and whether it became the champion."""
+
+    run_id: str
+    version: str
+    n_train: int
+    n_valid: int
+    metrics: dict[str, float]
+    champion: bool
+    previous_champion: str | None
+    previous_mae: float | None
+
+
+def time_split(frame: pd.DataFrame, validation_fraction: float, min_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Earlier posts train, the latest ``validation_fraction`` (by ``created_at``) validate."""
+    if len(frame) < min_rows:
+        raise ValueError(f"{len(frame)} labelled post(s) with features; need at least {min_rows} (ml.min_rows)")
+    ordered = frame.sort_values(["created_at", "source", "post_id"], kind="stable").reset_index(drop=True)
+    n_valid = max(1, math.ceil(len(ordered) * validation_fraction))
+    cutoff = ordered["created_at"].iloc[len(ordered) - n_valid]
+    train, valid = ordered[ordered["created_at"] < cutoff], ordered[ordered["created_at"] >= cutoff]
+    if train.empty:
+        raise ValueError(f"every post was published at or after the validation cutoff {cutoff}: nothing to train on")
+    return train, valid
+
+
+def make_estimator(kind: str, params: dict[str, Any]) -> Any:
+    """A scikit-learn regressor that accepts NaN features (gradient boosting natively, ridge after imputation)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if kind == "hist_gradient_boosting":
+        return HistGradientBoostingRegressor(**{"random_state": 0, **params})
+    if kind == "ridge":
+        imputer = SimpleImputer(strategy="median", keep_empty_features=True)
+        return make_pipeline(imputer, StandardScaler(), Ridge(**params))
+    raise ValueError(f"unknown ml.model {kind!r}")
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """MAE and RMSE."""
+    err = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
+    return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err**2)))}
+
+
+def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
+    """Fit on the time split of ``frame`` (a collected training set), log to MLflow, register, maybe promote."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+    from mlflow.tracking import MlflowClient
+
+    ml = config.ml
+    features = list(ml.features)
+    train, valid = time_split(frame, ml.validation_fraction, ml.min_rows)
+    x_train, x_valid = train[features].astype("float64"), valid[features].astype("float64")
+    estimator = make_estimator(ml.model, dict(ml.params))
+    estimator.fit(x_train, train[LABEL].to_numpy(dtype=float))
+
+    valid_m = regression_metrics(valid[LABEL].to_numpy(), estimator.predict(x_valid))
+    train_m = regression_metrics(train[LABEL].to_numpy(), estimator.predict(x_train))
+    baseline = regression_metrics(valid[LABEL].to_numpy(), np.full(len(valid), train[LABEL].mean()))
+    metrics = {
+        VAL_MAE: valid_m["mae"],
+        "val_rmse": valid_m["rmse"],
+        "train_mae": train_m["mae"],
+        "train_rmse": train_m["rmse"],
+        "baseline_val_mae": baseline["mae"],
+    }
+    fsv = sorted({int(v) for v in frame["feature_set_version"].dropna()}) or [config.features.feature_set_version]
+
+    use_tracking(config)
+    client = MlflowClient()
+    if client.get_experiment_by_name(ml.experiment) is None:
+        client.create_experiment(ml.experiment, artifact_location=artifact_location(config))
+    mlflow.set_experiment(ml.experiment)
+    with mlflow.start_run() as run:
+        mlflow.log_params(
+            {
+                "model": ml.model,
+                **{f"model.{k}": v for k, v in ml.params.items()},
+                "view": ml.view,
+                "features": ",".join(features),
+                "label_horizon_hours": ml.label_horizon_hours,
+                "feature_offset_hours": ml.feature_offset_hours,
+                "label_tolerance_hours": ml.label_tolerance_hours,
+                "validation_fraction": ml.validation_fraction,
+                "n_train": len(train),
+                "n_valid": len(valid),
+                "split_cutoff": str(valid["created_at"].min()),
+            }
+        )
+        mlflow.log_metrics(metrics)
+        mlflow.set_tags({"feature_set_version": ",".join(map(str, fsv)), "dip.env": config.env})
+        info = mlflow.sklearn.log_model(
+            estimator,
+            name="model",
+            signature=infer_signature(x_train, estimator.predict(x_train)),
+            input_example=x_train.head(3),
+            registered_model_name=ml.registered_model,
+            skops_trusted_types=trusted_types(estimator),
+        )
+    version = str(info.registered_model_version)
+    current = champion_version(config)
+    previous_mae = client.get_run(current.run_id).data.metrics.get(VAL_MAE) if current is not None else None
+    promote = current is None or previous_mae is None or metrics[VAL_MAE] < previous_mae
+    client.set_model_version_tag(ml.registered_model, version, VAL_MAE, str(metrics[VAL_MAE]))
+    client.set_model_version_tag(ml.registered_model, version, "feature_set_version", ",".join(map(str, fsv)))
+    if promote:
+        client.set_registered_model_alias(ml.registered_model, ml.champion_alias, version)
+    return TrainResult(
+        run_id=run.info.run_id,
+        version=version,
+        n_train=len(train),
+        n_valid=len(valid),
+        metrics=metrics,
+        champion=promote,
+        previous_champion=str(current.version) if current is not None else None,
+        previous_mae=previous_mae,
+    )
+
+
+def run_training(spark: Any, config: Config) -> TrainResult:
+    """Build the point-in-time training set from the lake, collect it and train (`dip train`, jobs/train.py)."""
+    from dip.ml.training_set import build_training_set
+
+    return train_model(config, build_training_set(spark, config).toPandas())
+
+
+def result_lines(result: TrainResult, config: Config) -> list[str]:
+    """A short human summary of a training run."""
+    m = result.metrics
+    before = (
+        f"current champion v{result.previous_champion} (val MAE {result.previous_mae:.4f})"
+        if result.previous_champion and result.previous_mae is not None
+        else "no champion before"
+    )
+    verdict = "is now" if result.champion else "did not beat"
+    return [
+        f"run {result.run_id}: {result.n_train} train / {result.n_valid} validation posts",
+        f"val MAE {m[VAL_MAE]:.4f}  val RMSE {m['val_rmse']:.4f}  (mean-predictor MAE {m['baseline_val_mae']:.4f})",
+        f"{config.ml.registered_model} v{result.version} {verdict} @{config.ml.champion_alias}; {before}",
+    ]

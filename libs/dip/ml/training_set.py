@@ -1,0 +1,99 @@
+"""Training set with point-in-time correct features for the engagement model.
+
+Per post (silver ``posts`` with a known ``created_at``):
+
+- ``label_ts = created_at + label_horizon_hours``; the label is silver ``post_metrics``'s
+  ``engagement_ratio`` of the first snapshot captured at or after ``label_ts`` (and at most
+  ``label_tolerance_hours`` after it) with a known ratio. Ties on ``captured_at``: the larger
+  ``run_id`` (the later reading of the same moment). Posts without such a snapshot have no label.
+- ``feature_ts = created_at + feature_offset_hours`` (strictly before ``label_ts``); features are
+  the feature table's latest window with ``window_end <= feature_ts``
+  (:func:`dip.features.offline.point_in_time_join`), so no snapshot after ``feature_ts`` reaches them.
+  Posts without such a window are left out.
+
+Output: ``source, post_id, account_id, created_at, feature_ts, label_ts, label_captured_at,
+window_end, feature_set_version``, one double column per feature, and ``label``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from dip.config import Config
+from dip.features.offline import get_historical_features
+from dip.features.windows import epoch_s
+from dip.silver import normalize as N
+from dip.tables import SILVER_POST_METRICS, SILVER_POSTS
+
+LABEL = "label"
+KEY_COLUMNS = ("source", "post_id", "account_id", "created_at", "feature_ts", "label_ts", "label_captured_at")
+
+
+def _plus_hours(ts: str, hours: int) -> F.Column:
+    return F.timestamp_seconds(epoch_s(F.col(ts)) + F.lit(hours * 3600))
+
+
+def label_frame(
+    posts: DataFrame,
+    post_metrics: DataFrame,
+    *,
+    horizon_hours: int,
+    feature_offset_hours: int,
+    tolerance_hours: int,
+) -> DataFrame:
+    """One row per labelled post: keys, ``feature_ts``, ``label_ts``, ``label_captured_at`` and ``label``."""
+    if not 0 <= feature_offset_hours < horizon_hours:
+        raise ValueError(f"feature offset {feature_offset_hours} h must be in [0, {horizon_hours}) h (the horizon)")
+    published = (
+        posts.where(F.col("created_at").isNotNull())
+        .select("source", "post_id", "account_id", "created_at")
+        .withColumn("feature_ts", _plus_hours("created_at", feature_offset_hours))
+        .withColumn("label_ts", _plus_hours("created_at", horizon_hours))
+    )
+    snapshots = post_metrics.where(F.col("engagement_ratio").isNotNull()).select(
+        "source", "post_id", F.col("captured_at").alias("label_captured_at"), "run_id", F.col("engagement_ratio")
+    )
+    late_limit = epoch_s(F.col("label_ts")) + F.lit(tolerance_hours * 3600)
+    candidates = published.join(snapshots, ["source", "post_id"]).where(
+        (F.col("label_captured_at") >= F.col("label_ts")) & (epoch_s(F.col("label_captured_at")) <= late_limit)
+    )
+    first = Window.partitionBy("source", "post_id").orderBy(F.col("label_captured_at").asc(), F.col("run_id").desc())
+    return (
+        candidates.withColumn("_rn", F.row_number().over(first))
+        .where("_rn = 1")
+        .select(*KEY_COLUMNS, F.col("engagement_ratio").alias(LABEL))
+    )
+
+
+def training_rows(with_features: DataFrame, view: str, features: Sequence[str]) -> DataFrame:
+    """Rows of a point-in-time join of ``view`` that found a window, features renamed and cast to double."""
+    prefix = f"{view}__"
+    missing = [f for f in features if prefix + f not in with_features.columns]
+    if missing:
+        raise ValueError(f"feature table {view} has no column(s) {', '.join(missing)}")
+    return with_features.where(F.col(prefix + "window_end").isNotNull()).select(
+        *KEY_COLUMNS,
+        F.col(prefix + "window_end").alias("window_end"),
+        F.col(prefix + "feature_set_version").alias("feature_set_version"),
+        *[F.col(prefix + f).cast("double").alias(f) for f in features],
+        LABEL,
+    )
+
+
+def build_training_set(spark: SparkSession, config: Config) -> DataFrame:
+    """The training set of ``config.ml`` from silver posts/post_metrics and the offline feature store."""
+    from dip.features.batch import read_silver
+
+    ml = config.ml
+    labels = label_frame(
+        read_silver(spark, config, SILVER_POSTS, N.POSTS_DDL),
+        read_silver(spark, config, SILVER_POST_METRICS, N.POST_METRICS_DDL),
+        horizon_hours=ml.label_horizon_hours,
+        feature_offset_hours=ml.feature_offset_hours,
+        tolerance_hours=ml.label_tolerance_hours,
+    )
+    joined = get_historical_features(spark, config, labels, [ml.view], ts_col="feature_ts", entity_col="post_id")
+    return training_rows(joined, ml.view, ml.features)

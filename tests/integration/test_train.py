@@ -1,0 +1,127 @@
+"""`dip train` end to end on a tiny lake: silver -> features (2 days) -> training set -> MLflow run,
+registered version and champion alias -> the registry loader scores.
+
+Eight posts published on 24 Nov (01:00, 03:00, ... 15:00 UTC). Each has a snapshot 2 h after publish
+(in the 24 Nov window, the one its features must come from), an adversarial one 30 h after publish
+(25 Nov window: ends after the feature time, must not be used) and the label snapshot 48 h after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pyspark.sql import SparkSession
+
+from dip.config import Config
+from dip.config.models import ApiKeyConfig
+from dip.features.batch import run_features
+from dip.ml.registry import load_champion, tracking_uri
+from dip.ml.train import run_training
+from dip.ml.training_set import build_training_set
+from dip.serving.app import create_app
+from dip.serving.server import champion_model
+from dip.silver import normalize as N
+from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+D1, D2 = date(2026, 11, 24), date(2026, 11, 25)
+N_POSTS = 8
+
+
+def _published(i: int) -> datetime:
+    return datetime(2026, 11, 24, 1 + 2 * i, tzinfo=UTC)
+
+
+def _write_silver(spark: SparkSession, config: Config) -> None:
+    posts, metrics = [], []
+    for i in range(N_POSTS):
+        pid, at = f"p{i}", _published(i)
+        posts.append((pid, "instagram", "a1", f"post {i} #tag", ["tag"], [], "IMAGE", None, at, at))
+        views = 100 * (i + 1)
+        metrics += [
+            (pid, "instagram", "a1", "r1", at + timedelta(hours=2), views, 5 * (i + 1), 1, 0, 0, None, 0.05 + i / 100),
+            (pid, "instagram", "a1", "r2", at + timedelta(hours=30), 10**6, 10**5, 0, 0, 0, None, 0.9),
+            (pid, "instagram", "a1", "r3", at + timedelta(hours=48), 2 * views, 0, 0, 0, 0, None, 0.1 + i / 50),
+        ]
+    accounts = [("a1", "instagram", "r1", datetime(2026, 11, 24, tzinfo=UTC), 1000, N_POSTS)]
+    for table, rows, ddl in (
+        (SILVER_POSTS, posts, N.POSTS_DDL),
+        (SILVER_POST_METRICS, metrics, N.POST_METRICS_DDL),
+        (SILVER_ACCOUNT_METRICS, accounts, N.ACCOUNT_METRICS_DDL),
+    ):
+        spark.createDataFrame(rows, ddl).write.format("delta").partitionBy("source").save(table.path(config))
+
+
+@pytest.fixture()
+def lake(spark: SparkSession, test_config: Config, tmp_path: Path) -> Config:
+    config = test_config.model_copy(deep=True)
+    config.lake.root = (tmp_path / "lake").as_uri()
+    config.state_dir = str(tmp_path / "state")
+    config.features.hourly = False
+    _write_silver(spark, config)
+    run_features(spark, config, D1, D2)
+    return config
+
+
+def test_train_registers_champion_and_scores(spark: SparkSession, lake: Config) -> None:
+    from mlflow.models import get_model_info
+    from mlflow.tracking import MlflowClient
+
+    rows = build_training_set(spark, lake).toPandas().sort_values("post_id")
+    # features as of publish + 24 h: the 24 Nov window (ends 25 Nov 00:00), never the 30 h snapshot
+    assert list(rows["post_id"]) == [f"p{i}" for i in range(N_POSTS)]
+    assert set(rows["window_end"].dt.strftime("%Y-%m-%d %H:%M")) == {"2026-11-25 00:00"}
+    assert list(rows["views_delta"]) == [100.0 * (i + 1) for i in range(N_POSTS)]
+    assert list(rows["label"]) == pytest.approx([0.1 + i / 50 for i in range(N_POSTS)])
+
+    first = run_training(spark, lake)
+    assert (first.version, first.champion, first.n_train, first.n_valid) == ("1", True, 6, 2)
+
+    client = MlflowClient(tracking_uri=tracking_uri(lake), registry_uri=tracking_uri(lake))
+    run = client.get_run(first.run_id)
+    assert run.data.params["label_horizon_hours"] == "48"
+    assert run.data.params["feature_offset_hours"] == "24"
+    assert run.data.params["n_train"] == "6"
+    assert {"val_mae", "val_rmse", "baseline_val_mae"} <= set(run.data.metrics)
+    assert run.data.tags["feature_set_version"] == "1"
+    assert str(client.get_model_version_by_alias("dip-engagement", "champion").version) == "1"
+    info = get_model_info("models:/dip-engagement/1")
+    assert info.signature.inputs.input_names() == lake.ml.features
+    assert info.saved_input_example_info is not None
+
+    model = load_champion(lake)
+    assert model is not None and (model.name, model.version) == ("dip-engagement", "1")
+    score = model.predict({"views_delta": 300, "engagement_ratio_last": 0.07, "is_arabic": False, "caption_vec": [0.1]})
+    assert isinstance(score, float)
+
+    # same data, same deterministic model: an equal validation MAE does not take the alias
+    second = run_training(spark, lake)
+    assert (second.version, second.champion, second.previous_champion) == ("2", False, "1")
+    assert str(client.get_model_version_by_alias("dip-engagement", "champion").version) == "1"
+    _assert_service_scores_with_champion(lake)
+
+
+def _assert_service_scores_with_champion(config: Config) -> None:
+    """`dip serve`'s model: the champion at start; a reload keeps serving the current champion."""
+    config = config.model_copy(deep=True)
+    config.serving.scoring.enabled = True
+    config.serving.api_keys = {"t": ApiKeyConfig(sha256=hashlib.sha256(b"k").hexdigest(), scopes=["score"])}
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        handle = champion_model(config)
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert handle is not None
+    with TestClient(create_app(config, model=handle)) as client:
+        body = {"entity_id": "p9", "features": {"views_delta": 300, "engagement_ratio_last": 0.07}}
+        response = client.post("/v1/score", json=body, headers={"X-API-Key": "k"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["model_name"], response.json()["model_version"]) == ("dip-engagement", "1")
+    assert isinstance(response.json()["score"], float)
+    assert handle.reload() == "1"
