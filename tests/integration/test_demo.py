@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dip.config import Config
+from tests.integration.notebook_runner import run_notebooks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ def _row(output: str, label: str) -> int:
     return int(match.group(1))
 
 
+@pytest.mark.timeout(2400)  # two demo runs and three notebooks; minutes on a loaded 2-core machine
 def test_demo_end_to_end_twice(stack: Config, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:8]
     env = {
@@ -64,3 +66,7 @@ def test_demo_end_to_end_twice(stack: Config, tmp_path: Path) -> None:
     assert _row(second, "API records published (this run)") == 0
     assert _row(second, "bronze events") == 105
     assert "reconcile: balanced" in second
+
+    # the notebooks run top to bottom on the demo's lake (same env: lake, topics, app id), any cell error fails
+    timings = run_notebooks(env, tmp_path / "notebooks")
+    print("notebooks executed (s):", timings)
