@@ -19,6 +19,7 @@ FRESHNESS_COLUMN: dict[str, str] = {
     "silver_accounts": "updated_at",
     "silver_account_metrics": "captured_at",
     "silver_audience": "captured_at",
+    "silver_predictions": "scored_at",
     "silver_quarantine": "quarantined_at",
     "silver_ledger": "processed_at",
     "quality_results": "validated_at",

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
-from dip.streaming.kafka_io import kafka_options, raw_topic_pattern
+from dip.streaming.kafka_io import bronze_topic_pattern, kafka_options
 from dip.tables import BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE
 
 
@@ -38,7 +38,7 @@ class Balance:
 
 
 def kafka_offsets(config: Config) -> dict[str, int]:
-    """Messages currently held per raw topic: sum over partitions of (high - low) watermark."""
+    """Messages currently held per topic bronze reads: sum over partitions of (high - low) watermark."""
     import re
 
     from confluent_kafka import Consumer, TopicPartition
@@ -47,7 +47,7 @@ def kafka_offsets(config: Config) -> dict[str, int]:
         {"bootstrap.servers": config.kafka.bootstrap_servers, "group.id": "dip-reconcile", "enable.auto.commit": False}
     )
     try:
-        pattern = re.compile(raw_topic_pattern(config))
+        pattern = re.compile(bronze_topic_pattern(config))
         metadata = consumer.list_topics(timeout=10)
         counts: dict[str, int] = {}
         for name, topic in metadata.topics.items():
@@ -68,7 +68,7 @@ def kafka_counts_for_date(spark: SparkSession, config: Config, day: date) -> dic
     df = (
         spark.read.format("kafka")
         .options(**kafka_options(config))
-        .option("subscribePattern", raw_topic_pattern(config))
+        .option("subscribePattern", bronze_topic_pattern(config))
         .option("startingOffsets", "earliest")
         .load()
         .where(F.to_date("timestamp") == F.lit(day.isoformat()).cast("date"))

@@ -33,6 +33,7 @@ SILVER_POST_METRICS = Table("silver_post_metrics", "silver/post_metrics", ("sour
 SILVER_ACCOUNTS = Table("silver_accounts", "silver/accounts", ("source",))
 SILVER_ACCOUNT_METRICS = Table("silver_account_metrics", "silver/account_metrics", ("source",))
 SILVER_AUDIENCE = Table("silver_audience", "silver/audience", ("source",))
+SILVER_PREDICTIONS = Table("silver_predictions", "silver/predictions", ("source",))
 SILVER_QUARANTINE = Table("silver_quarantine", "silver/quarantine", ("table_name",))
 SILVER_LEDGER = Table("silver_ledger", "silver/_ledger")
 SILVER_SEEN = Table("silver_seen", "silver/_seen")
@@ -49,6 +50,7 @@ SILVER_TABLES: dict[str, Table] = {
     "accounts": SILVER_ACCOUNTS,
     "account_metrics": SILVER_ACCOUNT_METRICS,
     "audience": SILVER_AUDIENCE,
+    "predictions": SILVER_PREDICTIONS,
 }
 FEATURE_TABLES: dict[str, Table] = {
     t.name: t for t in (POST_FEATURES_DAILY, POST_FEATURES_HOURLY, ACCOUNT_FEATURES_DAILY)

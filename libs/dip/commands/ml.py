@@ -1,4 +1,4 @@
-"""`dip train`: point-in-time training set -> scikit-learn model -> MLflow run, registry and champion alias."""
+"""`dip train` (training set -> model -> MLflow run, registry, champion alias) and `dip evaluate`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,22 @@ def train_cmd(env: EnvOption = None) -> None:
         console.print(line, markup=False)
 
 
+def evaluate_cmd(env: EnvOption = None) -> None:
+    """Join silver predictions with the engagement observed later and print MAE/RMSE/count per A/B variant."""
+    from dip.ml.evaluate import metric_lines, run_evaluate
+
+    config = config_or_exit(env)
+    console.print(f"evaluate predictions (label horizon {config.ml.label_horizon_hours} h)", markup=False)
+    try:
+        rows = run_evaluate(session(config, "dip-evaluate"), config)
+    except ValueError as exc:
+        err_console.print(f"[red]evaluate:[/red] {exc}")
+        raise typer.Exit(1) from None
+    for line in metric_lines(rows):
+        console.print(line, markup=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ML commands to the root CLI."""
     app.command("train")(train_cmd)
+    app.command("evaluate")(evaluate_cmd)

@@ -5,14 +5,17 @@ one is given), metrics registry and authenticator. Endpoints are async on an asy
 (no threadpool hop); every read of many entities is one pipelined round trip per view.
 """
 
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 import redis
 import redis.asyncio
-from fastapi import Depends, FastAPI, Path, Security
+from fastapi import Depends, FastAPI, Path, Request, Security
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -22,6 +25,7 @@ from dip.online import ENTITY_ID_PATTERN, OnlineRecord, ViewSpec, make_async_cli
 from dip.serving.auth import API_KEY_HEADER, Authenticator, Principal
 from dip.serving.errors import ApiError, error_responses, install_error_handlers
 from dip.serving.metrics import MetricsMiddleware, ServingMetrics
+from dip.serving.predictions import PredictionLogger, ProducerLike, iso_utc, make_producer
 from dip.serving.schemas import (
     BatchItem,
     BatchRequest,
@@ -32,6 +36,9 @@ from dip.serving.schemas import (
     ScoreResponse,
 )
 from dip.serving.scoring import ScoringModel, assign_variant, models_by_variant
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(ENTITY_ID_PATTERN)
 
 EntityIdPath = Annotated[
     str, Path(min_length=1, max_length=64, pattern=ENTITY_ID_PATTERN, description="1-64 of [A-Za-z0-9_.:-]")
@@ -46,10 +53,13 @@ def create_app(
     config: Config,
     redis_client: redis.asyncio.Redis | None = None,
     model: ScoringModel | Mapping[str, ScoringModel] | None = None,
+    prediction_producer: ProducerLike | None = None,
 ) -> FastAPI:
     """The serving app for ``config``; ``model`` (one, or one per A/B variant) enables ``/v1/score``.
 
     ``redis_client`` is an asyncio client; by default one is made from ``config.redis`` and closed at shutdown.
+    With scoring enabled, every score is logged to ``kafka.topics.predictions`` through ``prediction_producer``
+    (by default a confluent-kafka producer made at startup and flushed at shutdown).
     """
     views = view_specs(config.online)
     scoring = config.serving.scoring
@@ -61,10 +71,15 @@ def create_app(
     authenticator = Authenticator(config.serving)
     metrics = ServingMetrics()
     max_batch = config.serving.max_batch_entities
+    predictions = PredictionLogger(None, config.kafka.topics.predictions, metrics.prediction_log_failures)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if scoring.enabled:
+            predictions.producer = prediction_producer if prediction_producer is not None else make_producer(config)
         yield
+        predictions.close()
+        predictions.producer = None
         if redis_client is None:
             await client.aclose()
 
@@ -189,7 +204,7 @@ def create_app(
         return BatchResponse(results=results)
 
     @app.post("/v1/score", tags=["scoring"], responses=error_responses(401, 403, 404, 422, 503))
-    async def score(body: ScoreRequest, caller: Caller) -> ScoreResponse:
+    async def score(body: ScoreRequest, caller: Caller, request: Request, response: Response) -> ScoreResponse:
         """Predicted engagement for an entity, with model name/version and its sticky A/B variant."""
         authenticator.require(caller, "score")
         if not scoring.enabled:
@@ -211,9 +226,26 @@ def create_app(
                 )
             features, fsv, source = record.features, record.feature_set_version, "online_store"
             is_stale = stale(record, spec, int(time.time() * 1000))
+        value = float(chosen.predict(features))
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = given if 0 < len(given) <= 64 and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        response.headers[REQUEST_ID_HEADER] = request_id
+        predictions.log(
+            {
+                "request_id": request_id,
+                "entity_id": body.entity_id,
+                "view": scoring.view if source == "online_store" else None,
+                "feature_set_version": fsv,
+                "model_name": chosen.name,
+                "model_version": chosen.version,
+                "variant": variant,
+                "score": value,
+                "scored_at": iso_utc(datetime.now(UTC)),
+            }
+        )
         return ScoreResponse(
             entity_id=body.entity_id,
-            score=float(chosen.predict(features)),
+            score=value,
             model_name=chosen.name,
             model_version=chosen.version,
             variant=variant,

@@ -38,6 +38,11 @@ class ServingMetrics:
         self.stale = Counter(
             "dip_serving_stale_features", "Entities served flagged stale, by view.", ["view"], registry=self.registry
         )
+        self.prediction_log_failures = Counter(
+            "dip_serving_prediction_log_failures",
+            "Predictions not published to Kafka (queue full, broker down, delivery failed).",
+            registry=self.registry,
+        )
 
     def exposition(self) -> tuple[bytes, str]:
         """The text exposition format and its content type."""

@@ -36,6 +36,7 @@ SPECS: dict[str, MergeSpec] = {
     "audience": MergeSpec(
         N.AUDIENCE_DDL, ("source", "account_id", "run_id", "breakdown", "dimension_value"), "captured_at"
     ),
+    "predictions": MergeSpec(N.PREDICTIONS_DDL, ("request_id",), "scored_at"),
 }
 
 

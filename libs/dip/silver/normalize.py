@@ -31,6 +31,10 @@ AUDIENCE_DDL = (
     "account_id STRING, source STRING, run_id STRING, captured_at TIMESTAMP, breakdown STRING, "
     "dimension_value STRING, value BIGINT"
 )
+PREDICTIONS_DDL = (
+    "request_id STRING, source STRING, entity_id STRING, view STRING, feature_set_version BIGINT, "
+    "model_name STRING, model_version STRING, variant STRING, score DOUBLE, scored_at TIMESTAMP"
+)
 
 
 def hashtags(caption: Column) -> Column:
@@ -229,6 +233,25 @@ def instagram_audience(audience: DataFrame) -> DataFrame:
     )
 
 
+def dip_predictions(predictions: DataFrame) -> DataFrame:
+    """Serving predictions (``/v1/score`` log) -> predictions; ``scored_at`` ISO-8601 UTC -> TIMESTAMP."""
+    from dip.streaming.envelope import parse_fetched_at
+
+    return predictions.select(
+        "_record_key",
+        F.col("p.request_id").alias("request_id"),
+        "source",
+        F.col("p.entity_id").alias("entity_id"),
+        F.col("p.view").alias("view"),
+        F.col("p.feature_set_version").cast("bigint").alias("feature_set_version"),
+        F.col("p.model_name").alias("model_name"),
+        F.col("p.model_version").alias("model_version"),
+        F.col("p.variant").alias("variant"),
+        F.col("p.score").cast("double").alias("score"),
+        parse_fetched_at(F.col("p.scored_at")).alias("scored_at"),
+    )
+
+
 # (source, entity) -> [(silver table, transform)]; the first table is the entity's primary one.
 NORMALIZERS = {
     ("instagram", "media"): [("posts", instagram_posts), ("post_metrics", instagram_media_metrics)],
@@ -237,4 +260,5 @@ NORMALIZERS = {
     ("instagram", "audience"): [("audience", instagram_audience)],
     ("tiktok", "video"): [("posts", tiktok_posts), ("post_metrics", tiktok_video_metrics)],
     ("tiktok", "user"): [("accounts", tiktok_accounts), ("account_metrics", tiktok_account_metrics)],
+    ("dip", "prediction"): [("predictions", dip_predictions)],
 }

@@ -13,7 +13,7 @@ from dip.observability.streaming import StreamMetrics
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
 from dip.streaming.delta_io import append_idempotent
 from dip.streaming.dlq_io import write_dlq
-from dip.streaming.kafka_io import checkpoint_path, kafka_options, raw_topic_pattern
+from dip.streaming.kafka_io import bronze_topic_pattern, checkpoint_path, kafka_options
 from dip.streaming.runner import NEWEST_EVENT, BatchCounts, RunSummary, run_foreach_batch
 from dip.tables import BRONZE_EVENTS
 
@@ -21,11 +21,11 @@ QUERY = "stream_bronze"
 
 
 def read_raw_stream(spark: SparkSession, config: Config) -> DataFrame:
-    """Spark's Kafka source over ``dip.raw.*`` with offsets, rate limit and data-loss policy from config."""
+    """Spark's Kafka source over ``dip.raw.*`` and ``dip.predictions``; offsets, rate limit, data loss from config."""
     reader = (
         spark.readStream.format("kafka")
         .options(**kafka_options(config))
-        .option("subscribePattern", raw_topic_pattern(config))
+        .option("subscribePattern", bronze_topic_pattern(config))
         .option("startingOffsets", config.streaming.starting_offsets)
         .option("failOnDataLoss", str(config.streaming.fail_on_data_loss).lower())
     )

@@ -33,6 +33,11 @@ def raw_topic_pattern(config: Config) -> str:
     return re.escape(config.kafka.topics.raw_prefix) + ".+"
 
 
+def bronze_topic_pattern(config: Config) -> str:
+    """Regex of every topic bronze reads: the raw topics and the serving predictions topic."""
+    return f"(?:{raw_topic_pattern(config)})|(?:{re.escape(config.kafka.topics.predictions)})"
+
+
 def checkpoint_path(config: Config, query: str) -> str:
     """Checkpoint location of a streaming query, under the lake unless configured as a URI."""
     from dip.lake import lake_path

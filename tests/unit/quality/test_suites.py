@@ -23,6 +23,7 @@ def test_load_suites_from_the_project_folder() -> None:
         "audience": ("silver_audience", 4, 4, 0),
         "post_metrics": ("silver_post_metrics", 10, 9, 1),
         "posts": ("silver_posts", 8, 7, 1),
+        "predictions": ("silver_predictions", 7, 6, 1),
     }
 
 
