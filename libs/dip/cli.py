@@ -268,12 +268,14 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import demo, features, ml, streaming
+    from dip.commands import demo, features, lineage, ml, status, streaming
 
     streaming.register(app)
     demo.register(app)
     features.register(app)
     ml.register(app)
+    status.register(app)
+    lineage.register(app)
 
 
 _register_stage_commands()

@@ -1,0 +1,83 @@
+"""`dip status`: freshness per table against its SLA, last run per job, DLQ and quarantine counts."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def freshness_table(report) -> Table:
+    """Per table: newest event, its age and the SLA."""
+    from dip.status import format_age
+
+    table = Table(title=f"freshness at {_when(report.now)} UTC")
+    for column in ("table", "newest event (UTC)", "age", "sla", "state"):
+        table.add_column(column)
+    colours = {"BREACHED": "red", "NO DATA": "red", "ok": "green"}
+    for f in report.freshness:
+        colour = colours.get(f.state, "yellow")
+        table.add_row(
+            f.table,
+            _when(f.latest),
+            format_age(f.age_minutes),
+            format_age(f.sla_minutes) if f.sla_minutes is not None else "-",
+            f"[{colour}]{f.state}[/{colour}]",
+        )
+    return table
+
+
+def jobs_table(report) -> Table:
+    """Per job: when it last ran, whether it succeeded, how long it took."""
+    from dip.status import latest_first
+
+    table = Table(title="last run per job")
+    for column in ("job", "last run (UTC)", "result", "duration", "last success (UTC)", "from"):
+        table.add_column(column)
+    for run in latest_first(report.jobs):
+        result = {True: "[green]ok[/green]", False: "[red]FAILED[/red]", None: "-"}[run.succeeded]
+        duration = f"{run.duration_s:.1f}s" if run.duration_s is not None else "-"
+        table.add_row(run.job, _when(run.last_run), result, duration, _when(run.last_success), escape(run.source))
+    return table
+
+
+def dead_letters_table(report) -> Table:
+    """DLQ rows per stage and quarantined rows per silver table."""
+    table = Table(title="dead letters")
+    for column in ("kind", "stage / table", "rows", "last 24h", "newest (UTC)"):
+        table.add_column(column)
+    for d in report.dead_letters:
+        table.add_row(d.kind, d.group, str(d.rows), str(d.last_24h), _when(d.newest))
+    return table
+
+
+def status_cmd(env: EnvOption = None) -> None:
+    """Freshness of each table against its SLA, last run per job, DLQ/quarantine counts; exit 1 on a breach."""
+    from dip.status import build_status, check_sla_tables, summarize
+
+    config = config_or_exit(env)
+    try:
+        check_sla_tables(config)
+    except ValueError as exc:
+        err_console.print(f"[red]status:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    report = build_status(session(config, "dip-status"), config)
+    console.print(freshness_table(report))
+    console.print(jobs_table(report))
+    console.print(dead_letters_table(report))
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    console.print(summarize(report), markup=False)
+    if report.breaches:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `dip status` to the main ``dip`` app."""
+    app.command("status")(status_cmd)

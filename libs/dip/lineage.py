@@ -1,0 +1,373 @@
+"""Run lineage: every job run appends one row to the Delta table ``<lake>/_runs``.
+
+A row holds the run id, job, logical date, code version (wheel version and git sha), status,
+start/end, what the run read (Delta versions of its inputs, streaming source offsets from the
+checkpoint: Kafka offsets or the bronze version) and, per written table, the versions it
+produced. ``dip lineage <table>`` walks these rows back from a table's latest version.
+
+In a job::
+
+    lineage.add_arguments(parser)
+    ...
+    with lineage.recorded_run(spark, config, "stream_bronze", args, writes=[BRONZE_EVENTS, DLQ],
+                              streams={"stream_bronze": None}) as run:
+        summary = run_stream_bronze(...)
+        run.counts = {"bronze": summary.total("bronze")}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import Row, SparkSession
+from pyspark.sql import types as T
+
+from dip.config import Config
+from dip.tables import ALL_TABLES, Table
+
+RUNS_PATH = "_runs"
+SUCCESS, FAILED = "success", "failed"
+
+READ_TYPE = T.StructType(
+    [
+        T.StructField("kind", T.StringType()),  # delta | kafka | delta_stream
+        T.StructField("name", T.StringType()),
+        T.StructField("path", T.StringType()),
+        T.StructField("version", T.LongType()),
+        T.StructField("detail", T.StringType()),  # JSON: Kafka offsets per partition, stream offset
+    ]
+)
+WRITE_TYPE = T.StructType(
+    [
+        T.StructField("name", T.StringType()),
+        T.StructField("path", T.StringType()),
+        T.StructField("version_before", T.LongType()),
+        T.StructField("version_after", T.LongType()),
+    ]
+)
+RUNS_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), False),
+        T.StructField("job", T.StringType(), False),
+        T.StructField("env", T.StringType()),
+        T.StructField("logical_date", T.StringType()),
+        T.StructField("parent_run", T.StringType()),  # the orchestrator's id, e.g. Airflow dag/run/task/try
+        T.StructField("status", T.StringType(), False),
+        T.StructField("error", T.StringType()),
+        T.StructField("started_at", T.TimestampType()),
+        T.StructField("ended_at", T.TimestampType()),
+        T.StructField("dip_version", T.StringType()),
+        T.StructField("git_sha", T.StringType()),
+        T.StructField("params", T.MapType(T.StringType(), T.StringType())),
+        T.StructField("reads", T.ArrayType(READ_TYPE)),
+        T.StructField("writes", T.ArrayType(WRITE_TYPE)),
+        T.StructField("counts", T.MapType(T.StringType(), T.LongType())),
+    ]
+)
+
+
+@dataclass
+class RunRecord:
+    """One job run as it is being recorded; the job may fill ``counts`` and ``params``."""
+
+    run_id: str
+    job: str
+    env: str
+    logical_date: str | None
+    parent_run: str | None
+    started_at: datetime
+    params: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    reads: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[dict[str, Any]] = field(default_factory=list)
+    status: str = SUCCESS
+    error: str | None = None
+    ended_at: datetime | None = None
+
+
+def runs_path(config: Config) -> str:
+    """URI of the runs table."""
+    from dip.lake import lake_path
+
+    return lake_path(config, RUNS_PATH)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--run-id`` (the orchestrator's run reference) and ``--logical-date`` for a job's parser."""
+    parser.add_argument("--run-id", dest="parent_run", default=None, help="orchestrator run reference (lineage)")
+    parser.add_argument("--logical-date", default=None, help="logical date of the run (lineage), ISO-8601")
+
+
+def code_version() -> tuple[str, str | None]:
+    """The installed ``dip`` version and, when running from a git checkout, the commit sha."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        dip_version = version("dip")
+    except PackageNotFoundError:
+        from dip import __version__ as dip_version
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return dip_version, None
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = None
+    return dip_version, sha or None
+
+
+def delta_version(spark: SparkSession, path: str) -> int | None:
+    """Latest committed version of the Delta table at ``path``; None when it does not exist yet."""
+    from delta.tables import DeltaTable
+
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return int(DeltaTable.forPath(spark, path).history(1).first()["version"])
+
+
+def _read_text(spark: SparkSession, uri: str) -> str:
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    stream = fs.open(path)
+    try:
+        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+    finally:
+        stream.close()
+
+
+def checkpoint_offsets(spark: SparkSession, checkpoint: str) -> list[Any] | None:
+    """Source offsets of the newest batch in a streaming checkpoint (``offsets/<n>``), parsed JSON."""
+    jvm = spark.sparkContext._jvm
+    folder = jvm.org.apache.hadoop.fs.Path(f"{checkpoint.rstrip('/')}/offsets")
+    fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(folder):
+        return None
+    batches = [int(s.getPath().getName()) for s in fs.listStatus(folder) if s.getPath().getName().isdigit()]
+    if not batches:
+        return None
+    lines = _read_text(spark, f"{checkpoint.rstrip('/')}/offsets/{max(batches)}").splitlines()
+    # line 1: format version, line 2: batch metadata, then one line per source
+    return [json.loads(line) for line in lines[2:] if line.strip() and line.strip() != "-"]
+
+
+def _consumed_version(offset: dict[str, Any]) -> int:
+    """The last Delta version a stream consumed: an offset with index -1 points at the next version."""
+    version = int(offset["reservoirVersion"])
+    return version - 1 if int(offset.get("index", -1)) == -1 and not offset.get("isStartingVersion") else version
+
+
+def stream_reads(spark: SparkSession, config: Config, query: str, source: Table | None) -> list[dict[str, Any]]:
+    """What streaming ``query`` has consumed so far: Kafka offsets per topic, or the version of Delta ``source``."""
+    from dip.streaming.kafka_io import checkpoint_path
+
+    reads: list[dict[str, Any]] = []
+    for offset in checkpoint_offsets(spark, checkpoint_path(config, query)) or []:
+        if isinstance(offset, dict) and "reservoirVersion" in offset:
+            reads.append(
+                {
+                    "kind": "delta_stream",
+                    "name": source.name if source else query,
+                    "path": source.path(config) if source else None,
+                    "version": _consumed_version(offset),
+                    "detail": json.dumps({"query": query, **offset}, sort_keys=True),
+                }
+            )
+        elif isinstance(offset, dict):
+            for topic, partitions in sorted(offset.items()):
+                reads.append(
+                    {
+                        "kind": "kafka",
+                        "name": topic,
+                        "path": None,
+                        "version": None,
+                        "detail": json.dumps(partitions, sort_keys=True),
+                    }
+                )
+    return reads
+
+
+def _to_row(record: RunRecord, dip_version: str, git_sha: str | None) -> Row:
+    return Row(
+        run_id=record.run_id,
+        job=record.job,
+        env=record.env,
+        logical_date=record.logical_date,
+        parent_run=record.parent_run,
+        status=record.status,
+        error=record.error,
+        started_at=record.started_at.replace(tzinfo=None),
+        ended_at=(record.ended_at or record.started_at).replace(tzinfo=None),
+        dip_version=dip_version,
+        git_sha=git_sha,
+        params={k: str(v) for k, v in record.params.items()},
+        reads=[Row(**r) for r in record.reads],
+        writes=[Row(**w) for w in record.writes],
+        counts={k: int(v) for k, v in record.counts.items()},
+    )
+
+
+def append_run(spark: SparkSession, config: Config, record: RunRecord) -> None:
+    """Append one run row to ``<lake>/_runs`` (blind Delta append: concurrent jobs do not conflict)."""
+    dip_version, git_sha = code_version()
+    frame = spark.createDataFrame([_to_row(record, dip_version, git_sha)], RUNS_SCHEMA)
+    frame.write.format("delta").mode("append").save(runs_path(config))
+
+
+@contextmanager
+def recorded_run(
+    spark: SparkSession,
+    config: Config,
+    job: str,
+    args: argparse.Namespace | None = None,
+    *,
+    reads: Sequence[Table] = (),
+    writes: Sequence[Table] = (),
+    streams: Mapping[str, Table | None] | None = None,
+) -> Iterator[RunRecord]:
+    """Record the run of ``job`` around the ``with`` body: input versions before, outputs and status after.
+
+    A failure of the body is recorded as ``failed`` and re-raised; a failure to record is reported
+    on stderr and never changes the job's outcome. ``streams`` maps a streaming query to its Delta
+    source table (None for Kafka): what it consumed is read from its checkpoint after the body.
+    """
+    record = RunRecord(
+        run_id=uuid.uuid4().hex,
+        job=job,
+        env=config.env,
+        logical_date=getattr(args, "logical_date", None),
+        parent_run=getattr(args, "parent_run", None),
+        started_at=datetime.now(UTC),
+    )
+    before = {t.name: _safe_version(spark, t.path(config)) for t in writes}
+    record.reads = [
+        {
+            "kind": "delta",
+            "name": t.name,
+            "path": t.path(config),
+            "version": _safe_version(spark, t.path(config)),
+            "detail": None,
+        }
+        for t in reads
+    ]
+    try:
+        yield record
+    except BaseException as exc:
+        record.status, record.error = FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    finally:
+        record.ended_at = datetime.now(UTC)
+        _finish(spark, config, record, writes, before, streams or {})
+
+
+def _safe_version(spark: SparkSession, path: str) -> int | None:
+    try:
+        return delta_version(spark, path)
+    except Exception as exc:  # lineage must not break the job
+        print(f"lineage: cannot read the version of {path}: {exc}", file=sys.stderr)
+        return None
+
+
+def _finish(
+    spark: SparkSession,
+    config: Config,
+    record: RunRecord,
+    writes: Sequence[Table],
+    before: dict[str, int | None],
+    streams: Mapping[str, Table | None],
+) -> None:
+    try:
+        for query, source in streams.items():
+            record.reads.extend(stream_reads(spark, config, query, source))
+        record.writes = [
+            {
+                "name": t.name,
+                "path": t.path(config),
+                "version_before": before[t.name],
+                "version_after": _safe_version(spark, t.path(config)),
+            }
+            for t in writes
+        ]
+        append_run(spark, config, record)
+        print(f"lineage: run {record.run_id} ({record.job}, {record.status}) recorded in {runs_path(config)}")
+    except Exception as exc:  # lineage must not change the job's outcome
+        print(f"lineage: could not record run {record.run_id}: {exc}", file=sys.stderr)
+
+
+def find_table(name: str) -> Table:
+    """A lake table by catalog name (``silver_posts``, ``dip.silver_posts``) or lake path (``silver/posts``)."""
+    wanted = name.removeprefix("dip.").strip("/")
+    for table in ALL_TABLES:
+        if wanted in (table.name, table.relative_path) or f"silver_{wanted}" == table.name:
+            return table
+    known = ", ".join(t.name for t in ALL_TABLES)
+    raise ValueError(f"unknown table {name!r} (known: {known})")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The recorded run that produced ``version`` of ``table`` (run is None when no run recorded it)."""
+
+    table: str
+    path: str
+    version: int | None
+    run: dict[str, Any] | None
+    upstream: tuple[Origin, ...] = ()
+
+
+def _runs(spark: SparkSession, config: Config) -> list[dict[str, Any]]:
+    from delta.tables import DeltaTable
+
+    path = runs_path(config)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return []
+    return [r.asDict(recursive=True) for r in spark.read.format("delta").load(path).collect()]
+
+
+def _producer(runs: list[dict[str, Any]], path: str, version: int) -> dict[str, Any] | None:
+    """The newest successful run whose write of ``path`` spans ``version``."""
+    for run in sorted(runs, key=lambda r: r["ended_at"], reverse=True):
+        for w in run["writes"] or []:
+            after, start = w["version_after"], w["version_before"]
+            spans = after is not None and (start is None or start < version) and version <= after
+            if w["path"] == path and spans and run["status"] == SUCCESS:
+                return run
+    return None
+
+
+def _origin(runs: list[dict[str, Any]], table: Table, config: Config, version: int | None, depth: int) -> Origin:
+    path = table.path(config)
+    run = _producer(runs, path, version) if version is not None else None
+    upstream: list[Origin] = []
+    if run and depth > 0:
+        for read in run["reads"] or []:
+            if read["kind"] in ("delta", "delta_stream") and read["path"] and read["version"] is not None:
+                try:
+                    upstream.append(_origin(runs, find_table(read["name"]), config, read["version"], depth - 1))
+                except ValueError:
+                    continue
+    return Origin(table.name, path, version, run, tuple(upstream))
+
+
+def table_origin(spark: SparkSession, config: Config, name: str, depth: int = 2) -> Origin:
+    """Where the latest version of table ``name`` came from, following inputs ``depth`` levels up."""
+    table = find_table(name)
+    return _origin(_runs(spark, config), table, config, delta_version(spark, table.path(config)), depth)
+
+
+def recent_runs(spark: SparkSession, config: Config, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest recorded runs, optionally of one job."""
+    runs = [r for r in _runs(spark, config) if job is None or r["job"] == job]
+    return sorted(runs, key=lambda r: r["ended_at"], reverse=True)[:limit]
