@@ -58,8 +58,12 @@ def expected_keys() -> set[str]:
     return keys
 
 
+SERVICE_ADDRESSES = ("DIP__KAFKA__BOOTSTRAP_SERVERS", "DIP__REDIS__HOST", "DIP__REDIS__PORT")
+
+
 def make_config(tmp_path: Path, base_url: str, tag: str, **overrides: str) -> Config:
     environ = {
+        **{k: v for k, v in os.environ.items() if k in SERVICE_ADDRESSES},  # the broker the stack runs on
         "DIP_HOME": str(ROOT),
         "DIP__LAKE__ROOT": str(tmp_path / "lake"),
         "DIP__STATE_DIR": str(tmp_path / "state"),
