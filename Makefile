@@ -38,6 +38,25 @@ test: stack-up             ## full test suite against the real local stack
 test-fast: setup           ## unit tests only, no services
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
+.PHONY: airflow dist
+
+$(AIRFLOW_INSTALLED): airflow/requirements.txt airflow/constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
+	test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install -q --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install -q -r airflow/requirements.txt -c airflow/constraints.txt
+	$(AIRFLOW_VENV)/bin/python -c 'import airflow.providers.apache.spark.operators.spark_submit'
+	touch $(AIRFLOW_INSTALLED)
+
+airflow: setup $(AIRFLOW_INSTALLED)   ## Airflow 3 in its own venv: DAG spec + Spark connection from config, metadata DB
+	$(DIP) deploy render --target airflow
+	airflow/bin/airflow db migrate >/dev/null
+
+dist: $(INSTALLED)         ## the dip wheel + jobs/ + conf/ + expectations/ + dip_home.tar.gz for clusters
+	$(DIP) deploy dist
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check libs jobs tests
 	$(BIN)/ruff format --check libs jobs tests

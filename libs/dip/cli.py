@@ -268,7 +268,7 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import demo, features, lineage, ml, status, streaming
+    from dip.commands import demo, deploy, features, lineage, ml, quality, status, streaming
 
     streaming.register(app)
     demo.register(app)
@@ -276,6 +276,8 @@ def _register_stage_commands() -> None:
     ml.register(app)
     status.register(app)
     lineage.register(app)
+    deploy.register(app)
+    quality.register(app)
 
 
 _register_stage_commands()
