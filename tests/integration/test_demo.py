@@ -33,6 +33,7 @@ def test_demo_end_to_end_twice(stack: Config, tmp_path: Path) -> None:
         "DIP__CONNECTORS__STATE_DIR": str(tmp_path / "ingest-state"),
         "DIP__KAFKA__TOPICS__RAW_PREFIX": f"demo{tag}.raw.",
         "DIP__KAFKA__TOPICS__DLQ": f"demo{tag}.dlq",
+        "DIP__KAFKA__TOPICS__PREDICTIONS": f"demo{tag}.predictions",  # bronze reads it: keep it per test
         "DIP__STREAMING__APP_ID": f"demo{tag}",
         "COLUMNS": "200",
     }

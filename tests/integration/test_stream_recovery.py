@@ -30,6 +30,7 @@ def _env(config: Config) -> dict[str, str]:
         "DIP__LAKE__ROOT": config.lake.root,
         "DIP__KAFKA__TOPICS__RAW_PREFIX": config.kafka.topics.raw_prefix,
         "DIP__KAFKA__TOPICS__DLQ": config.kafka.topics.dlq,
+        "DIP__KAFKA__TOPICS__PREDICTIONS": config.kafka.topics.predictions,  # bronze subscribes to it too
         "DIP__STREAMING__APP_ID": config.streaming.app_id,
         "DIP__STREAMING__MAX_OFFSETS_PER_TRIGGER": "8",
         "DIP__STREAMING__MAX_FILES_PER_TRIGGER": "1",
