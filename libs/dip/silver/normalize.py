@@ -8,6 +8,8 @@ it is null when views is null or 0, or when no interaction count is known.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -172,48 +174,38 @@ def tiktok_video_metrics(videos: DataFrame) -> DataFrame:
     )
 
 
-def instagram_accounts(accounts: DataFrame) -> DataFrame:
-    return accounts.select(
+def accounts(users: DataFrame, id_field: str, name_field: str) -> DataFrame:
+    """Account profiles -> accounts; the platforms differ only in field names."""
+    return users.select(
         "_record_key",
-        F.col("p.id").alias("account_id"),
+        F.col(f"p.{id_field}").alias("account_id"),
         "source",
-        F.col("p.username").alias("username"),
+        F.col(f"p.{name_field}").alias("username"),
         F.col("fetched_at").alias("updated_at"),
     )
 
 
-def tiktok_accounts(users: DataFrame) -> DataFrame:
+def account_metrics(users: DataFrame, id_field: str, followers_field: str, media_field: str) -> DataFrame:
+    """Account profiles -> one follower/media-count snapshot per fetch."""
     return users.select(
         "_record_key",
-        F.col("p.open_id").alias("account_id"),
-        "source",
-        F.col("p.display_name").alias("username"),
-        F.col("fetched_at").alias("updated_at"),
-    )
-
-
-def instagram_account_metrics(accounts: DataFrame) -> DataFrame:
-    return accounts.select(
-        "_record_key",
-        F.col("p.id").alias("account_id"),
+        F.col(f"p.{id_field}").alias("account_id"),
         "source",
         "run_id",
         F.col("fetched_at").alias("captured_at"),
-        F.col("p.followers_count").cast("bigint").alias("followers"),
-        F.col("p.media_count").cast("bigint").alias("media_count"),
+        F.col(f"p.{followers_field}").cast("bigint").alias("followers"),
+        F.col(f"p.{media_field}").cast("bigint").alias("media_count"),
     )
 
 
-def tiktok_account_metrics(users: DataFrame) -> DataFrame:
-    return users.select(
-        "_record_key",
-        F.col("p.open_id").alias("account_id"),
-        "source",
-        "run_id",
-        F.col("fetched_at").alias("captured_at"),
-        F.col("p.follower_count").cast("bigint").alias("followers"),
-        F.col("p.video_count").cast("bigint").alias("media_count"),
-    )
+instagram_accounts = partial(accounts, id_field="id", name_field="username")
+tiktok_accounts = partial(accounts, id_field="open_id", name_field="display_name")
+instagram_account_metrics = partial(
+    account_metrics, id_field="id", followers_field="followers_count", media_field="media_count"
+)
+tiktok_account_metrics = partial(
+    account_metrics, id_field="open_id", followers_field="follower_count", media_field="video_count"
+)
 
 
 def instagram_audience(audience: DataFrame) -> DataFrame:
