@@ -32,7 +32,7 @@ demo: stack-up             ## set-up, stack up, doctor checks, then the pipeline
 	$(DIP) doctor
 	$(DIP) demo $(DEMO_ARGS)
 
-test: stack-up             ## full test suite against the real local stack
+test: stack-up airflow     ## full test suite against the real local stack, incl. real `airflow dags test` runs
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: setup           ## unit tests only, no services

@@ -11,10 +11,12 @@ import argparse
 import sys
 from datetime import date
 
+from dip import lineage
 from dip.config import load_config
 from dip.features.batch import run_features
 from dip.features.report import day_line, run_lines
 from dip.spark import build_session
+from dip.tables import FEATURE_RUNS, FEATURE_TABLES, SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,13 +27,24 @@ def main(argv: list[str] | None = None) -> int:
     days.add_argument("--from", dest="start", type=date.fromisoformat, help="first day of a backfill")
     parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day of a backfill (inclusive)")
     parser.add_argument("--force", action="store_true", help="recompute days already completed")
+    lineage.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.start and not args.end:
         parser.error("--from needs --to")
     config = load_config(args.env)
     spark = build_session(config, app_name="dip-batch-features")
     start, end = (args.date, args.date) if args.date else (args.start, args.end)
-    summary = run_features(spark, config, start, end, force=args.force, on_day=lambda r: print(day_line(r)))
+    with lineage.recorded_run(
+        spark,
+        config,
+        "batch_features",
+        args,
+        reads=[SILVER_POSTS, SILVER_POST_METRICS, SILVER_ACCOUNT_METRICS],
+        writes=[*FEATURE_TABLES.values(), FEATURE_RUNS],
+    ) as run:
+        run.params = {"from": start.isoformat(), "to": end.isoformat(), "force": str(args.force).lower()}
+        summary = run_features(spark, config, start, end, force=args.force, on_day=lambda r: print(day_line(r)))
+        run.counts = {name: summary.rows(name) for name in FEATURE_TABLES}
     print("\n".join(run_lines(summary)))
     return 0
 

@@ -40,8 +40,8 @@ with DAG(
         inlets=SILVER,
         outlets=FEATURES,
         execution_timeout=timedelta(hours=6),
-        **spark_job("batch_features", "--from", FROM, "--to", TO, "--force", lineage=False),
+        **spark_job("batch_features", "--from", FROM, "--to", TO, "--force"),
     )
-    push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online", lineage=False))
+    push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online"))
 
     silver_rebuild >> batch_features >> push_online

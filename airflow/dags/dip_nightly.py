@@ -30,9 +30,9 @@ with DAG(
         inlets=SILVER,
         outlets=FEATURES,
         execution_timeout=timedelta(hours=1),
-        **spark_job("batch_features", "--date", DS, lineage=False),  # TODO: lineage once the job records it
+        **spark_job("batch_features", "--date", DS),
     )
-    push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online", lineage=False))
+    push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online"))
     quality_report = BashOperator(task_id="quality_report", **dip_cli("quality", "report", "--date", DS))
     train_gate = ShortCircuitOperator(task_id="train_due", python_callable=train_due)
     train = SparkSubmitOperator(

@@ -26,6 +26,7 @@ from dip.tables import FEATURE_TABLES, SILVER_TABLES
 
 TARGETS = ("emr", "databricks", "airflow")
 DIST_TREES = ("conf", "expectations")  # the DIP home a job needs besides the wheel
+DAGS_TREE = "airflow/dags"  # shipped next to them for the scheduler's DAGs folder; not part of the DIP home
 DIP_HOME_ARCHIVE = "dip_home.tar.gz"
 DATABRICKS_PROVIDED_CONF = frozenset({"spark.sql.extensions", "spark.sql.catalog.spark_catalog"})
 # required secrets get a placeholder so a cluster config validates while rendering; values never reach a spec
@@ -213,7 +214,8 @@ def render(config: Config, target: str, job: str, args: list[str] | None, versio
 
 
 def build_dist(root: Path, out: Path, python: str = sys.executable) -> dict[str, Any]:
-    """Build ``out/``: the wheel, ``jobs/``, ``conf/``, ``expectations/``, a DIP-home archive and a manifest."""
+    """Build ``out/``: the wheel, ``jobs/``, ``conf/``, ``expectations/``, a DIP-home archive, the Airflow DAGs
+    and a manifest."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -225,7 +227,7 @@ def build_dist(root: Path, out: Path, python: str = sys.executable) -> dict[str,
     jobs.mkdir()
     for job in list_jobs(root):
         shutil.copy2(root / "jobs" / f"{job}.py", jobs / f"{job}.py")
-    for tree in DIST_TREES:
+    for tree in (*DIST_TREES, DAGS_TREE):
         shutil.copytree(root / tree, out / tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     with tarfile.open(out / DIP_HOME_ARCHIVE, "w:gz") as archive:
         for tree in DIST_TREES:

@@ -1,11 +1,17 @@
-"""A real `airflow dags test` of dip_ingest (then dip_nightly) against the local stack and the API simulator:
-spark-submit tasks from Airflow's own venv run the jobs to success, and lineage records every Spark job run."""
+"""A real `airflow dags test` of dip_ingest (then dip_nightly) against the local stack and the API simulator.
+
+Like on a cluster, everything runs from the built artefacts (`dip deploy dist`), not the source tree:
+the jobs' Python has the dip wheel installed (third-party packages come from the dev venv), the DIP home,
+job scripts and DAGs are the dist's. spark-submit tasks from Airflow's own venv run the jobs to success,
+and lineage records every Spark job run.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from dip.config import Config, load_config
-from dip.deploy import write_airflow_files
+from dip.deploy import build_dist
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+DAG_TIMEOUT_S = 1500  # one dags test runs several spark-submits in sequence: ~6 min on an idle 2-core machine
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(DAG_TIMEOUT_S + 600)]
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = ROOT / ".venv-airflow" / "bin" / "airflow"
 TT_IDS = ["_000LinaAbayasOpenId", "_000NoorModestOpenId", "_000DubaiAbayaOpenId"]
@@ -31,15 +38,39 @@ def simulator() -> Iterator[str]:
         yield url
 
 
+def _jobs_python(tmp_path: Path, wheel: Path) -> Path:
+    """A venv with only the dip wheel installed; its third-party packages are the dev venv's (a plain path in a
+    .pth file: the dev venv's own .pth files, among them the editable dip, are not processed)."""
+    venv = tmp_path / "jobs-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    dev_site = next(p for p in map(Path, sys.path) if p.name == "site-packages" and (p / "pyspark").is_dir())
+    (site / "dev_venv_packages.pth").write_text(f"{dev_site}\n", encoding="utf-8")
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
+        check=True, timeout=300,
+    )  # fmt: skip
+    found = subprocess.run(
+        [str(python), "-c", "import dip; print(dip.__file__)"], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.startswith(str(site)), found.stdout  # the wheel, not the source tree
+    return python
+
+
 @pytest.fixture(scope="module")
 def airflow_env(stack: Config, simulator: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Airflow's environment: its own home, an isolated lake, state and topics, the simulator's credentials."""
+    """Airflow's environment from the dist: its own home, an isolated lake, state and topics, the simulator."""
     if not AIRFLOW.exists():
         pytest.skip(".venv-airflow does not exist: run `make airflow`")
     tmp_path = tmp_path_factory.mktemp("airflow_run")
+    dist = tmp_path / "dist"
+    manifest = build_dist(ROOT, dist)
+    python = _jobs_python(tmp_path, next(dist.glob("dip-*.whl")))
     tag = uuid.uuid4().hex[:8]
     dip_env = {
-        "DIP_HOME": str(ROOT),
+        "DIP_HOME": str(dist),
+        "DIP__JARS__DIR": str(stack.jars.dir),  # resolved by `make jars`; the dist ships no jars
         "DIP_ENV": "local",
         "DIP__LAKE__ROOT": (tmp_path / "lake").as_uri(),
         "DIP__STATE_DIR": str(tmp_path / "state"),
@@ -55,7 +86,15 @@ def airflow_env(stack: Config, simulator: str, tmp_path_factory: pytest.TempPath
         "DIP__METRICS__TEXTFILE_DIR": str(tmp_path / "metrics"),
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIP", "AIRFLOW"))} | dip_env
-    write_airflow_files(load_config(environ=env), ROOT)
+    render = subprocess.run(
+        [str(python.parent / "dip"), "deploy", "render", "--target", "airflow"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert render.returncode == 0, render.stdout + render.stderr
+    spec = json.loads((tmp_path / "state" / "airflow" / "dip_spec.json").read_text(encoding="utf-8"))
+    assert spec["jobs"]["stream_bronze"] == str(dist / "jobs" / "stream_bronze.py")
+    assert sorted(spec["jobs"]) == sorted(manifest["jobs"])
+    assert spec["env_vars"]["PYSPARK_PYTHON"] == str(python) and spec["dip"] == str(python.parent / "dip")
     for line in (tmp_path / "state" / "airflow" / "airflow.env").read_text(encoding="utf-8").splitlines():
         key, _, value = line.partition("=")
         env[key] = value.strip("'")
@@ -64,14 +103,24 @@ def airflow_env(stack: Config, simulator: str, tmp_path_factory: pytest.TempPath
 
 
 def _dags_test(env: dict[str, str], dag_id: str, day: str) -> str:
-    result = subprocess.run(
-        [str(AIRFLOW), "dags", "test", dag_id, day],
-        env=env, cwd=env["AIRFLOW_HOME"], capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
-    assert f"DagRun Finished: dag_id={dag_id}" in output and "state=success" in output, output[-6000:]
+    """``airflow dags test``; its output goes to a log file (kept on failure and timeout) and is returned."""
+    log = Path(env["AIRFLOW_HOME"]) / f"dags_test_{dag_id}.log"
+    with log.open("w", encoding="utf-8") as out:
+        try:
+            result = subprocess.run(
+                [str(AIRFLOW), "dags", "test", dag_id, day],
+                env=env, cwd=env["AIRFLOW_HOME"], stdout=out, stderr=subprocess.STDOUT, timeout=DAG_TIMEOUT_S,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"airflow dags test {dag_id} took over {DAG_TIMEOUT_S}s; log {log}:\n{_tail(log)}")
+    output = log.read_text(encoding="utf-8")
+    assert result.returncode == 0, _tail(log)
+    assert f"DagRun Finished: dag_id={dag_id}" in output and "state=success" in output, _tail(log)
     return output
+
+
+def _tail(log: Path, chars: int = 6000) -> str:
+    return log.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
 TODAY = datetime.now(UTC).date().isoformat()
@@ -101,7 +150,7 @@ def test_dip_ingest_runs_green_and_records_lineage(airflow_env: dict[str, str], 
 
 
 @pytest.mark.skipif(not (ROOT / "jobs" / "batch_features.py").exists(), reason="jobs/batch_features.py missing")
-def test_dip_nightly_runs_green_on_the_ingested_day(airflow_env: dict[str, str]) -> None:
+def test_dip_nightly_runs_green_on_the_ingested_day(airflow_env: dict[str, str], spark) -> None:
     """Runs after the ingest test in this module (same lake): features, online push, quality report; train is
     gated off (a model on this feature set version exists, not a Sunday): one ingest round has no labels to train on."""
     fsv = str(load_config(environ=airflow_env).features.feature_set_version)
@@ -113,3 +162,19 @@ def test_dip_nightly_runs_green_on_the_ingested_day(airflow_env: dict[str, str])
     nightly = _dags_test(airflow_env, "dip_nightly", day)
     assert "features: 1 day(s) computed" in nightly
     assert "train skipped" in nightly or "train not due" in nightly
+
+    from dip import lineage
+
+    config = load_config(environ=airflow_env)
+    runs = {r["job"]: r for r in lineage.recent_runs(spark, config)}
+    assert {"batch_features", "push_online"} <= set(runs)
+    for job in ("batch_features", "push_online"):
+        assert runs[job]["status"] == "success", runs[job]
+        assert runs[job]["parent_run"].startswith("dip_nightly/") and runs[job]["parent_run"].endswith(f"/{job}/1")
+    assert runs["batch_features"]["params"] == {"from": day, "to": day, "force": "false"}
+    assert {r["name"] for r in runs["batch_features"]["reads"]} == {
+        "silver_posts", "silver_post_metrics", "silver_account_metrics"
+    }  # fmt: skip
+    origin = lineage.table_origin(spark, config, "post_features_daily")
+    assert origin.run["job"] == "batch_features"
+    assert runs["push_online"]["counts"]["post_features_daily"] > 0

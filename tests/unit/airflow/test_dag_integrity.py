@@ -106,9 +106,22 @@ def test_spark_submit_tasks_render_for_the_logical_date(dags: dict) -> None:
     jars = bronze["jars"].split(",")
     assert any("spark-sql-kafka-0-10_2.13-4.0.4" in j for j in jars) and all(Path(j).is_file() for j in jars)
     features = dags["dags"]["dip_nightly"]["tasks"]["batch_features"]["rendered"]
-    assert features["application_args"] == ["--date", "2026-11-25", "--env", "local"]
+    assert features["application_args"] == [
+        "--date", "2026-11-25", "--env", "local",
+        "--run-id", "dip_nightly/scheduled__2026-11-25T01:30:00+00:00/batch_features/1",
+        "--logical-date", "2026-11-25T01:30:00+00:00",
+    ]  # fmt: skip
     backfill = dags["dags"]["dip_backfill"]["tasks"]["batch_features"]["rendered"]
-    assert backfill["application_args"] == ["--from", "2026-11-01", "--to", "2026-11-03", "--force", "--env", "local"]
+    assert backfill["application_args"] == [
+        "--from", "2026-11-01", "--to", "2026-11-03", "--force", "--env", "local",
+        "--run-id", "dip_backfill/scheduled__2026-11-26T09:00:00+00:00/batch_features/1",
+        "--logical-date", "2026-11-26T09:00:00+00:00",
+    ]  # fmt: skip
+    push = dags["dags"]["dip_nightly"]["tasks"]["push_online"]["rendered"]
+    assert push["application_args"][-4:] == [
+        "--run-id", "dip_nightly/scheduled__2026-11-25T01:30:00+00:00/push_online/1",
+        "--logical-date", "2026-11-25T01:30:00+00:00",
+    ]  # fmt: skip
     silver_outlets = dags["dags"]["dip_ingest"]["tasks"]["stream_silver"]["outlets"]
     lake = config.lake.root.rstrip("/")
     assert silver_outlets == [

@@ -50,6 +50,10 @@ def test_jobs_conf_and_expectations_ship_next_to_the_wheel(dist: Path) -> None:
     with tarfile.open(dist / "dip_home.tar.gz") as archive:
         members = set(archive.getnames())
     assert {"conf/base.yaml", "conf/emr.yaml", *schemas, *(f"expectations/{s}" for s in suites)} <= members
+    assert not any(m.startswith("airflow") for m in members)  # the DAGs go to the scheduler, not the jobs
+    assert sorted(p.name for p in (dist / "airflow" / "dags").glob("*.py")) == sorted(
+        p.name for p in (ROOT / "airflow" / "dags").glob("*.py")
+    )
     assert (dist / "manifest.json").is_file()
 
 
