@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, Variable
+from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference, Variable
 
 log = logging.getLogger("dip.alerts")
 
@@ -34,6 +34,17 @@ FEATURES = [
 ]
 
 
+def _alert_gauge(metric: str, help_text: str, file_stem: str, labels: str) -> None:
+    """Write one Prometheus textfile gauge (now, in seconds) atomically."""
+    folder = Path(SPEC["metrics_textfile_dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{file_stem}.prom"
+    text = f"# HELP {metric} {help_text}\n# TYPE {metric} gauge\n{metric}{{{labels}}} {time.time():.0f}\n"
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+
+
 def alert(context: dict[str, Any]) -> None:
     """Failure callback: one greppable alert line and a Prometheus textfile gauge per failed task."""
     ti = context["ti"]
@@ -42,18 +53,31 @@ def alert(context: dict[str, Any]) -> None:
         "DIP ALERT task failed: dag=%s task=%s run=%s try=%s error=%s",
         ti.dag_id, ti.task_id, ti.run_id, ti.try_number, f"{type(error).__name__}: {error}" if error else "-",
     )  # fmt: skip
-    folder = Path(SPEC["metrics_textfile_dir"])
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"airflow_{ti.dag_id}__{ti.task_id}.prom"
-    labels = f'dag="{ti.dag_id}",task="{ti.task_id}"'
-    text = (
-        "# HELP dip_airflow_task_failed_timestamp_seconds When a DIP Airflow task last failed.\n"
-        "# TYPE dip_airflow_task_failed_timestamp_seconds gauge\n"
-        f"dip_airflow_task_failed_timestamp_seconds{{{labels}}} {time.time():.0f}\n"
+    _alert_gauge(
+        "dip_airflow_task_failed_timestamp_seconds", "When a DIP Airflow task last failed.",
+        f"airflow_{ti.dag_id}__{ti.task_id}", f'dag="{ti.dag_id}",task="{ti.task_id}"',
+    )  # fmt: skip
+
+
+async def deadline_missed(dag_id: str, minutes: int, **context: Any) -> None:
+    """Deadline callback (run by the Triggerer): an alert line and a gauge when a DAG run overran its deadline."""
+    log.error("DIP ALERT deadline missed: dag=%s not finished %s min after it was queued", dag_id, minutes)
+    _alert_gauge(
+        "dip_airflow_deadline_missed_timestamp_seconds", "When a DIP DAG run last missed its deadline.",
+        f"airflow_{dag_id}__deadline", f'dag="{dag_id}"',
+    )  # fmt: skip
+
+
+def deadline(dag_id: str) -> DeadlineAlert | None:
+    """The DAG's deadline alert from config (``deploy.airflow.deadline_minutes``); None when it has none."""
+    minutes = SPEC.get("deadline_minutes", {}).get(dag_id)
+    if not minutes:
+        return None
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(minutes=minutes),
+        callback=AsyncCallback(deadline_missed, kwargs={"dag_id": dag_id, "minutes": minutes}),
     )
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
 
 
 DEFAULT_ARGS: dict[str, Any] = {

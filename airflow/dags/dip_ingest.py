@@ -9,10 +9,11 @@ from datetime import timedelta
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, CronTriggerTimetable
-from dip_common import DEFAULT_ARGS, SILVER, START, TAGS, dip_cli, spark_job
+from dip_common import DEFAULT_ARGS, SILVER, START, TAGS, deadline, dip_cli, spark_job
 
 with DAG(
     dag_id="dip_ingest",
+    deadline=deadline("dip_ingest"),
     description="Connectors -> Kafka -> bronze -> silver, then the reconcile balance check",
     schedule=CronTriggerTimetable("5 * * * *", timezone="UTC"),
     start_date=START,

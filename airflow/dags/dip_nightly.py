@@ -10,10 +10,11 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
-from dip_common import DEFAULT_ARGS, DS, FEATURES, SILVER, START, TAGS, dip_cli, spark_job, train_due, trained
+from dip_common import DEFAULT_ARGS, DS, FEATURES, SILVER, START, TAGS, deadline, dip_cli, spark_job, train_due, trained
 
 with DAG(
     dag_id="dip_nightly",
+    deadline=deadline("dip_nightly"),
     description="Feature tables, online store, quality report and (weekly) training for one day",
     schedule=CronDataIntervalTimetable("30 1 * * *", timezone="UTC"),  # interval = the day before
     start_date=START,

@@ -386,6 +386,8 @@ class AirflowDeployConfig(_Strict):
     """How the Airflow DAGs reach Spark: the connection id defined from config (`make airflow`)."""
 
     spark_conn_id: str = "dip_spark"
+    # Deadline alerts (Airflow 3's SLAs): a DAG run not finished this many minutes after it was queued alerts
+    deadline_minutes: dict[str, PositiveInt] = Field(default_factory=lambda: {"dip_ingest": 45, "dip_nightly": 150})
 
 
 class DeployConfig(_Strict):

@@ -47,6 +47,20 @@ def _context(dag: Any, task: Any, logical_date: pendulum.DateTime, conf: dict[st
     }
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else ([] if value is None else [value])
+
+
+def _deadline(alert: Any) -> dict[str, Any]:
+    callback = alert.callback
+    return {
+        "reference": type(alert.reference).__name__,
+        "interval_s": alert.interval.total_seconds(),
+        "callback": getattr(callback, "path", None) or str(getattr(callback, "callback_callable", callback)),
+        "kwargs": getattr(callback, "kwargs", None),
+    }
+
+
 def main(folder: str, runs: dict[str, dict[str, Any]], target: str) -> None:
     bag = DagBag(dag_folder=folder)
     out: dict[str, Any] = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
@@ -80,6 +94,7 @@ def main(folder: str, runs: dict[str, dict[str, Any]], target: str) -> None:
             "max_active_runs": dag.max_active_runs,
             "tags": sorted(dag.tags),
             "topological": [t.task_id for t in dag.topological_sort()],
+            "deadlines": [_deadline(d) for d in _as_list(dag.deadline)],
             "tasks": tasks,
         }
     if "dip_common" in sys.modules:

@@ -131,6 +131,21 @@ def test_spark_submit_tasks_render_for_the_logical_date(dags: dict) -> None:
     assert dags["dags"]["dip_nightly"]["tasks"]["batch_features"]["inlets"] == silver_outlets
 
 
+def test_deadline_alerts_come_from_config(dags: dict) -> None:
+    minutes = dags["config"].deploy.airflow.deadline_minutes
+    assert minutes == {"dip_ingest": 45, "dip_nightly": 150}
+    for dag_id in ("dip_ingest", "dip_nightly"):
+        assert dags["dags"][dag_id]["deadlines"] == [
+            {
+                "reference": "DagRunQueuedAtDeadline",
+                "interval_s": minutes[dag_id] * 60.0,
+                "callback": "dip_common.deadline_missed",
+                "kwargs": {"dag_id": dag_id, "minutes": minutes[dag_id]},
+            }
+        ]
+    assert dags["dags"]["dip_backfill"]["deadlines"] == []  # manual ranges have no fixed duration
+
+
 def test_cli_tasks_render_for_the_logical_date(dags: dict) -> None:
     dip = str(ROOT / ".venv" / "bin" / "dip")
     tasks = {d: dags["dags"][d]["tasks"] for d in dags["dags"]}
