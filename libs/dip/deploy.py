@@ -82,7 +82,7 @@ def wheel_name(version: str) -> str:
 def emr_step(config: Config, job: str, args: list[str] | None = None, version: str = "0.1.0") -> dict[str, Any]:
     """An EMR step (``aws emr add-steps`` / ``EmrAddStepsOperator``): ``spark-submit`` through command-runner.
 
-    The wheel is installed on every node by the bootstrap action in ``deploy.emr.bootstrap_script``;
+    The wheel is installed on every node by the bootstrap action ``emr_bootstrap.sh`` that ``make dist`` writes;
     conf/ and expectations/ travel as ``--archives <dip_home.tar.gz>#dip_home`` and ``DIP_HOME`` points there.
     """
     conf = cluster_conf(config)
@@ -214,6 +214,20 @@ def render(config: Config, target: str, job: str, args: list[str] | None, versio
     raise ValueError(f"unknown target {target!r} (known: emr, databricks)")
 
 
+def emr_bootstrap_script(version: str) -> str:
+    """EMR bootstrap action (argument: the artefacts URI): install the dip wheel on the node's Python."""
+    wheel = wheel_name(version)
+    return (
+        "#!/bin/bash\n"
+        "# EMR bootstrap action written by `make dist`: installs the dip wheel on every node.\n"
+        "# Usage (create-cluster): Path=<artifacts_uri>/emr_bootstrap.sh,Args=[<artifacts_uri>]\n"
+        "set -euo pipefail\n"
+        'artifacts="${1:?usage: emr_bootstrap.sh <artifacts_uri>}"\n'
+        f'aws s3 cp "$artifacts/{wheel}" /tmp/{wheel}\n'
+        f"sudo python3 -m pip install --quiet /tmp/{wheel}\n"
+    )
+
+
 def build_dist(root: Path, out: Path, python: str = sys.executable) -> dict[str, Any]:
     """Build ``out/``: the wheel, ``jobs/``, ``conf/``, ``expectations/``, a DIP-home archive, the Airflow DAGs
     and a manifest."""
@@ -230,6 +244,11 @@ def build_dist(root: Path, out: Path, python: str = sys.executable) -> dict[str,
         shutil.copy2(root / "jobs" / f"{job}.py", jobs / f"{job}.py")
     for tree in (*DIST_TREES, DAGS_TREE):
         shutil.copytree(root / tree, out / tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    from dip import __version__
+
+    bootstrap = out / "emr_bootstrap.sh"
+    bootstrap.write_text(emr_bootstrap_script(__version__), encoding="utf-8")
+    bootstrap.chmod(0o755)
     with tarfile.open(out / DIP_HOME_ARCHIVE, "w:gz") as archive:
         for tree in DIST_TREES:
             archive.add(out / tree, arcname=tree)

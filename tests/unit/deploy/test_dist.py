@@ -3,6 +3,7 @@ jobs/, conf/ and expectations/ (also as dip_home.tar.gz) sit next to it."""
 
 from __future__ import annotations
 
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -55,6 +56,16 @@ def test_jobs_conf_and_expectations_ship_next_to_the_wheel(dist: Path) -> None:
         p.name for p in (ROOT / "airflow" / "dags").glob("*.py")
     )
     assert (dist / "manifest.json").is_file()
+
+
+def test_emr_bootstrap_installs_the_built_wheel(dist: Path) -> None:
+    wheel = next(dist.glob("dip-*.whl")).name
+    script = (dist / "emr_bootstrap.sh").read_text(encoding="utf-8")
+    assert f'aws s3 cp "$artifacts/{wheel}" /tmp/{wheel}' in script
+    assert f"python3 -m pip install --quiet /tmp/{wheel}" in script
+    assert subprocess.run(["bash", "-n", str(dist / "emr_bootstrap.sh")], check=False).returncode == 0
+    usage = subprocess.run(["bash", str(dist / "emr_bootstrap.sh")], capture_output=True, text=True, check=False)
+    assert usage.returncode != 0 and "usage: emr_bootstrap.sh <artifacts_uri>" in usage.stderr
 
 
 def test_config_loads_from_the_shipped_dip_home(dist: Path) -> None:
