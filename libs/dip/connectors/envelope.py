@@ -9,18 +9,7 @@ from typing import Any
 
 from dip.connectors.base import Record
 from dip.connectors.http import utc_now_iso
-
-ENVELOPE_FIELDS = (
-    "source",
-    "entity",
-    "schema_version",
-    "account_id",
-    "entity_id",
-    "fetched_at",
-    "request_id",
-    "run_id",
-    "payload",
-)
+from dip.schemas.envelope import ENVELOPE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -38,18 +27,9 @@ def _dumps(value: Any) -> bytes:
 
 
 def envelope(record: Record, run_id: str) -> dict[str, Any]:
-    """Exactly the envelope fields, in contract order; ``payload`` is the API object as received."""
-    return {
-        "source": record.source,
-        "entity": record.entity,
-        "schema_version": record.schema_version,
-        "account_id": record.account_id,
-        "entity_id": record.entity_id,
-        "fetched_at": record.fetched_at,
-        "request_id": record.request_id,
-        "run_id": run_id,
-        "payload": record.payload,
-    }
+    """Exactly the contract's envelope fields, in its order; ``payload`` is the API object as received."""
+    values = {"run_id": run_id}
+    return {name: values[name] if name in values else getattr(record, name) for name in ENVELOPE_FIELDS}
 
 
 def raw_message(record: Record, run_id: str, topic: str) -> OutMessage:

@@ -5,20 +5,13 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from dip.schemas.envelope import ENVELOPE_FIELDS
 from dip.streaming.dlq import to_dlq
 from dip.streaming.envelope import with_envelope
 
 STAGE = "bronze"
 BRONZE_COLUMNS: tuple[str, ...] = (
-    "source",
-    "entity",
-    "schema_version",
-    "account_id",
-    "entity_id",
-    "fetched_at",
-    "request_id",
-    "run_id",
-    "payload",
+    *ENVELOPE_FIELDS,
     "kafka_key",
     "topic",
     "partition",

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-# payload is kept as the JSON text of the API object (Spark returns nested JSON verbatim for a STRING field).
-ENVELOPE_DDL = (
-    "source STRING, entity STRING, schema_version INT, account_id STRING, entity_id STRING, "
-    "fetched_at STRING, request_id STRING, run_id STRING, payload STRING"
-)
+from dip.schemas.envelope import ENVELOPE_DDL
+
 REQUIRED_FIELDS: tuple[str, ...] = ("source", "entity", "schema_version", "entity_id", "fetched_at", "payload")
 FETCHED_AT_FORMAT = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS][.SSS]X"
 

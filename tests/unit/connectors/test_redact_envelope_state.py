@@ -11,7 +11,7 @@ import pytest
 
 from dip.config import Config
 from dip.connectors.base import Record, StreamState
-from dip.connectors.envelope import ENVELOPE_FIELDS, dlq_message, fingerprint, raw_message
+from dip.connectors.envelope import dlq_message, fingerprint, raw_message
 from dip.connectors.errors import RetryableError
 from dip.connectors.http import ApiClient, redact_body
 from dip.connectors.metrics import ConnectorMetrics
@@ -19,6 +19,7 @@ from dip.connectors.redact import RedactingFilter, redact_text, redact_url
 from dip.connectors.state import AccountState, StateStore
 from dip.connectors.throttle import RequestBudget
 from dip.connectors.tiktok import classify_tiktok_error
+from dip.schemas.envelope import ENVELOPE_FIELDS
 
 
 def test_redact_url_and_text() -> None:
