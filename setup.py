@@ -46,6 +46,8 @@ EXTRAS = {
         "pytest-timeout==2.4.0",
         "ruff==0.17.6",
         "moto[server]==5.2.5",
+        # property-based API tests against docs/openapi.json (tests/integration/test_schemathesis.py)
+        "schemathesis==4.32.5",
         # notebooks/ run top to bottom in the integration tests (tests/integration/notebook_runner.py)
         "nbclient==0.11.0",
         "nbformat==5.11.1",

@@ -43,6 +43,7 @@ POST_FEATURES_HOURLY = Table("post_features_hourly", "features/post_features_hou
 ACCOUNT_FEATURES_DAILY = Table("account_features_daily", "features/account_features_daily", ("date",))
 FEATURE_RUNS = Table("feature_runs", "features/_runs")
 FEATURE_PUSH_STATE = Table("feature_push_state", "features/_push_state")
+ML_FEEDBACK = Table("ml_feedback", "ml/feedback")  # `dip evaluate`: predictions joined with observed engagement
 
 SILVER_TABLES: dict[str, Table] = {
     "posts": SILVER_POSTS,
@@ -65,4 +66,5 @@ ALL_TABLES: tuple[Table, ...] = (
     *FEATURE_TABLES.values(),
     FEATURE_RUNS,
     FEATURE_PUSH_STATE,
+    ML_FEEDBACK,
 )

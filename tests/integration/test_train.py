@@ -9,7 +9,6 @@ Eight posts published on 24 Nov (01:00, 03:00, ... 15:00 UTC). Each has a snapsh
 from __future__ import annotations
 
 import hashlib
-import signal
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from dip.ml.registry import load_champion, tracking_uri
 from dip.ml.train import run_training
 from dip.ml.training_set import build_training_set
 from dip.serving.app import create_app
-from dip.serving.server import champion_model
+from dip.serving.server import champion_loader
 from dip.silver import normalize as N
 from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
 
@@ -108,20 +107,23 @@ def test_train_registers_champion_and_scores(spark: SparkSession, lake: Config) 
 
 
 def _assert_service_scores_with_champion(config: Config) -> None:
-    """`dip serve`'s model: the champion at start; a reload keeps serving the current champion."""
+    """`dip serve`'s model: the champion at start; the admin reload endpoint keeps serving the current champion."""
     config = config.model_copy(deep=True)
     config.serving.scoring.enabled = True
-    config.serving.api_keys = {"t": ApiKeyConfig(sha256=hashlib.sha256(b"k").hexdigest(), scopes=["score"])}
-    previous = signal.getsignal(signal.SIGHUP)
-    try:
-        handle = champion_model(config)
-    finally:
-        signal.signal(signal.SIGHUP, previous)
-    assert handle is not None
-    with TestClient(create_app(config, model=handle)) as client:
+    config.serving.api_keys = {
+        "t": ApiKeyConfig(sha256=hashlib.sha256(b"k").hexdigest(), scopes=["score"]),
+        "ops": ApiKeyConfig(sha256=hashlib.sha256(b"ops").hexdigest(), scopes=[config.serving.admin_scope]),
+    }
+    loader = champion_loader(config)
+    assert loader is not None
+    with TestClient(create_app(config, model=loader(), model_loader=loader)) as client:
         body = {"entity_id": "p9", "features": {"views_delta": 300, "engagement_ratio_last": 0.07}}
         response = client.post("/v1/score", json=body, headers={"X-API-Key": "k"})
+        reload = client.post("/v1/admin/reload-model", headers={"X-API-Key": "ops"})
     assert response.status_code == 200, response.text
     assert (response.json()["model_name"], response.json()["model_version"]) == ("dip-engagement", "1")
     assert isinstance(response.json()["score"], float)
-    assert handle.reload() == "1"
+    assert (reload.status_code, reload.json()) == (
+        200,
+        {"model_name": "dip-engagement", "version": "1", "previous_version": "1", "changed": False},
+    )

@@ -7,7 +7,12 @@ import typer
 from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
 
 
-def train_cmd(env: EnvOption = None) -> None:
+def train_cmd(
+    env: EnvOption = None,
+    with_feedback: bool = typer.Option(
+        False, "--with-feedback", help="Also train on `dip evaluate`'s ml_feedback table (or ml.with_feedback)."
+    ),
+) -> None:
     """Train the engagement model, log it to MLflow and promote it when it beats the champion."""
     from dip.ml.registry import tracking_uri
     from dip.ml.train import result_lines, run_training
@@ -15,7 +20,7 @@ def train_cmd(env: EnvOption = None) -> None:
     config = config_or_exit(env)
     console.print(f"train {config.ml.registered_model} ({config.ml.model}) -> {tracking_uri(config)}", markup=False)
     try:
-        result = run_training(session(config, "dip-train"), config)
+        result = run_training(session(config, "dip-train"), config, with_feedback=with_feedback)
     except ValueError as exc:
         err_console.print(f"[red]train:[/red] {exc}")
         raise typer.Exit(1) from None

@@ -231,6 +231,7 @@ class ScoringConfig(_Strict):
 
     enabled: bool = False
     view: str = "post_features_daily"
+    account_view: str = "account_features_daily"  # account features joined to a new post's caption features
     experiment: str = "engagement-ab-1"
     variants: list[ScoringVariantConfig] = Field(
         default_factory=lambda: [ScoringVariantConfig(name="champion", weight=100)], min_length=1
@@ -244,6 +245,7 @@ class ServingConfig(_Strict):
     port: int = 8000
     access_log: bool = False
     max_batch_entities: int = Field(1000, gt=0)
+    admin_scope: str = Field("admin", min_length=1, description="Scope of POST /v1/admin/reload-model.")
     api_keys: dict[str, ApiKeyConfig] = Field(default_factory=dict)
     jwt: JwtConfig = Field(default_factory=JwtConfig)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
@@ -342,6 +344,7 @@ class MlConfig(_Strict):
     )
     validation_fraction: float = Field(0.25, gt=0, lt=1)
     min_rows: int = Field(4, ge=2, description="Fewer labelled posts than this is an error, not a model.")
+    with_feedback: bool = Field(False, description="Also train on `dip evaluate`'s ml_feedback table.")
     model: Literal["hist_gradient_boosting", "ridge"] = "hist_gradient_boosting"
     params: dict[str, float | int | str] = Field(default_factory=dict)  # estimator keyword arguments
     tracking_uri: str | None = None  # null: sqlite:///<state_dir>/mlflow.db

@@ -7,10 +7,7 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-# Arabic, Arabic Supplement, Arabic Extended-A and the presentation forms A/B.
-ARABIC_PATTERN = "[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
-# Basic Latin letters and Latin-1 Supplement / Extended-A/B letters (accents: é, ş...).
-LATIN_PATTERN = "[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
+from dip.features.caption import ARABIC_PATTERN, LATIN_PATTERN  # one definition for Spark and dip.serving
 
 
 def text_features(posts: DataFrame, vector_size: int, token_pattern: str, min_token_length: int = 1) -> DataFrame:
@@ -20,7 +17,7 @@ def text_features(posts: DataFrame, vector_size: int, token_pattern: str, min_to
     Tokens: lower-cased matches of ``token_pattern`` in the caption (a null caption is empty: a zero
     vector); each token adds 1 at ``murmur3(token) mod vector_size`` (Spark's HashingTF). The flags
     say whether the caption holds any Arabic / Latin letter; ``hashtag_count`` is the number of
-    distinct hashtags silver extracted.
+    distinct hashtags silver extracted. :func:`dip.features.caption.caption_features` is the same for one post.
     """
     caption = F.coalesce(F.col("caption"), F.lit(""))
     base = posts.select("source", "post_id", caption.alias("_text"), "hashtags")

@@ -3,6 +3,8 @@
 The observed value of a prediction is the ``engagement_ratio`` of its post's first silver ``post_metrics``
 snapshot at or after ``scored_at + ml.label_horizon_hours``; when no snapshot is that late yet, the latest
 snapshot is used (``label_kind`` says which). Predictions of posts without any snapshot are left out.
+The joined table is written (overwritten: a re-run gives the same table) to ``ml_feedback``, which
+``dip train --with-feedback`` reads (:func:`dip.ml.training_set.feedback_labels`).
 """
 
 from __future__ import annotations
@@ -56,10 +58,10 @@ def evaluate(predictions: DataFrame, post_metrics: DataFrame, horizon_hours: int
 
 
 def run_evaluate(spark: SparkSession, config: Config) -> list[dict]:
-    """Read silver ``predictions`` and ``post_metrics`` and return the per-variant metrics as dicts."""
+    """Join silver ``predictions`` with ``post_metrics``, persist it as ``ml_feedback``, return per-variant metrics."""
     from delta.tables import DeltaTable
 
-    from dip.tables import SILVER_POST_METRICS, SILVER_PREDICTIONS
+    from dip.tables import ML_FEEDBACK, SILVER_POST_METRICS, SILVER_PREDICTIONS
 
     paths = {t.name: t.path(config) for t in (SILVER_PREDICTIONS, SILVER_POST_METRICS)}
     missing = [name for name, path in paths.items() if not DeltaTable.isDeltaTable(spark, path)]
@@ -67,8 +69,10 @@ def run_evaluate(spark: SparkSession, config: Config) -> list[dict]:
         raise ValueError(f"no Delta table yet for {', '.join(missing)} (run stream_bronze and stream_silver first)")
     predictions = spark.read.format("delta").load(paths[SILVER_PREDICTIONS.name])
     post_metrics = spark.read.format("delta").load(paths[SILVER_POST_METRICS.name])
-    rows = evaluate(predictions, post_metrics, config.ml.label_horizon_hours).collect()
-    return [row.asDict() for row in rows]
+    joined = join_observed(predictions, post_metrics, config.ml.label_horizon_hours)
+    joined.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(ML_FEEDBACK.path(config))
+    feedback = spark.read.format("delta").load(ML_FEEDBACK.path(config))
+    return [row.asDict() for row in variant_metrics(feedback).collect()]
 
 
 def metric_lines(rows: list[dict]) -> list[str]:

@@ -85,30 +85,3 @@ def load_champion(config: Config) -> RegisteredModel | None:
     estimator = mlflow.sklearn.load_model(f"models:/{config.ml.registered_model}/{version.version}")
     names = list(getattr(estimator, "feature_names_in_", config.ml.features))
     return RegisteredModel(config.ml.registered_model, str(version.version), estimator, names)
-
-
-class ChampionHandle:
-    """The service's scoring model: delegates to the loaded champion; :meth:`reload` swaps in the current one."""
-
-    def __init__(self, config: Config, model: RegisteredModel) -> None:
-        self._config = config
-        self._model = model
-
-    @property
-    def name(self) -> str:
-        return self._model.name
-
-    @property
-    def version(self) -> str:
-        return self._model.version
-
-    def predict(self, features: Mapping[str, FeatureValue]) -> float:
-        """Score with the champion loaded last."""
-        return self._model.predict(features)
-
-    def reload(self) -> str:
-        """Load the registry's champion again (kept as is when none is registered); the serving version."""
-        model = load_champion(self._config)
-        if model is not None:
-            self._model = model
-        return self._model.version

@@ -44,13 +44,15 @@ class TrainResult:
     champion: bool
     previous_champion: str | None
     previous_mae: float | None
+    with_feedback: bool = False
 
 
 def time_split(frame: pd.DataFrame, validation_fraction: float, min_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Earlier posts train, the latest ``validation_fraction`` (by ``created_at``) validate."""
     if len(frame) < min_rows:
         raise ValueError(f"{len(frame)} labelled post(s) with features; need at least {min_rows} (ml.min_rows)")
-    ordered = frame.sort_values(["created_at", "source", "post_id"], kind="stable").reset_index(drop=True)
+    keys = ["created_at", "source", "post_id", *(["feature_ts"] if "feature_ts" in frame.columns else [])]
+    ordered = frame.sort_values(keys, kind="stable").reset_index(drop=True)
     n_valid = max(1, math.ceil(len(ordered) * validation_fraction))
     cutoff = ordered["created_at"].iloc[len(ordered) - n_valid]
     train, valid = ordered[ordered["created_at"] < cutoff], ordered[ordered["created_at"] >= cutoff]
@@ -123,6 +125,7 @@ def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
                 "feature_offset_hours": ml.feature_offset_hours,
                 "label_tolerance_hours": ml.label_tolerance_hours,
                 "validation_fraction": ml.validation_fraction,
+                "with_feedback": ml.with_feedback,
                 "n_train": len(train),
                 "n_valid": len(valid),
                 "split_cutoff": str(valid["created_at"].min()),
@@ -155,13 +158,19 @@ def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
         champion=promote,
         previous_champion=str(current.version) if current is not None else None,
         previous_mae=previous_mae,
+        with_feedback=ml.with_feedback,
     )
 
 
-def run_training(spark: Any, config: Config) -> TrainResult:
-    """Build the point-in-time training set from the lake, collect it and train (`dip train`, jobs/train.py)."""
+def run_training(spark: Any, config: Config, with_feedback: bool = False) -> TrainResult:
+    """Build the point-in-time training set from the lake, collect it and train (`dip train`, jobs/train.py).
+
+    ``with_feedback`` (or ``ml.with_feedback``) adds the rows of `dip evaluate`'s ``ml_feedback`` table.
+    """
     from dip.ml.training_set import build_training_set
 
+    if with_feedback and not config.ml.with_feedback:
+        config = config.model_copy(update={"ml": config.ml.model_copy(update={"with_feedback": True})})
     return train_model(config, build_training_set(spark, config).toPandas())
 
 
@@ -175,7 +184,8 @@ def result_lines(result: TrainResult, config: Config) -> list[str]:
     )
     verdict = "is now" if result.champion else "did not beat"
     return [
-        f"run {result.run_id}: {result.n_train} train / {result.n_valid} validation posts",
+        f"run {result.run_id}: {result.n_train} train / {result.n_valid} validation rows"
+        + (" (with ml_feedback)" if result.with_feedback else ""),
         f"val MAE {m[VAL_MAE]:.4f}  val RMSE {m['val_rmse']:.4f}  (mean-predictor MAE {m['baseline_val_mae']:.4f})",
         f"{config.ml.registered_model} v{result.version} {verdict} @{config.ml.champion_alias}; {before}",
     ]

@@ -11,6 +11,10 @@ Per post (silver ``posts`` with a known ``created_at``):
   (:func:`dip.features.offline.point_in_time_join`), so no snapshot after ``feature_ts`` reaches them.
   Posts without such a window are left out.
 
+With feedback (``ml.with_feedback`` or ``dip train --with-feedback``), served predictions whose observed
+engagement ``dip evaluate`` found at the horizon (table ``ml_feedback``) add rows: features as of the
+scoring time, the observed value as the label (:func:`feedback_labels`).
+
 Output: ``source, post_id, account_id, created_at, feature_ts, label_ts, label_captured_at,
 window_end, feature_set_version``, one double column per feature, and ``label``.
 """
@@ -26,7 +30,7 @@ from dip.config import Config
 from dip.features.offline import get_historical_features
 from dip.features.windows import epoch_s
 from dip.silver import normalize as N
-from dip.tables import SILVER_POST_METRICS, SILVER_POSTS
+from dip.tables import ML_FEEDBACK, SILVER_POST_METRICS, SILVER_POSTS
 
 LABEL = "label"
 KEY_COLUMNS = ("source", "post_id", "account_id", "created_at", "feature_ts", "label_ts", "label_captured_at")
@@ -68,6 +72,36 @@ def label_frame(
     )
 
 
+def feedback_labels(feedback: DataFrame, posts: DataFrame, labels: DataFrame, *, tolerance_hours: int) -> DataFrame:
+    """Label rows (as :func:`label_frame`'s) from ``ml_feedback``: one per served (post, scoring time).
+
+    Kept: ``label_kind = horizon`` rows observed at most ``tolerance_hours`` after ``label_at``, of posts
+    in silver ``posts`` scored at or after publish. ``feature_ts`` is ``scored_at`` (what the service could
+    know), ``label_ts`` is ``label_at``, the label is ``actual``. Several predictions of a post at the same
+    moment give one row (the smallest request id); a (post, feature_ts) ``labels`` already has is left out.
+    """
+    late_limit = epoch_s(F.col("label_ts")) + F.lit(tolerance_hours * 3600)
+    served = feedback.where(F.col("label_kind") == "horizon").select(
+        F.col("entity_id").alias("post_id"),
+        "request_id",
+        F.col("scored_at").alias("feature_ts"),
+        F.col("label_at").alias("label_ts"),
+        F.col("captured_at").alias("label_captured_at"),
+        F.col("actual").alias(LABEL),
+    )
+    published = posts.where(F.col("created_at").isNotNull()).select("source", "post_id", "account_id", "created_at")
+    candidates = published.join(served, "post_id").where(
+        (F.col("feature_ts") >= F.col("created_at")) & (epoch_s(F.col("label_captured_at")) <= late_limit)
+    )
+    first = Window.partitionBy("source", "post_id", "feature_ts").orderBy("request_id")
+    return (
+        candidates.withColumn("_rn", F.row_number().over(first))
+        .where("_rn = 1")
+        .join(labels.select("source", "post_id", "feature_ts"), ["source", "post_id", "feature_ts"], "left_anti")
+        .select(*KEY_COLUMNS, LABEL)
+    )
+
+
 def training_rows(with_features: DataFrame, view: str, features: Sequence[str]) -> DataFrame:
     """Rows of a point-in-time join of ``view`` that found a window, features renamed and cast to double."""
     prefix = f"{view}__"
@@ -83,17 +117,34 @@ def training_rows(with_features: DataFrame, view: str, features: Sequence[str]) 
     )
 
 
+def read_feedback(spark: SparkSession, config: Config) -> DataFrame:
+    """The ``ml_feedback`` table `dip evaluate` writes; a clear error when it does not exist yet."""
+    from delta.tables import DeltaTable
+
+    path = ML_FEEDBACK.path(config)
+    if not DeltaTable.isDeltaTable(spark, path):
+        raise ValueError(f"no {ML_FEEDBACK.name} table yet at {path}: run `dip evaluate` first")
+    return spark.read.format("delta").load(path)
+
+
 def build_training_set(spark: SparkSession, config: Config) -> DataFrame:
-    """The training set of ``config.ml`` from silver posts/post_metrics and the offline feature store."""
+    """The training set of ``config.ml`` from silver posts/post_metrics, the offline feature store and,
+    with ``ml.with_feedback``, the ``ml_feedback`` table."""
     from dip.features.batch import read_silver
 
     ml = config.ml
+    posts = read_silver(spark, config, SILVER_POSTS, N.POSTS_DDL)
     labels = label_frame(
-        read_silver(spark, config, SILVER_POSTS, N.POSTS_DDL),
+        posts,
         read_silver(spark, config, SILVER_POST_METRICS, N.POST_METRICS_DDL),
         horizon_hours=ml.label_horizon_hours,
         feature_offset_hours=ml.feature_offset_hours,
         tolerance_hours=ml.label_tolerance_hours,
     )
+    if ml.with_feedback:
+        feedback = feedback_labels(
+            read_feedback(spark, config), posts, labels, tolerance_hours=ml.label_tolerance_hours
+        )
+        labels = labels.unionByName(feedback)
     joined = get_historical_features(spark, config, labels, [ml.view], ts_col="feature_ts", entity_col="post_id")
     return training_rows(joined, ml.view, ml.features)

@@ -5,10 +5,11 @@ one is given), metrics registry and authenticator. Endpoints are async on an asy
 (no threadpool hop); every read of many entities is one pipelined round trip per view.
 """
 
+import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
@@ -16,15 +17,18 @@ from typing import Annotated
 import redis
 import redis.asyncio
 from fastapi import Depends, FastAPI, Path, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 import dip
 from dip.config import Config
 from dip.online import ENTITY_ID_PATTERN, OnlineRecord, ViewSpec, make_async_client, read_many_async, view_specs
+from dip.online.codec import FeatureValue
 from dip.serving.auth import API_KEY_HEADER, Authenticator, Principal
 from dip.serving.errors import ApiError, error_responses, install_error_handlers
 from dip.serving.metrics import MetricsMiddleware, ServingMetrics
+from dip.serving.new_post import new_post_features
 from dip.serving.predictions import PredictionLogger, ProducerLike, iso_utc, make_producer
 from dip.serving.schemas import (
     BatchItem,
@@ -32,10 +36,14 @@ from dip.serving.schemas import (
     BatchResponse,
     FeatureRecord,
     Health,
+    NewPost,
+    ReloadResponse,
     ScoreRequest,
     ScoreResponse,
 )
-from dip.serving.scoring import ScoringModel, assign_variant, models_by_variant
+from dip.serving.scoring import ScoringModel, ServedModels, assign_variant, models_by_variant
+
+log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(ENTITY_ID_PATTERN)
@@ -54,8 +62,12 @@ def create_app(
     redis_client: redis.asyncio.Redis | None = None,
     model: ScoringModel | Mapping[str, ScoringModel] | None = None,
     prediction_producer: ProducerLike | None = None,
+    model_loader: Callable[[], ScoringModel | None] | None = None,
 ) -> FastAPI:
     """The serving app for ``config``; ``model`` (one, or one per A/B variant) enables ``/v1/score``.
+
+    ``model_loader`` (blocking; e.g. the registry's champion) backs ``POST /v1/admin/reload-model`` and
+    ``app.state.reload_model``; the model it returns then serves every variant.
 
     ``redis_client`` is an asyncio client; by default one is made from ``config.redis`` and closed at shutdown.
     With scoring enabled, every score is logged to ``kafka.topics.predictions`` through ``prediction_producer``
@@ -63,10 +75,12 @@ def create_app(
     """
     views = view_specs(config.online)
     scoring = config.serving.scoring
-    if scoring.enabled and scoring.view not in views:
-        raise ValueError(f"serving.scoring.view {scoring.view!r} is not a configured online view")
+    for key in ("view", "account_view"):
+        if scoring.enabled and getattr(scoring, key) not in views:
+            raise ValueError(f"serving.scoring.{key} {getattr(scoring, key)!r} is not a configured online view")
     variant_weights = [(v.name, v.weight) for v in scoring.variants]
-    models = models_by_variant(model, [name for name, _ in variant_weights])
+    variant_names = [name for name, _ in variant_weights]
+    served = ServedModels(models_by_variant(model, variant_names), variant_names)
     client = redis_client if redis_client is not None else make_async_client(config.redis)
     authenticator = Authenticator(config.serving)
     metrics = ServingMetrics()
@@ -88,7 +102,7 @@ def create_app(
         version=dip.__version__,
         description="Online features from Redis (docs/online_store.md) and engagement scores. "
         f"Auth: an {API_KEY_HEADER} header or an OAuth2 bearer JWT with scopes "
-        "`features:<view>` (or `features:*`) and `score`.",
+        f"`features:<view>` (or `features:*`), `score` and `{config.serving.admin_scope}` (admin endpoints).",
         lifespan=lifespan,
     )
     install_error_handlers(app)
@@ -140,7 +154,7 @@ def create_app(
         except redis.RedisError as exc:
             checks["redis"] = f"unreachable ({type(exc).__name__})"
         if scoring.enabled:
-            absent = [name for name, weight in variant_weights if weight > 0 and name not in models]
+            absent = [name for name, weight in variant_weights if weight > 0 and served.get(name) is None]
             checks["model"] = f"not loaded for variant(s) {', '.join(absent)}" if absent else "ok"
         else:
             checks["model"] = "scoring disabled"
@@ -203,18 +217,76 @@ def create_app(
                 )
         return BatchResponse(results=results)
 
+    async def featurise_new_post(post: NewPost) -> tuple[dict[str, FeatureValue], int, bool]:
+        """A new post's features (caption + its account's online record), feature set version and staleness."""
+        spec = views[scoring.account_view]
+        account = (await lookup(spec, [post.account_id]))[0]
+        if account is None:
+            raise ApiError(
+                404,
+                "account_features_not_found",
+                f"no features stored for account {post.account_id!r} in view {spec.name!r}; "
+                "a new post is scored with its account's features",
+            )
+        try:
+            features = new_post_features(post, account, config.features.text, datetime.now(UTC))
+        except ValueError as exc:
+            raise ApiError(422, "invalid_request", str(exc)) from None
+        return features, account.feature_set_version, stale(account, spec, int(time.time() * 1000))
+
+    def reload_model() -> ReloadResponse:
+        """Load the model again through ``model_loader`` and serve it for every variant (SIGHUP, admin endpoint)."""
+        if model_loader is None:
+            raise ApiError(503, "reload_unavailable", "this service was started without a model registry to reload")
+        try:
+            loaded = model_loader()
+        except Exception as exc:  # registry or artifact store down, corrupt model: keep serving the current one
+            log.warning("model reload failed: %s", exc)
+            detail = f"model reload failed ({type(exc).__name__}); model unchanged"
+            raise ApiError(503, "reload_failed", detail) from None
+        if loaded is None:
+            ml = config.ml
+            raise ApiError(
+                404, "model_not_found", f"no {ml.registered_model}@{ml.champion_alias} registered; model unchanged"
+            )
+        previous = served.replace(loaded)
+        log.info("reloaded %s v%s (served before: %s)", loaded.name, loaded.version, previous)
+        return ReloadResponse(
+            model_name=loaded.name,
+            version=loaded.version,
+            previous_version=previous,
+            changed=previous != loaded.version,
+        )
+
+    app.state.reload_model = reload_model
+
+    @app.post("/v1/admin/reload-model", tags=["admin"], responses=error_responses(401, 403, 404, 503))
+    async def reload_model_endpoint(caller: Caller) -> ReloadResponse:
+        """Reload the registry's champion (``ml.registered_model@ml.champion_alias``); old and new version."""
+        authenticator.require(caller, config.serving.admin_scope)
+        if not scoring.enabled:
+            raise ApiError(503, "scoring_disabled", "scoring is disabled (serving.scoring.enabled: false)")
+        return await run_in_threadpool(reload_model)
+
     @app.post("/v1/score", tags=["scoring"], responses=error_responses(401, 403, 404, 422, 503))
     async def score(body: ScoreRequest, caller: Caller, request: Request, response: Response) -> ScoreResponse:
-        """Predicted engagement for an entity, with model name/version and its sticky A/B variant."""
+        """Predicted engagement with model name/version and the entity's sticky A/B variant.
+
+        Features: ``features`` as sent, else ``post`` (a new post: caption/hashtag features + its account's
+        online features), else the entity's record in the scoring view.
+        """
         authenticator.require(caller, "score")
         if not scoring.enabled:
             raise ApiError(503, "scoring_disabled", "scoring is disabled (serving.scoring.enabled: false)")
         variant = assign_variant(scoring.experiment, body.entity_id, variant_weights)
-        chosen = models.get(variant)
+        chosen = served.get(variant)
         if chosen is None:
             raise ApiError(503, "model_not_loaded", f"no model loaded for variant {variant!r}")
         if body.features is not None:
             features, fsv, is_stale, source = body.features, None, False, "request"
+        elif body.post is not None:
+            features, fsv, is_stale = await featurise_new_post(body.post)
+            source = "new_post"
         else:
             spec = views[scoring.view]
             record = (await lookup(spec, [body.entity_id]))[0]
@@ -234,7 +306,7 @@ def create_app(
             {
                 "request_id": request_id,
                 "entity_id": body.entity_id,
-                "view": scoring.view if source == "online_store" else None,
+                "view": {"online_store": scoring.view, "new_post": scoring.account_view}.get(source),
                 "feature_set_version": fsv,
                 "model_name": chosen.name,
                 "model_version": chosen.version,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 from dip.online.codec import ENTITY_ID_PATTERN, FeatureValue
 
@@ -51,11 +51,34 @@ class BatchResponse(BaseModel):
     results: list[BatchItem]
 
 
-class ScoreRequest(BaseModel):
-    """Score a stored entity (features read from the scoring view) or supply the features directly."""
+Hashtag = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^#?[^\s#]+$")]
 
-    entity_id: EntityId
+
+class NewPost(BaseModel):
+    """A post not in the lake yet: featurised like the pipeline does, joined with its account's online features."""
+
+    account_id: EntityId
+    caption: str | None = Field(None, max_length=5000)
+    hashtags: list[Hashtag] | None = Field(
+        None, max_length=100, description="Without or with a leading #; omitted: extracted from the caption."
+    )
+    published_at: AwareDatetime | None = Field(
+        None, description="Publish time (with offset); omitted: hours_since_publish is unknown."
+    )
+
+
+class ScoreRequest(BaseModel):
+    """Score a stored entity (features from the scoring view), supplied features, or a new post to featurise."""
+
+    entity_id: EntityId = Field(description="Post id (for a new post: any id of it); also the A/B stickiness key.")
     features: dict[str, FeatureValue] | None = None
+    post: NewPost | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScoreRequest:
+        if self.features is not None and self.post is not None:
+            raise ValueError("send either features or post, not both")
+        return self
 
 
 class ScoreResponse(BaseModel):
@@ -64,9 +87,18 @@ class ScoreResponse(BaseModel):
     model_name: str
     model_version: str
     variant: str
-    features_source: Literal["online_store", "request"]
+    features_source: Literal["online_store", "request", "new_post"]
     feature_set_version: int | None = None
     stale: bool
+
+
+class ReloadResponse(BaseModel):
+    """The model served after a reload and the version(s) served before it."""
+
+    model_name: str
+    version: str
+    previous_version: str | None = Field(description="Comma-separated when variants served different versions.")
+    changed: bool
 
 
 class Health(BaseModel):

@@ -44,3 +44,24 @@ def models_by_variant(
     if isinstance(model, Mapping):
         return {name: model[name] for name in variants if name in model}
     return dict.fromkeys(variants, model)
+
+
+class ServedModels:
+    """The model of each A/B variant; :meth:`replace` swaps in one model (the reloaded champion) for all."""
+
+    def __init__(self, models: dict[str, ScoringModel], variants: Sequence[str]) -> None:
+        self.by_variant = models
+        self.variants = list(variants)
+
+    def get(self, variant: str) -> ScoringModel | None:
+        return self.by_variant.get(variant)
+
+    def versions(self) -> str | None:
+        """The distinct versions served, comma-separated (None when no model is loaded)."""
+        return ",".join(sorted({m.version for m in self.by_variant.values()})) or None
+
+    def replace(self, model: ScoringModel) -> str | None:
+        """Serve ``model`` for every variant (one dict assignment: requests see old or new); the versions before."""
+        previous = self.versions()
+        self.by_variant = dict.fromkeys(self.variants, model)
+        return previous

@@ -6,12 +6,15 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from dip.config import Config
 from dip.serving.app import create_app
+from dip.serving.errors import ApiError
 from dip.serving.scoring import ScoringModel
 
 log = logging.getLogger(__name__)
@@ -29,9 +32,19 @@ def write_openapi(config: Config, path: Path) -> None:
 
 
 def serve(config: Config, host: str | None = None, port: int | None = None) -> None:
-    """Serve until interrupted; host and port default to ``serving.host``/``serving.port``."""
+    """Serve until interrupted; host and port default to ``serving.host``/``serving.port``.
+
+    With scoring enabled the registry's champion is loaded at start and reloaded on SIGHUP or
+    ``POST /v1/admin/reload-model``.
+    """
+    loader = champion_loader(config)
+    app = create_app(config, model=loader() if loader else None, model_loader=loader)
+    if loader is not None:
+        signal.signal(
+            signal.SIGHUP, lambda *_: threading.Thread(target=_reload_quietly, args=(app,), daemon=True).start()
+        )
     uvicorn.run(
-        create_app(config, model=champion_model(config)),
+        app,
         host=host or config.serving.host,
         port=port or config.serving.port,
         access_log=config.serving.access_log,
@@ -39,17 +52,26 @@ def serve(config: Config, host: str | None = None, port: int | None = None) -> N
     )
 
 
-def champion_model(config: Config) -> ScoringModel | None:
-    """With scoring enabled, the registry's champion (None when none is registered); SIGHUP reloads it."""
+def _reload_quietly(app: FastAPI) -> None:
+    """SIGHUP: reload through the app (failures are logged by it; the current model keeps serving)."""
+    try:
+        result = app.state.reload_model()
+        log.info("SIGHUP: serving %s v%s", result.model_name, result.version)
+    except ApiError as exc:
+        log.warning("SIGHUP reload: %s", exc.detail)
+
+
+def champion_loader(config: Config) -> Callable[[], ScoringModel | None] | None:
+    """With scoring enabled, a loader of the registry's champion (it returns None while none is registered)."""
     if not config.serving.scoring.enabled:
         return None
-    from dip.ml.registry import ChampionHandle, load_champion
+    from dip.ml.registry import load_champion
 
-    model = load_champion(config)
-    if model is None:
-        log.warning("no %s@%s registered: /v1/score answers 503", config.ml.registered_model, config.ml.champion_alias)
-        return None
-    handle = ChampionHandle(config, model)
-    log.info("scoring with %s v%s", handle.name, handle.version)
-    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=handle.reload, daemon=True).start())
-    return handle
+    def load() -> ScoringModel | None:
+        model = load_champion(config)
+        if model is None:
+            ml = config.ml
+            log.warning("no %s@%s registered", ml.registered_model, ml.champion_alias)
+        return model
+
+    return load

@@ -32,14 +32,16 @@ def test_create_app_builds_no_connection_and_lists_routes(test_config: Config) -
         "/v1/features/{view}/{entity_id}",
         "/v1/features:batch",
         "/v1/score",
+        "/v1/admin/reload-model",
     }
 
 
-def test_scoring_view_must_be_configured(test_config: Config) -> None:
+@pytest.mark.parametrize("key", ["view", "account_view"])
+def test_scoring_views_must_be_configured(test_config: Config, key: str) -> None:
     config = test_config.model_copy(deep=True)
     config.serving.scoring.enabled = True
-    config.serving.scoring.view = "no_such_view"
-    with pytest.raises(ValueError, match=r"serving\.scoring\.view 'no_such_view' is not a configured online view"):
+    setattr(config.serving.scoring, key, "no_such_view")
+    with pytest.raises(ValueError, match=rf"serving\.scoring\.{key} 'no_such_view' is not a configured online view"):
         create_app(config)
 
 
