@@ -1,4 +1,5 @@
-"""Prediction log over real services: uvicorn + real Redis feature hash -> POST /v1/score -> Kafka envelope."""
+"""Prediction log over real services: uvicorn + real Redis feature hash -> POST /v1/score -> Kafka envelope ->
+bronze -> silver ``predictions`` (the feedback loop's first half)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,24 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
+from pyspark.testing import assertDataFrameEqual
 
 from dip.config import Config, load_config
 from dip.online import make_client, view_specs, write_batch
 from dip.online.codec import FeatureValue
 from dip.serving import create_app, hash_api_key
+from dip.silver.normalize import PREDICTIONS_DDL
+from dip.streaming.bronze_job import run_stream_bronze
+from dip.streaming.silver_job import run_stream_silver
+from dip.tables import SILVER_PREDICTIONS
+from tests.integration.helpers import isolated_config
 from tests.integration.test_serving import serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -26,6 +35,11 @@ VIEW = f"test_predlog_{RUN}"
 TOPIC = f"t{RUN}.predictions"
 
 
+def _utc(iso: str) -> datetime:
+    """``...Z`` text -> the naive UTC datetime Spark shows for a TIMESTAMP in a UTC session."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).replace(tzinfo=None)
+
+
 class FakeModel:
     name, version = "fake-engagement", "42"
 
@@ -33,7 +47,7 @@ class FakeModel:
         return 0.01 * float(features["views"] or 0)  # type: ignore[arg-type]
 
 
-def test_score_is_logged_to_the_predictions_topic(stack: Config) -> None:
+def test_score_is_logged_to_the_predictions_topic_and_reaches_silver(stack: Config, spark, tmp_path: Path) -> None:
     environ = {
         **os.environ,
         "DIP__LAKE__ROOT": stack.lake.root,
@@ -105,6 +119,17 @@ def test_score_is_logged_to_the_predictions_topic(stack: Config) -> None:
             },
         }
         assert scored_at.endswith("Z") and len(scored_at) == len("2026-11-26T14:00:00.123456Z")
+
+        streams = isolated_config(config, tmp_path)  # own lake and raw topics; bronze also reads the predictions
+        streams.kafka.topics.predictions = TOPIC
+        assert run_stream_bronze(spark, streams).total("bronze") == 1
+        assert run_stream_silver(spark, streams).total("silver") == 1
+        silver = spark.read.format("delta").load(SILVER_PREDICTIONS.path(streams))
+        expected = spark.createDataFrame(
+            [(f"req-{RUN}", "dip", "p1", VIEW, 4, "fake-engagement", "42", "only", 0.5, _utc(scored_at))],
+            PREDICTIONS_DDL,
+        )
+        assertDataFrameEqual(silver.select(*expected.columns), expected)
     finally:
         consumer.close()
         keys = list(redis_client.scan_iter(match=f"dip:{VIEW}:*"))
