@@ -149,13 +149,18 @@ def _read_text(spark: SparkSession, uri: str) -> str:
 
 
 def checkpoint_offsets(spark: SparkSession, checkpoint: str) -> list[Any] | None:
-    """Source offsets of the newest batch in a streaming checkpoint (``offsets/<n>``), parsed JSON."""
+    """Source end offsets of the newest committed batch of a streaming checkpoint (``offsets/<n>`` with a
+    ``commits/<n>``), parsed JSON; a batch planned but not committed has not been consumed."""
     jvm = spark.sparkContext._jvm
-    folder = jvm.org.apache.hadoop.fs.Path(f"{checkpoint.rstrip('/')}/offsets")
-    fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    if not fs.exists(folder):
-        return None
-    batches = [int(s.getPath().getName()) for s in fs.listStatus(folder) if s.getPath().getName().isdigit()]
+    fs = jvm.org.apache.hadoop.fs.Path(checkpoint).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+    def batch_ids(name: str) -> set[int]:
+        folder = jvm.org.apache.hadoop.fs.Path(f"{checkpoint.rstrip('/')}/{name}")
+        if not fs.exists(folder):
+            return set()
+        return {int(s.getPath().getName()) for s in fs.listStatus(folder) if s.getPath().getName().isdigit()}
+
+    batches = batch_ids("offsets") & batch_ids("commits")
     if not batches:
         return None
     lines = _read_text(spark, f"{checkpoint.rstrip('/')}/offsets/{max(batches)}").splitlines()

@@ -1,7 +1,8 @@
 """`dip reconcile`: prove that nothing was lost between Kafka, bronze and silver.
 
 Two balances, per source (topic) and per source/entity:
-  Kafka messages (from offsets, or counted for one date) = bronze rows + bronze DLQ rows
+  Kafka messages (up to stream_bronze's last committed offsets, or counted for one date) = bronze rows +
+  bronze DLQ rows; messages produced after that batch (e.g. live predictions) are reported as pending
   bronze rows = silver + quarantine + silver DLQ + counted duplicates (the silver ledger), where the
   ledger's quarantine and DLQ figures are cross-checked against the quarantine and DLQ tables.
 """
@@ -27,6 +28,7 @@ class Balance:
     scope: str
     expected: int
     parts: dict[str, int]
+    pending: int = 0  # Kafka messages after the stream's last committed batch: not yet due in bronze
 
     @property
     def actual(self) -> int:
@@ -37,8 +39,38 @@ class Balance:
         return self.expected == self.actual
 
 
-def kafka_offsets(config: Config) -> dict[str, int]:
-    """Messages currently held per topic bronze reads: sum over partitions of (high - low) watermark."""
+def consumed_offsets(spark: SparkSession, config: Config) -> dict[tuple[str, int], int]:
+    """End offset per (topic, partition) of stream_bronze's newest committed batch; empty before its first."""
+    from dip.lineage import checkpoint_offsets
+    from dip.streaming.bronze_job import QUERY
+    from dip.streaming.kafka_io import checkpoint_path
+
+    consumed: dict[tuple[str, int], int] = {}
+    for source in checkpoint_offsets(spark, checkpoint_path(config, QUERY)) or []:
+        for topic, partitions in source.items() if isinstance(source, dict) else []:
+            consumed |= {(topic, int(p)): int(offset) for p, offset in partitions.items()}
+    return consumed
+
+
+def split_at_consumed(
+    watermarks: dict[tuple[str, int], tuple[int, int]], consumed: dict[tuple[str, int], int]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per topic: messages up to the consumed offset (bronze must hold them) and messages after it (pending).
+
+    ``watermarks`` maps (topic, partition) to its (low, high) offsets; a partition bronze never read counts as
+    consumed up to its low watermark.
+    """
+    expected: dict[str, int] = {}
+    pending: dict[str, int] = {}
+    for (topic, partition), (low, high) in watermarks.items():
+        end = min(max(consumed.get((topic, partition), low), low), high)
+        expected[topic] = expected.get(topic, 0) + end - low
+        pending[topic] = pending.get(topic, 0) + high - end
+    return expected, pending
+
+
+def kafka_watermarks(config: Config) -> dict[tuple[str, int], tuple[int, int]]:
+    """(low, high) watermark offsets of every partition of the topics bronze reads."""
     import re
 
     from confluent_kafka import Consumer, TopicPartition
@@ -49,18 +81,22 @@ def kafka_offsets(config: Config) -> dict[str, int]:
     try:
         pattern = re.compile(bronze_topic_pattern(config))
         metadata = consumer.list_topics(timeout=10)
-        counts: dict[str, int] = {}
-        for name, topic in metadata.topics.items():
-            if not pattern.fullmatch(name):
-                continue
-            total = 0
-            for partition in topic.partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(name, partition), timeout=10)
-                total += high - low
-            counts[name] = total
-        return counts
+        return {
+            (name, partition): consumer.get_watermark_offsets(TopicPartition(name, partition), timeout=10)
+            for name, topic in metadata.topics.items()
+            if pattern.fullmatch(name)
+            for partition in topic.partitions
+        }
     finally:
         consumer.close()
+
+
+def kafka_offsets(config: Config) -> dict[str, int]:
+    """Messages currently held per topic bronze reads: sum over partitions of (high - low) watermark."""
+    totals: dict[str, int] = {}
+    for (topic, _), (low, high) in kafka_watermarks(config).items():
+        totals[topic] = totals.get(topic, 0) + high - low
+    return totals
 
 
 def kafka_counts_for_date(spark: SparkSession, config: Config, day: date) -> dict[str, int]:
@@ -100,8 +136,9 @@ def reconcile(spark: SparkSession, config: Config, day: date | None = None) -> l
         dlq = dlq.where(F.to_date("kafka_timestamp") == on_day) if dlq is not None else None
         ledger = ledger.where(F.col("ingest_date") == on_day) if ledger is not None else None
         kafka = kafka_counts_for_date(spark, config, day)
-    else:
-        kafka = kafka_offsets(config)
+        pending: dict[str, int] = {}
+    else:  # messages produced after bronze's last committed batch are pending, not lost
+        kafka, pending = split_at_consumed(kafka_watermarks(config), consumed_offsets(spark, config))
 
     balances: list[Balance] = []
     bronze_by_topic = _counts(bronze, "topic")
@@ -114,6 +151,7 @@ def reconcile(spark: SparkSession, config: Config, day: date | None = None) -> l
                 topic,
                 kafka.get(topic, 0),
                 {"bronze": bronze_by_topic.get((topic,), 0), "dlq": dlq_by_topic.get((topic,), 0)},
+                pending.get(topic, 0),
             )
         )
 

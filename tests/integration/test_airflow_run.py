@@ -76,6 +76,7 @@ def airflow_env(stack: Config, simulator: str, tmp_path_factory: pytest.TempPath
         "DIP__STATE_DIR": str(tmp_path / "state"),
         "DIP__KAFKA__TOPICS__RAW_PREFIX": f"af{tag}.raw.",
         "DIP__KAFKA__TOPICS__DLQ": f"af{tag}.dlq",
+        "DIP__KAFKA__TOPICS__PREDICTIONS": f"af{tag}.predictions",
         "DIP__STREAMING__APP_ID": f"af{tag}",
         "DIP__CONNECTORS__INSTAGRAM__BASE_URL": simulator,
         "DIP__CONNECTORS__TIKTOK__BASE_URL": simulator,

@@ -107,6 +107,15 @@ def test_evolution_late_data_replay_and_reconcile(spark: SparkSession, config: C
     assert by_scope[("kafka", topic)] == (5, {"bronze": 5, "dlq": 0})
     assert by_scope[("bronze", "instagram/media")] == (5, {"silver": 2, "quarantine": 1, "dlq": 2, "duplicate": 0})
 
+    # A message produced after bronze's last batch is pending, not missing.
+    produce(
+        config,
+        topic,
+        [(b"e", envelope("instagram", "media", "2005", _media("2005"), fetched_at="2026-11-26T11:00:00Z"))],
+    )
+    later = {b.scope: b for b in reconcile(spark, config) if b.check.startswith("kafka")}
+    assert (later[topic].expected, later[topic].actual, later[topic].pending, later[topic].balanced) == (5, 5, 1, True)
+
     # Tampering is caught: a bronze row the ledger never saw unbalances the books.
     bronze_path = f"{config.lake.root}/bronze/events"
     spark.read.format("delta").load(bronze_path).limit(1).write.format("delta").mode("append").save(bronze_path)

@@ -173,16 +173,19 @@ def reconcile_cmd(
     config = config_or_exit(env)
     balances = reconcile(session(config, "dip-reconcile"), config, date.fromisoformat(day) if day else None)
     table = Table(title="dip reconcile" + (f" {day}" if day else ""))
-    for column in ("check", "scope", "expected", "parts", "ok"):
+    for column in ("check", "scope", "expected", "parts", "ok", "pending"):
         table.add_column(column)
     for b in balances:
         parts = " + ".join(f"{k} {v}" for k, v in b.parts.items())
-        table.add_row(
-            b.check, b.scope, str(b.expected), f"{parts} = {b.actual}", "[green]yes" if b.balanced else "[red]NO"
-        )
+        ok = "[green]yes" if b.balanced else "[red]NO"
+        table.add_row(b.check, b.scope, str(b.expected), f"{parts} = {b.actual}", ok, str(b.pending or ""))
     console.print(table)
     unbalanced = [b for b in balances if not b.balanced]
-    console.print(f"reconcile: {len(balances) - len(unbalanced)} balanced, {len(unbalanced)} unbalanced")
+    pending = sum(b.pending for b in balances)
+    console.print(
+        f"reconcile: {len(balances) - len(unbalanced)} balanced, {len(unbalanced)} unbalanced"
+        + (f" ({pending} Kafka messages after bronze's last batch are pending)" if pending else "")
+    )
     if unbalanced:
         raise typer.Exit(1)
 
