@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, SecretStr, model_validator
 
 
 class _Strict(BaseModel):
@@ -389,8 +389,8 @@ class AirflowDeployConfig(_Strict):
     """How the Airflow DAGs reach Spark: the connection id defined from config (`make airflow`)."""
 
     spark_conn_id: str = "dip_spark"
-    # Deadline alerts (Airflow 3's SLAs): a DAG run not finished this many minutes after it was queued alerts
-    deadline_minutes: dict[str, PositiveInt] = Field(default_factory=lambda: {"dip_ingest": 45, "dip_nightly": 150})
+    # Deadline alerts (Airflow 3's SLAs): a DAG run not finished this many minutes after it was queued alerts; 0: none
+    deadline_minutes: dict[str, NonNegativeInt] = Field(default_factory=lambda: {"dip_ingest": 45, "dip_nightly": 150})
 
 
 class DeployConfig(_Strict):
