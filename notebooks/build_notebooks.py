@@ -154,8 +154,8 @@ if "post_features_daily" in written:
         "## Point-in-time retrieval\n\n"
         "Entities: every silver post, asked one day after it was published and at the newest window's end. "
         "Rows with no window "
-        "ending before `ts` get nulls (no leakage from the future): demo snapshots are fetched today, "
-        "so the day-after-publish rows of older posts stay empty."
+        "ending before `ts` get nulls (no leakage from the future): the demo ingests on a simulated clock, "
+        "so posts published during its timeline have day-after features, older ones do not."
     ),
     new_code_cell(
         """\
@@ -182,41 +182,31 @@ else:
 MODEL = [
     new_markdown_cell(
         "# 03 - Model\n\n"
-        "MLflow runs of `dip train` (tracking store from config `ml.tracking_uri`, see `docs/ml.md`), "
-        "the evaluation per model variant and the registered champion, if any."
+        "The MLflow runs of `dip train` (`dip demo` trains too; tracking store from config `ml.tracking_uri`, "
+        "see `docs/ml.md`), the registered champion, and the served predictions evaluated per A/B variant "
+        "(`dip evaluate`: each `/v1/score` answer joined with the engagement observed later)."
     ),
     new_code_cell(
         """\
 import mlflow
 
-from dip.config import load_config
 from dip.ml.registry import champion_version, tracking_uri, use_tracking
+from dip.notebook import exists, session, table
 
-config = load_config()
+spark, config = session()  # DIP_ENV / DIP__* choose the environment, the lake and the tracking store
 use_tracking(config)
-print("tracking:", tracking_uri(config))"""
+print("tracking:", tracking_uri(config), "| experiment:", config.ml.experiment)"""
     ),
-    new_markdown_cell("## Runs"),
+    new_markdown_cell("## Runs of the experiment"),
     new_code_cell(
         """\
-runs = mlflow.search_runs(search_all_experiments=True, order_by=["start_time DESC"])
+runs = mlflow.search_runs(experiment_names=[config.ml.experiment], order_by=["start_time DESC"])
 if runs.empty:
     print("No MLflow runs yet: run `dip train` (or `dip demo`) to train a model.")
 else:
-    shown = [c for c in ("run_id", "start_time", "status", "params.model", "metrics.val_mae", "metrics.val_rmse",
-                         "metrics.baseline_val_mae") if c in runs.columns]
+    shown = [c for c in ("run_id", "start_time", "status", "params.model", "params.n_train", "params.n_valid",
+                         "metrics.val_mae", "metrics.val_rmse", "metrics.baseline_val_mae") if c in runs.columns]
     print(runs[shown].head(20).to_string(index=False))"""
-    ),
-    new_markdown_cell("## Evaluation per variant (validation MAE vs the mean-predictor baseline)"),
-    new_code_cell(
-        """\
-needed = {"params.model", "metrics.val_mae"}
-if runs.empty or not needed <= set(runs.columns):
-    print("No evaluated runs to compare.")
-else:
-    metrics = [c for c in ("metrics.val_mae", "metrics.val_rmse", "metrics.baseline_val_mae") if c in runs.columns]
-    per_variant = runs.groupby("params.model")[metrics].agg(["count", "min", "mean"])
-    print(per_variant.to_string())"""
     ),
     new_markdown_cell("## Registered champion"),
     new_code_cell(
@@ -226,14 +216,38 @@ if version is None:
     print(f"No model registered as {config.ml.registered_model}@{config.ml.champion_alias} yet: "
           "`dip train` registers one when the lake has labelled posts.")
 else:
-    print(f"{config.ml.registered_model} v{version.version} (run {version.run_id}) is the champion")
     champion_run = mlflow.get_run(version.run_id)
-    print({k: round(v, 5) for k, v in champion_run.data.metrics.items()})"""
+    print(f"{config.ml.registered_model} v{version.version} @{config.ml.champion_alias} (run {version.run_id})")
+    print("params:", {k: champion_run.data.params[k] for k in ("model", "n_train", "n_valid", "split_cutoff")
+                      if k in champion_run.data.params})
+    print("metrics:", {k: round(v, 5) for k, v in sorted(champion_run.data.metrics.items())})"""
+    ),
+    new_markdown_cell(
+        "## Served predictions per A/B variant\n\n"
+        "The silver `predictions` table (every `/v1/score` answer, logged to Kafka and streamed in like any "
+        "record) joined with the engagement observed at the label horizon, or the latest one before it "
+        "(`label_kind`)."
+    ),
+    new_code_cell(
+        """\
+from dip.ml.evaluate import metric_lines, run_evaluate
+
+if exists(spark, config, "silver_predictions") and exists(spark, config, "silver_post_metrics"):
+    predictions = table(spark, config, "silver_predictions")
+    print("predictions:", predictions.count())
+    predictions.select("entity_id", "variant", "model_name", "model_version", "score", "scored_at").orderBy(
+        "scored_at"
+    ).show(10, truncate=False)
+    print("\\n".join(metric_lines(run_evaluate(spark, config))))
+else:
+    print("No predictions in silver yet: `dip demo` scores posts over HTTP and streams the prediction log in.")"""
     ),
 ]
 
 
 def write(name: str, cells: list) -> Path:
+    for n, cell in enumerate(cells):  # stable ids: re-running the builder changes only what was edited
+        cell["id"] = f"{name.split('_', 1)[0]}-{n:02d}"
     notebook = new_notebook(
         cells=cells,
         metadata={

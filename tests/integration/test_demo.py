@@ -1,4 +1,5 @@
-"""`dip demo` end to end on the embedded default: every stage runs, counts reconcile, features are served."""
+"""`dip demo` end to end on the embedded default: simulated days of ingest, every stage, counts reconcile,
+features served, a model trained, registered and scored over HTTP."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from tests.integration.notebook_runner import run_notebooks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
+RECORDS = 864  # API records of the 16 rounds
+POSTS = 60
+POST_METRICS = 420
+DAILY = 192
+TRAINING_ROWS = 10  # posts with a snapshot 48-72 h after publish and a daily window ending <= publish + 24 h
 
 
 def _row(output: str, label: str) -> int:
@@ -24,7 +30,7 @@ def _row(output: str, label: str) -> int:
     return int(match.group(1))
 
 
-@pytest.mark.timeout(2400)  # two demo runs and three notebooks; minutes on a loaded 2-core machine
+@pytest.mark.timeout(3600)  # two demo runs and three notebooks; minutes on a loaded 2-core machine
 def test_demo_end_to_end_twice(stack: Config, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:8]
     env = {
@@ -35,38 +41,53 @@ def test_demo_end_to_end_twice(stack: Config, tmp_path: Path) -> None:
         "DIP__KAFKA__TOPICS__DLQ": f"demo{tag}.dlq",
         "DIP__KAFKA__TOPICS__PREDICTIONS": f"demo{tag}.predictions",  # bronze reads it: keep it per test
         "DIP__STREAMING__APP_ID": f"demo{tag}",
+        "DIP__ML__TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",  # a registry of its own: v1 is ours
+        "DIP__ML__ARTIFACT_LOCATION": (tmp_path / "mlruns").as_uri(),
         "COLUMNS": "200",
     }
     dip = str(Path(sys.executable).parent / "dip")
 
     def demo(*args: str) -> str:
         result = subprocess.run(
-            [dip, "demo", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
+            [dip, "demo", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500, check=False
         )
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         return result.stdout
 
     first = demo()
-    # seed 42: 3 Instagram + 3 TikTok accounts, 10 posts each (Instagram: media + insights), 51 audience rows
-    assert _row(first, "API records published (this run)") == 105
-    assert _row(first, "Kafka raw messages") == 105
-    assert _row(first, "bronze events") == 105
-    assert _row(first, "silver posts") == 60
-    assert _row(first, "silver post_metrics") == 60
+    # seed 42, 16 rounds 8 simulated hours apart ending at today's midnight, newest post 6 h before it:
+    # each round lists what was published by then and is at most 3 days older than the newest post
+    assert "ingest 16 round(s) every 8 h" in first
+    assert _row(first, "API records published (this run)") == RECORDS
+    assert _row(first, "Kafka messages (raw + predictions)") == RECORDS + 5
+    assert _row(first, "bronze events") == RECORDS + 5
+    assert _row(first, "silver posts") == POSTS
+    assert _row(first, "silver post_metrics") == POST_METRICS
     assert _row(first, "silver accounts") == 6
-    assert _row(first, "silver audience") == 51
+    assert _row(first, "silver predictions") == 5
     assert _row(first, "silver quarantine") == 0
     assert _row(first, "DLQ (all stages)") == 0
-    assert _row(first, "features post_features_daily") == 60
-    assert _row(first, "features account_features_daily") == 6
+    assert _row(first, "features post_features_daily") == DAILY
+    assert _row(first, "features account_features_daily") == 6 * 6  # 6 simulated days
+    assert _row(first, "training rows (labelled posts)") == TRAINING_ROWS
+    assert _row(first, "scores served (this run)") == 5
+    assert "model: dip-engagement v1 @champion" in first
+    assert '"model_name": "dip-engagement", "model_version": "1", "variant": "champion"' in first
     assert "reconcile: balanced" in first
     assert '"stale": false' in first and "caption_vec" in first
     assert "unauthenticated request -> HTTP 401" in first
+    assert "end-to-end freshness (newest API record fetched -> served by /v1/features)" in first
 
-    second = demo()  # the simulator did not change: nothing new is published, tables stay the same
+    second = demo()  # same timeline, last round again: nothing new; same training set: champion kept
+    assert "ingest 1 round(s) every 8 h" in second
     assert _row(second, "API records published (this run)") == 0
-    assert _row(second, "bronze events") == 105
+    assert _row(second, "bronze events") == RECORDS + 10  # only the new run's 5 scores
+    assert _row(second, "silver post_metrics") == POST_METRICS
+    assert _row(second, "training rows (labelled posts)") == TRAINING_ROWS
+    assert "training set unchanged: kept champion v1" in second
+    assert '"model_name": "dip-engagement", "model_version": "1", "variant": "champion"' in second
     assert "reconcile: balanced" in second
+    assert "end-to-end freshness: nothing new was fetched in this run" in second
 
     # the notebooks run top to bottom on the demo's lake (same env: lake, topics, app id), any cell error fails
     timings = run_notebooks(env, tmp_path / "notebooks")

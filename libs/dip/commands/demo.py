@@ -7,15 +7,21 @@ import os
 import typer
 
 from dip.commands.common import EnvOption, console, err_console
+from dip.demo.timeline import DEFAULT_HOURS_PER_ROUND, DEFAULT_ROUNDS
 
 
 def demo_cmd(
     env: EnvOption = None,
     clean: bool = typer.Option(False, "--clean", help="Start over: remove the lake, state, topics and keys."),
     scale: int = typer.Option(1, min=1, help="Multiply the simulator's posts per account (data volume)."),
-    rounds: int = typer.Option(1, min=1, help="Ingest rounds; the simulator clock advances between rounds."),
+    rounds: int = typer.Option(
+        DEFAULT_ROUNDS, min=1, help="Ingest rounds on a simulated clock (they take effect on a fresh or --clean demo)."
+    ),
+    hours_per_round: int = typer.Option(
+        DEFAULT_HOURS_PER_ROUND, min=1, max=24, help="Simulated hours between two ingest rounds."
+    ),
 ) -> None:
-    """Run stack, simulator, ingest, streams and reconcile end to end and print what happened."""
+    """The whole pipeline over simulated days (ingest rounds, streams, features, train, serve) and a summary."""
     from dip.config import ConfigError, load_config
     from dip.demo.credentials import targets_simulator, with_simulator_credentials
     from dip.demo.report import render
@@ -33,7 +39,7 @@ def demo_cmd(
             "[red]dip demo runs against the bundled simulator: connector base URLs must be loopback[/red]"
         )
         raise typer.Exit(2)
-    report = run_demo(config, console, clean=clean, scale=scale, rounds=rounds)
+    report = run_demo(config, console, clean=clean, scale=scale, rounds=rounds, hours_per_round=hours_per_round)
     render(report, console)
     if report.balanced is False:
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from dip.config import Config
+from dip.connectors.clock import Clock, utc_now
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.secrets import SecretsProvider
 
@@ -110,10 +111,13 @@ class Source(ABC):
     name: ClassVar[str]
     entities: ClassVar[Mapping[str, int]]  # entity -> schema version it produces
 
-    def __init__(self, config: Config, secrets: SecretsProvider, metrics: ConnectorMetrics) -> None:
+    def __init__(
+        self, config: Config, secrets: SecretsProvider, metrics: ConnectorMetrics, *, clock: Clock = utc_now
+    ) -> None:
         self.config = config
         self.secrets = secrets
         self.metrics = metrics
+        self.clock = clock  # stamps fetched_at; a simulated clock in demos
 
     @abstractmethod
     def accounts(self) -> list[str]:

@@ -6,7 +6,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -14,6 +13,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from dip.config.models import ConnectorsConfig
 from dip.connectors.base import ApiResponse
+from dip.connectors.clock import Clock, iso_utc, utc_now
 from dip.connectors.errors import AuthExpired, ConnectorError, MalformedResponse, RateLimited, RetryableError
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.redact import install_log_redaction, redact_text, redact_url
@@ -37,9 +37,9 @@ class _Reauthenticated(RetryableError):
     """Internal: the token was refreshed, retry at once."""
 
 
-def utc_now_iso() -> str:
-    """``2026-11-26T14:00:00.123456Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def utc_now_iso(clock: Clock = utc_now) -> str:
+    """``2026-11-26T14:00:00.123456Z`` on ``clock`` (the real one by default)."""
+    return iso_utc(clock())
 
 
 def redact_body(body: bytes, secrets: list[str]) -> bytes:
@@ -67,8 +67,10 @@ class ApiClient:
         usage_headers: bool = False,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = utc_now,
     ) -> None:
         install_log_redaction()
+        self.clock = clock
         self.source = source
         self.settings = settings
         self.budget = budget
@@ -196,7 +198,7 @@ class ApiClient:
         except httpx.TransportError as exc:
             self.metrics.requests.labels(self.source, endpoint, "connection_error").inc()
             raise RetryableError(f"{type(exc).__name__} calling {method} {url_for_humans}") from None
-        fetched_at = utc_now_iso()
+        fetched_at = utc_now_iso(self.clock)
         self.metrics.latency.labels(self.source, endpoint).observe(time.monotonic() - started)
         self.metrics.requests.labels(self.source, endpoint, str(response.status_code)).inc()
         if self.usage_headers:

@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from dip.config import Config
 from dip.connectors.base import FetchContext, Page, Source
+from dip.connectors.clock import Clock, utc_now
 from dip.connectors.envelope import fingerprint
 from dip.connectors.errors import ConnectorError
 from dip.connectors.metrics import ConnectorMetrics
@@ -30,9 +30,9 @@ from dip.schemas import SchemaRegistry, schemas_dir
 log = logging.getLogger(__name__)
 
 
-def new_run_id() -> str:
-    """Sortable and unique: ``20261126T140000Z-1a2b3c4d``."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+def new_run_id(clock: Clock = utc_now) -> str:
+    """Sortable and unique: ``20261126T140000Z-1a2b3c4d`` (the time on ``clock``)."""
+    return f"{clock():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -144,12 +144,14 @@ class IngestRun:
         metrics: ConnectorMetrics | None = None,
         publisher: KafkaPublisher | None = None,
         run_id: str | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.config = config
+        self.clock = clock
         self.registry = registry or default_registry()
         self.metrics = metrics or ConnectorMetrics()
         self.publisher = publisher or KafkaPublisher(config)
-        self.run_id = run_id or new_run_id()
+        self.run_id = run_id or new_run_id(clock)
         self.schemas = SchemaRegistry(schemas_dir(config))
         self.states = state_store(config)
         self.raw = RawZone(object_store(config)) if config.connectors.raw_zone_enabled else None
@@ -169,7 +171,7 @@ class IngestRun:
     def run_source(self, name: str) -> SourceSummary:
         summary = SourceSummary(name)
         started = time.monotonic()
-        source = self.registry.create(name, self.config, secrets_provider(self.config), self.metrics)
+        source = self.registry.create(name, self.config, secrets_provider(self.config), self.metrics, clock=self.clock)
         try:
             self.publisher.ensure_topics([raw_topic(self.config, name), self.config.kafka.topics.dlq])
             source.authenticate()

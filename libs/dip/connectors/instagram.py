@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from dip.config import Config
 from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Source
+from dip.connectors.clock import Clock, utc_now
 from dip.connectors.errors import ApiError, AuthExpired, ConfigurationError, ConnectorError, RateLimited, RetryableError
 from dip.connectors.http import ApiClient
 from dip.connectors.metrics import ConnectorMetrics
@@ -102,8 +103,10 @@ class InstagramSource(Source):
         secrets: SecretsProvider,
         metrics: ConnectorMetrics,
         transport: httpx.BaseTransport | None = None,
+        *,
+        clock: Clock = utc_now,
     ) -> None:
-        super().__init__(config, secrets, metrics)
+        super().__init__(config, secrets, metrics, clock=clock)
         self.settings = config.connectors.instagram
         self.version = self.settings.api_version
         budget = RequestBudget(self.settings.requests_per_second)
@@ -116,6 +119,7 @@ class InstagramSource(Source):
             classify_graph_error,
             usage_headers=True,
             transport=transport,
+            clock=clock,
         )
         self._auth: GraphAuth | None = None
 

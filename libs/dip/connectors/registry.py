@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from dip.config import Config
 from dip.connectors.base import Source
+from dip.connectors.clock import Clock, utc_now
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.secrets import SecretsProvider
 
-SourceFactory = Callable[[Config, SecretsProvider, ConnectorMetrics], Source]
+
+class SourceFactory(Protocol):
+    """Makes a source (usually the :class:`Source` subclass itself); ``clock`` stamps what it fetches."""
+
+    def __call__(
+        self, config: Config, secrets: SecretsProvider, metrics: ConnectorMetrics, *, clock: Clock = ...
+    ) -> Source: ...
 
 
 class SourceRegistry:
@@ -26,12 +33,20 @@ class SourceRegistry:
     def names(self) -> list[str]:
         return sorted(self._factories)
 
-    def create(self, name: str, config: Config, secrets: SecretsProvider, metrics: ConnectorMetrics) -> Source:
+    def create(
+        self,
+        name: str,
+        config: Config,
+        secrets: SecretsProvider,
+        metrics: ConnectorMetrics,
+        *,
+        clock: Clock = utc_now,
+    ) -> Source:
         try:
             factory = self._factories[name]
         except KeyError:
             raise ValueError(f"unknown source {name!r}; registered: {', '.join(self.names())}") from None
-        return factory(config, secrets, metrics)
+        return factory(config, secrets, metrics, clock=clock)
 
     def resolve(self, selector: str) -> list[str]:
         """``all`` -> every registered name; otherwise a comma-separated list, each checked."""

@@ -23,12 +23,16 @@ def clean_lake(config: Config) -> str:
 
 
 def clean_topics(config: Config) -> list[str]:
-    """Delete the raw and DLQ topics (they are re-created on the next publish)."""
+    """Delete the raw, DLQ and predictions topics (they are re-created on the next publish)."""
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient({"bootstrap.servers": config.kafka.bootstrap_servers})
-    prefix = config.kafka.topics.raw_prefix
-    names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix) or t == config.kafka.topics.dlq]
+    topics = config.kafka.topics
+    names = [
+        t
+        for t in admin.list_topics(timeout=10).topics
+        if t.startswith(topics.raw_prefix) or t in (topics.dlq, topics.predictions)
+    ]
     if names:
         for future in admin.delete_topics(names, operation_timeout=30).values():
             future.result()
@@ -45,3 +49,21 @@ def clean_online(config: Config) -> int:
         return client.delete(*keys) if keys else 0
     finally:
         client.close()
+
+
+def clean_registry(config: Config) -> str:
+    """Delete the registered model (its versions and aliases); runs stay in the experiment as history."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from dip.ml.registry import tracking_uri
+
+    uri = tracking_uri(config)
+    name = config.ml.registered_model
+    try:
+        MlflowClient(tracking_uri=uri, registry_uri=uri).delete_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        return f"no registered model {name}"
+    return f"registered model {name} deleted"

@@ -1,4 +1,4 @@
-"""The simulator's documented dev credentials, as the environment variables the connectors read."""
+"""The simulator's documented dev credentials (and pacing), as the environment variables the connectors read."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def simulator_environment(creds: DevCredentials | None = None) -> dict[str, str]:
-    """``DIP__CONNECTORS__*`` secrets that the bundled simulator accepts (dev values, never real ones)."""
+    """``DIP__CONNECTORS__*`` secrets that the bundled simulator accepts (dev values, never real ones).
+
+    Also demo pacing: 100 requests/s per app (the simulator has no quota and the demo replays days of
+    rounds) and a 3-day restatement lookback (a label is the snapshot 48-72 h after publish; older
+    posts need no refetch), which halves what every round lists.
+    """
     import json
 
     creds = creds or DevCredentials()
@@ -23,6 +28,9 @@ def simulator_environment(creds: DevCredentials | None = None) -> dict[str, str]
         "DIP__CONNECTORS__INSTAGRAM__ACCESS_TOKEN": creds.ig_user_token,
         "DIP__CONNECTORS__TIKTOK__CLIENT_SECRET": creds.tt_client_secret,
         "DIP__CONNECTORS__TIKTOK__REFRESH_TOKENS": json.dumps(tokens),
+        "DIP__CONNECTORS__INSTAGRAM__REQUESTS_PER_SECOND": "100",
+        "DIP__CONNECTORS__TIKTOK__REQUESTS_PER_SECOND": "100",
+        "DIP__CONNECTORS__RESTATEMENT_LOOKBACK_DAYS": "3",
     }
 
 

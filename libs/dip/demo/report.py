@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,9 +29,25 @@ class DemoReport:
     locations: dict[str, str] = field(default_factory=dict)
     samples: dict[str, str] = field(default_factory=dict)
     freshness_s: float | None = None
-    served_at: datetime | None = None
+    freshness_note: str = ""
+    served_at: datetime | None = None  # on the ingest's clock, like fetched_at
     balanced: bool | None = None
     hints: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def stage(report: DemoReport, console: Console, name: str) -> Iterator[StageResult]:
+    """Time a stage, print its start and end, and add it to ``report``."""
+    console.print(f"[bold cyan]>> {name}[/bold cyan]")
+    result = StageResult(name, 0.0)
+    started = time.monotonic()
+    try:
+        yield result
+    finally:
+        result.seconds = time.monotonic() - started
+        report.stages.append(result)
+        counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+        console.print(f"   done in {result.seconds:.1f}s {counts}")
 
 
 def render(report: DemoReport, console: Console) -> None:
@@ -62,6 +81,8 @@ def render(report: DemoReport, console: Console) -> None:
         console.print(
             f"end-to-end freshness (newest API record fetched -> served by /v1/features): {report.freshness_s:.1f}s"
         )
+    elif report.freshness_note:
+        console.print(f"end-to-end freshness: {report.freshness_note}")
     if report.balanced is not None:
         console.print("reconcile: " + ("[green]balanced[/green]" if report.balanced else "[red]NOT balanced[/red]"))
     for hint in report.hints:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from dip.connectors.clock import SimulatedClock
 from dip.simulator import instagram, tiktok
-from dip.simulator.data import POSTS_PER_ACCOUNT, build_dataset
+from dip.simulator.data import NEWEST_POST, POSTS_PER_ACCOUNT, build_dataset
 from dip.simulator.faults import Faults
 from dip.simulator.state import DevCredentials, SimState
 
@@ -46,9 +48,20 @@ def create_app(
     faults: Faults | None = None,
     credentials: DevCredentials | None = None,
     posts_per_account: int = POSTS_PER_ACCOUNT,
+    *,
+    newest_post: datetime = NEWEST_POST,
+    clock: SimulatedClock | None = None,
 ) -> FastAPI:
-    """A fresh simulator (its own state) for ``seed``; the state is at ``app.state.sim``."""
-    state = SimState(build_dataset(seed, posts_per_account), faults or Faults(), credentials or DevCredentials())
+    """A fresh simulator (its own state) for ``seed``; the state is at ``app.state.sim``.
+
+    ``clock`` makes the world follow that time (see :class:`SimState`); ``newest_post`` places the data in time.
+    """
+    state = SimState(
+        build_dataset(seed, posts_per_account, newest_post),
+        faults or Faults(),
+        credentials or DevCredentials(),
+        clock=clock,
+    )
     app = FastAPI(title="DIP platform simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sim = state
 
@@ -66,8 +79,7 @@ def create_app(
 
     @app.post("/_sim/advance")
     async def advance(body: Advance | None = None) -> dict[str, int]:
-        state.tick += (body or Advance()).ticks
-        return {"tick": state.tick}
+        return {"tick": state.advance((body or Advance()).ticks)}
 
     @app.post("/_sim/faults")
     async def set_faults(body: Faults) -> dict[str, Any]:
@@ -78,7 +90,8 @@ def create_app(
     async def sim_state() -> dict[str, Any]:
         return {
             "seed": state.dataset.seed,
-            "tick": state.tick,
+            "tick": state.account_tick(),
+            "now": now.isoformat() if (now := state.now()) is not None else None,
             "requests": state.requests,
             "served": state.served,
             "faults": state.faults.model_dump(),

@@ -1,4 +1,8 @@
-"""Deterministic, seeded data of abaya sellers; metrics grow with the simulator's clock (``tick``)."""
+"""Deterministic, seeded data of abaya sellers; metrics grow with the simulator's clock (``tick``).
+
+Without a clock a tick is an ``/_sim/advance`` step; with one (:class:`dip.simulator.state.SimState`)
+a post's tick is its age in whole hours and an account's the hours since the dataset's first post.
+"""
 
 from __future__ import annotations
 
@@ -85,6 +89,11 @@ class Dataset:
     instagram: dict[str, Account]
     tiktok: dict[str, Account]
 
+    @property
+    def epoch(self) -> datetime:
+        """When the first post of any account was published (account ticks count from here)."""
+        return min(p.created for a in (*self.instagram.values(), *self.tiktok.values()) for p in a.posts)
+
     def ig_media(self, media_id: str) -> Post | None:
         for account in self.instagram.values():
             for post in account.posts:
@@ -104,11 +113,16 @@ def _metrics(rng: random.Random, names: tuple[str, ...]) -> tuple[dict[str, int]
 
 
 def _posts(
-    rng: random.Random, account_id: str, id_base: int, tiktok: bool, offset_h: int, count: int = POSTS_PER_ACCOUNT
+    rng: random.Random,
+    account_id: str,
+    id_base: int,
+    tiktok: bool,
+    newest: datetime,
+    count: int = POSTS_PER_ACCOUNT,
 ) -> list[Post]:
     names = ("views", "likes", "comments", "shares", "saved", "reach")
     posts = []
-    created = NEWEST_POST - timedelta(hours=offset_h)
+    created = newest
     for i in range(count):
         base, growth = _metrics(rng, names)
         media_type = "VIDEO" if tiktok else rng.choice(("IMAGE", "VIDEO", "CAROUSEL_ALBUM"))
@@ -138,15 +152,23 @@ def _audience(rng: random.Random) -> dict[str, dict[str, int]]:
     }
 
 
-def build_dataset(seed: int = 42, posts_per_account: int = POSTS_PER_ACCOUNT) -> Dataset:
+def build_dataset(
+    seed: int = 42, posts_per_account: int = POSTS_PER_ACCOUNT, newest_post: datetime = NEWEST_POST
+) -> Dataset:
     """The simulator's world for ``seed`` (same seed, same data, in every process); ``posts_per_account``
-    scales the volume (``dip demo --scale``)."""
+    scales the volume (``dip demo --scale``); ``newest_post`` places it in time (every publish time moves
+    with it, the gaps between them stay)."""
     rng = random.Random(seed)
     instagram: dict[str, Account] = {}
     for n, (ig_id, username) in enumerate(IG_ACCOUNTS):
         account = Account(ig_id, username, rng.randint(2_000, 90_000), rng.randint(1, 50), rng.randint(50, 900))
         account.posts = _posts(
-            rng, ig_id, 18_000_000_000_000_000 + (n + 1) * 1000, tiktok=False, offset_h=n * 5, count=posts_per_account
+            rng,
+            ig_id,
+            18_000_000_000_000_000 + (n + 1) * 1000,
+            tiktok=False,
+            newest=newest_post - timedelta(hours=n * 5),
+            count=posts_per_account,
         )
         account.audience = _audience(rng)
         instagram[ig_id] = account
@@ -158,7 +180,7 @@ def build_dataset(seed: int = 42, posts_per_account: int = POSTS_PER_ACCOUNT) ->
             open_id,
             7_300_000_000_000_000_000 + (n + 1) * 1000,
             tiktok=True,
-            offset_h=n * 3,
+            newest=newest_post - timedelta(hours=n * 3),
             count=posts_per_account,
         )
         tiktok[open_id] = account

@@ -142,10 +142,11 @@ def build_router(state: SimState) -> APIRouter:
         start = _offset(q.get("after"))
         if start < 0:
             return graph_error(400, 100, "Invalid cursor", kind="OAuthException")
-        posts = account.posts[start : start + limit]
-        body: dict[str, Any] = {"data": [media_object(p, account, fields, state.tick) for p in posts]}
+        listed = state.visible(account.posts)
+        posts = listed[start : start + limit]
+        body: dict[str, Any] = {"data": [media_object(p, account, fields, state.post_tick(p)) for p in posts]}
         paging: dict[str, Any] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(posts))}}
-        if start + limit < len(account.posts):
+        if start + limit < len(listed):
             params = {k: v for k, v in q.items() if k != "after"} | {"after": _cursor(start + len(posts))}
             paging["next"] = f"{str(request.base_url).rstrip('/')}/{version}/{node_id}/media?{urlencode(params)}"
         body["paging"] = paging
@@ -167,7 +168,7 @@ def build_router(state: SimState) -> APIRouter:
         if account is not None:
             return _demographics(node_id, account, q.get("breakdown", ""), q.get("metric_type"), metrics)
         post = state.dataset.ig_media(node_id)
-        if post is None:
+        if post is None or not state.visible([post]):
             return graph_error(
                 400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException", subcode=33
             )
@@ -183,7 +184,7 @@ def build_router(state: SimState) -> APIRouter:
             {
                 "name": m,
                 "period": "lifetime",
-                "values": [{"value": _media_insight_value(post, m, state.tick)}],
+                "values": [{"value": _media_insight_value(post, m, state.post_tick(post))}],
                 "title": MEDIA_INSIGHTS[m][0],
                 "description": MEDIA_INSIGHTS[m][1],
                 "id": f"{node_id}/insights/{m}/lifetime",
@@ -205,7 +206,8 @@ def build_router(state: SimState) -> APIRouter:
             )
         values = account.audience[breakdown]
         results = [
-            {"dimension_values": [k], "value": v + state.tick * (i % 3)} for i, (k, v) in enumerate(values.items())
+            {"dimension_values": [k], "value": v + state.account_tick() * (i % 3)}
+            for i, (k, v) in enumerate(values.items())
         ]
         body = {
             "data": [
@@ -236,9 +238,9 @@ def build_router(state: SimState) -> APIRouter:
         fields = [f for f in request.query_params.get("fields", "id").split(",") if f]
         values = {
             "username": account.name,
-            "followers_count": account.followers(state.tick),
+            "followers_count": account.followers(state.account_tick()),
             "follows_count": account.following,
-            "media_count": len(account.posts),
+            "media_count": len(state.visible(account.posts)),
             "id": account.id,
         }
         body = {f: values[f] for f in fields if f in values}

@@ -6,8 +6,10 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from dip.simulator.data import Dataset
+from dip.connectors.clock import SimulatedClock
+from dip.simulator.data import Dataset, Post
 from dip.simulator.faults import Faults
 
 IG_RATE_LIMIT_CODES = (4, 17, 32, 613)
@@ -43,7 +45,12 @@ class FaultDecision:
 
 @dataclass
 class SimState:
-    """Everything that changes while the simulator runs."""
+    """Everything that changes while the simulator runs.
+
+    ``clock`` (optional) makes the world live in time: only posts published by its now are listed, a
+    post's metrics grow with its age in hours and ``advance`` moves the clock one hour per tick.
+    Without it every post is listed at once and ``tick`` only moves on ``advance``.
+    """
 
     dataset: Dataset
     faults: Faults
@@ -55,6 +62,36 @@ class SimState:
     tokens: dict[str, Token] = field(default_factory=dict)
     recent: deque[float] = field(default_factory=deque)
     served: dict[str, int] = field(default_factory=dict)
+    clock: SimulatedClock | None = None
+
+    def advance(self, ticks: int) -> int:
+        """Move the world ``ticks`` steps on (hours with a clock); the account tick afterwards."""
+        if ticks < 0:
+            raise ValueError("ticks must not be negative")
+        if self.clock is not None:
+            self.clock.advance(timedelta(hours=ticks))
+        else:
+            self.tick += ticks
+        return self.account_tick()
+
+    def now(self) -> datetime | None:
+        """The world's time, or None without a clock."""
+        return self.clock() if self.clock is not None else None
+
+    def visible(self, posts: list[Post]) -> list[Post]:
+        """The posts published by now (all of them without a clock), in their order."""
+        now = self.now()
+        return posts if now is None else [p for p in posts if p.created <= now]
+
+    def post_tick(self, post: Post) -> int:
+        """The tick a post's metrics are at: its age in whole hours with a clock, else ``tick``."""
+        now = self.now()
+        return self.tick if now is None else _whole_hours(now, post.created)
+
+    def account_tick(self) -> int:
+        """The tick account metrics are at: whole hours since the dataset's first post with a clock, else ``tick``."""
+        now = self.now()
+        return self.tick if now is None else _whole_hours(now, self.dataset.epoch)
 
     def set_faults(self, faults: Faults) -> None:
         """Replace the fault settings; ``expire_tokens`` takes effect at once and is not kept."""
@@ -114,3 +151,7 @@ class SimState:
 
     def count(self, endpoint: str) -> None:
         self.served[endpoint] = self.served.get(endpoint, 0) + 1
+
+
+def _whole_hours(now: datetime, since: datetime) -> int:
+    return max(0, int((now - since).total_seconds() // 3600))

@@ -116,10 +116,10 @@ def build_router(state: SimState) -> APIRouter:
             "open_id": account.id,
             "union_id": "u" + account.id.lstrip("_0"),
             "display_name": account.name,
-            "follower_count": account.followers(state.tick),
+            "follower_count": account.followers(state.account_tick()),
             "following_count": account.following,
-            "likes_count": sum(p.metric("likes", state.tick) for p in account.posts),
-            "video_count": len(account.posts),
+            "likes_count": sum(p.metric("likes", state.post_tick(p)) for p in state.visible(account.posts)),
+            "video_count": len(state.visible(account.posts)),
         }
         state.count("tt_user")
         return _ok({"user": {f: values[f] for f in fields if f in values}})
@@ -135,10 +135,12 @@ def build_router(state: SimState) -> APIRouter:
             return tiktok_error(400, "invalid_params", f"max_count must be between 1 and {MAX_COUNT}")
         fields = [f for f in request.query_params.get("fields", "id").split(",") if f]
         cursor = body.get("cursor")
-        posts = [p for p in account.posts if cursor is None or int(p.created.timestamp()) * 1000 < int(cursor)]
+        posts = [
+            p for p in state.visible(account.posts) if cursor is None or int(p.created.timestamp()) * 1000 < int(cursor)
+        ]
         page = posts[:max_count]
         data = {
-            "videos": [video_object(p, account, fields, state.tick) for p in page],
+            "videos": [video_object(p, account, fields, state.post_tick(p)) for p in page],
             "cursor": int(page[-1].created.timestamp()) * 1000 if page else int(cursor or 0),
             "has_more": len(posts) > len(page),
         }
@@ -158,8 +160,8 @@ def build_router(state: SimState) -> APIRouter:
         if not 1 <= len(ids) <= MAX_COUNT:
             return tiktok_error(400, "invalid_params", f"filters.video_ids must hold 1 to {MAX_COUNT} ids")
         fields = [f for f in request.query_params.get("fields", "id").split(",") if f]
-        by_id = {p.id: p for p in account.posts}
-        videos = [video_object(by_id[i], account, fields, state.tick) for i in ids if i in by_id]
+        by_id = {p.id: p for p in state.visible(account.posts)}
+        videos = [video_object(by_id[i], account, fields, state.post_tick(by_id[i])) for i in ids if i in by_id]
         state.count("tt_video_query")
         return _ok({"videos": videos})
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi.testclient import TestClient
 
+from dip.connectors.clock import SimulatedClock
 from dip.simulator import build_dataset, create_app
 from dip.simulator.faults import Faults, parse_fault_flags
 
@@ -58,3 +61,66 @@ def test_fault_gate_bursts_and_500s_follow_the_counters() -> None:
     assert parse_fault_flags(["rate_limit_every=5,malformed_pages=1", "slow_s=0.5"]) == Faults(
         rate_limit_every=5, malformed_pages=1, slow_s=0.5
     )
+
+
+def _token(client: TestClient) -> str:
+    return client.get(
+        "/v24.0/oauth/access_token",
+        params={
+            "grant_type": "fb_exchange_token",
+            "client_id": "dip-dev-app",
+            "client_secret": "dev-ig-app-secret",
+            "fb_exchange_token": "dev-ig-user-token",
+        },
+    ).json()["access_token"]
+
+
+def test_a_clocked_world_lists_published_posts_and_grows_them_by_age() -> None:
+    # seed 42, newest post 2026-11-25 18:00: account 101's posts at 18:00 (likes 2056 + 38/h) and
+    # 2026-11-24 21:00 (likes hidden); its followers 85810 + 8/h from the first post (2026-11-06 14:00)
+    wall = datetime(2030, 1, 1, tzinfo=UTC)
+    clock = SimulatedClock(datetime(2026, 11, 25, 17, 30, tzinfo=UTC), wall=lambda: wall)
+    app = create_app(42, newest_post=datetime(2026, 11, 25, 18, tzinfo=UTC), clock=clock)
+    assert app.state.sim.dataset.epoch == datetime(2026, 11, 6, 14, tzinfo=UTC)
+    client = TestClient(app)
+    token = _token(client)
+    params = {"fields": "id,like_count,comments_count", "access_token": token, "limit": 1}
+    listed = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
+    assert [m["id"] for m in listed] == ["18000000000001001"]  # the 18:00 post is not published yet
+    account = client.get("/v24.0/17841400000000101", params={"fields": "followers_count", "access_token": token})
+    assert account.json()["followers_count"] == 85810 + 8 * 459  # 2026-11-06 14:00 -> 11-25 17:30: 459 whole hours
+
+    assert client.post("/_sim/advance", json={"ticks": 3}).json() == {"tick": 462}
+    assert client.get("/_sim/state").json()["now"] == "2026-11-25T20:30:00+00:00"
+    listed = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
+    assert listed == [
+        {"id": "18000000000001000", "like_count": 2056 + 38 * 2, "comments_count": listed[0]["comments_count"]}
+    ]
+    videos = client.post(
+        "/v2/video/list/",
+        params={"fields": "id"},
+        headers={"Authorization": f"Bearer {_tiktok_token(client)}"},
+        json={"max_count": 20},
+    ).json()["data"]["videos"]
+    assert [v["id"] for v in videos][:2] == ["7300000000000001000", "7300000000000001001"]
+
+
+def _tiktok_token(client: TestClient) -> str:
+    form = {
+        "client_key": "dip-dev-client",
+        "client_secret": "dev-tt-client-secret",
+        "grant_type": "refresh_token",
+        "refresh_token": "dev-refresh-_000LinaAbayasOpenId",
+    }
+    return client.post("/v2/oauth/token/", data=form).json()["access_token"]
+
+
+def test_without_a_clock_every_post_is_listed_and_advance_moves_the_tick() -> None:
+    app = create_app(42)
+    state = app.state.sim
+    assert (state.now(), state.advance(4), state.post_tick(state.dataset.instagram["17841400000000101"].posts[0])) == (
+        None,
+        4,
+        4,
+    )
+    assert len(state.visible(state.dataset.tiktok["_000LinaAbayasOpenId"].posts)) == 10
