@@ -12,18 +12,32 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dip import lineage
 from dip.config import load_config
 from dip.ml.train import result_lines, run_training
 from dip.spark import build_session
+from dip.tables import FEATURE_TABLES, ML_FEEDBACK, SILVER_POST_METRICS, SILVER_POSTS
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default=None, help="config environment (default $DIP_ENV or local)")
     parser.add_argument("--with-feedback", action="store_true", help="also train on the ml_feedback table")
+    lineage.add_arguments(parser)
     args = parser.parse_args(argv)
     config = load_config(args.env)
-    result = run_training(build_session(config, app_name="dip-train"), config, with_feedback=args.with_feedback)
+    spark = build_session(config, app_name="dip-train")
+    with_feedback = args.with_feedback or config.ml.with_feedback
+    reads = [
+        SILVER_POSTS,
+        SILVER_POST_METRICS,
+        FEATURE_TABLES[config.ml.view],
+        *([ML_FEEDBACK] if with_feedback else []),
+    ]
+    with lineage.recorded_run(spark, config, "train", args, reads=reads) as run:
+        result = run_training(spark, config, with_feedback=args.with_feedback)
+        run.params = {"mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)}
+        run.counts = {"train_rows": result.n_train, "validation_rows": result.n_valid}
     print("\n".join(result_lines(result, config)))
     return 0
 

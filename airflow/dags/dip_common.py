@@ -91,12 +91,12 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def spark_job(job: str, *args: str, lineage: bool = True) -> dict[str, Any]:
+def spark_job(job: str, *args: str) -> dict[str, Any]:
     """SparkSubmitOperator arguments of a DIP job: spark-submit of the jobs' venv with DIP's conf and jars.
 
-    ``lineage``: pass ``--run-id``/``--logical-date`` (jobs that call ``dip.lineage.add_arguments``).
+    Every job records its run in the lineage table under the orchestrator's run reference and logical date.
     """
-    lineage_args = ["--run-id", RUN_REF, "--logical-date", "{{ ts }}"] if lineage else []
+    lineage_args = ["--run-id", RUN_REF, "--logical-date", "{{ ts }}"]
     return {
         "application": SPEC["jobs"][job],
         "name": f"dip-{job}",

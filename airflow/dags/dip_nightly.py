@@ -41,7 +41,7 @@ with DAG(
         inlets=FEATURES,
         execution_timeout=timedelta(hours=2),
         on_success_callback=trained,
-        **spark_job("train", lineage=False),  # trains on all offline features up to now; no date argument
+        **spark_job("train"),  # trains on all offline features up to now; no date argument
     )
 
     batch_features >> push_online >> quality_report >> train_gate >> train

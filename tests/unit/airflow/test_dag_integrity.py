@@ -165,6 +165,10 @@ def test_train_gate(dags: dict) -> None:
         assert sunday is True  # weekly
         train = dags["dags"]["dip_nightly"]["tasks"]["train"]["rendered"]
         assert train["application"] == str(ROOT / "jobs" / "train.py")
-        assert train["application_args"] == ["--env", "local"]
+        assert train["application_args"] == [
+            "--env", "local",
+            "--run-id", "dip_nightly/scheduled__2026-11-25T01:30:00+00:00/train/1",
+            "--logical-date", "2026-11-25T01:30:00+00:00",
+        ]  # fmt: skip
     else:  # skipped, not failed, while the job does not exist
         assert dags["train_due"] == {"2026-11-25": False, "2026-11-29T01:30:00+00:00": False}
