@@ -58,8 +58,31 @@ dist: $(INSTALLED)         ## the dip wheel + jobs/ + conf/ + expectations/ + di
 	$(DIP) deploy dist
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check libs jobs tests
-	$(BIN)/ruff format --check libs jobs tests
+	$(BIN)/ruff check libs jobs tests benchmarks
+	$(BIN)/ruff format --check libs jobs tests benchmarks
 
 clean: stack-down
 	rm -rf .dip
+
+# Benchmarks (issue 9): ratios against baselines measured in the same run; results in benchmarks/results/.
+# Sizes: BENCH_ROWS (one size for stream/features/quality/online push/Feast; empty: each script's default),
+# BENCH_SIZES (three sizes for scaling), BENCH_RUNS (timed runs per side, median reported).
+BENCH_ROWS ?=
+BENCH_SIZES ?= 100000 1000000 3000000
+BENCH_RUNS ?= 3
+BENCH_ROUNDS ?= 5
+BENCH_COMMON = --runs $(BENCH_RUNS) $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
+.PHONY: bench bench-smoke
+
+bench: stack-up            ## every benchmark; each prints its figures and ratio and writes benchmarks/results/<name>.json
+	$(BIN)/python benchmarks/stream.py $(BENCH_COMMON)
+	$(BIN)/python benchmarks/quality_overhead.py $(BENCH_COMMON)
+	$(BIN)/python benchmarks/features.py $(BENCH_COMMON)
+	$(BIN)/python benchmarks/online_push.py $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
+	$(BIN)/python benchmarks/feast_compare.py $(BENCH_COMMON)
+	$(BIN)/python benchmarks/serving_latency.py
+	$(BIN)/python benchmarks/freshness.py --runs $(BENCH_ROUNDS)
+	$(BIN)/python benchmarks/scaling.py --runs $(BENCH_RUNS) --sizes $(BENCH_SIZES)
+
+bench-smoke: stack-up      ## every benchmark at tiny sizes, checking result keys and row counts (minutes)
+	$(BIN)/pytest -m integration tests/integration/test_benchmarks_smoke.py $(PYTEST_ARGS)

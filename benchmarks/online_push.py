@@ -16,66 +16,32 @@ Writes benchmarks/results/online_push.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import FEATURE_DAY as DAY
+from _common import RESULTS, synthetic_features, write_result
 
 from dip.config import Config, load_config
 from dip.features.push import latest_per_entity, online_rows, push_online
 from dip.features.specs import POST_DAILY
 from dip.features.store import feature_store
-from dip.features.windows import ts_lit
 from dip.lake import delete_path
 from dip.online import ViewSpec, make_client, view_specs, write_batch
 from dip.online.codec import encode_row
 from dip.tables import FEATURE_PUSH_STATE
 
-RESULTS = Path(__file__).resolve().parent / "results" / "online_push.json"
 VIEW = "post_features_daily"
-DAY = date(2026, 11, 25)
-
-
-def synthetic_features(spark: SparkSession, rows: int, vector_size: int, partitions: int) -> DataFrame:
-    """``rows`` posts' daily features with the post_features_daily schema, deterministic values."""
-    start = datetime(DAY.year, DAY.month, DAY.day, tzinfo=UTC)
-    h = F.abs(F.hash(F.col("id")))
-    vec = F.transform(
-        F.sequence(F.lit(0), F.lit(vector_size - 1)),
-        lambda i: F.when(F.abs(F.hash(F.col("id"), i)) % 8 == 0, F.lit(1.0)).otherwise(F.lit(0.0)).cast("float"),
-    )
-    return spark.range(rows, numPartitions=partitions).select(
-        F.lit("instagram").alias("source"),
-        F.concat(F.lit("bp"), F.col("id").cast("string")).alias("post_id"),
-        F.concat(F.lit("ba"), (F.col("id") % 1000).cast("string")).alias("account_id"),
-        F.lit(DAY.isoformat()).alias("date"),
-        ts_lit(start).alias("window_start"),
-        ts_lit(start + timedelta(days=1)).alias("window_end"),
-        (h % 5 + 1).cast("int").alias("snapshot_count"),
-        *[(F.shiftright(h, k) % 1000).cast("bigint").alias(f"{m}_delta") for k, m in enumerate(
-            ("views", "likes", "comments", "shares", "saves"))],
-        ((h % 997) / 9970.0).alias("engagement_ratio_last"),
-        ((h % 991) / 9910.0).alias("engagement_ratio_mean"),
-        ((h % 983) / 9830.0).alias("engagement_ratio_max"),
-        ((h % 100003) / 7.0).alias("growth_velocity"),
-        ((h % 1000) / 3.0).alias("hours_since_publish"),
-        (h % 6).cast("int").alias("hashtag_count"),
-        (h % 2 == 0).alias("is_arabic"),
-        (h % 3 == 0).alias("is_latin"),
-        vec.alias("caption_vec"),
-        F.lit(1).alias("feature_set_version"),
-        ts_lit(start + timedelta(days=1)).alias("computed_at"),
-    )  # fmt: skip
 
 
 def _timed(fn: Any) -> tuple[float, Any]:
@@ -133,6 +99,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--db", type=int, default=9, help="Redis db to write into (keys deleted after)")
     parser.add_argument("--env", default=None)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     from dip.spark import build_session
@@ -220,8 +187,7 @@ def main() -> None:
     }
     if ceiling.get("requests_per_s"):
         result["push"]["push_vs_redis_benchmark_hset_ceiling"] = round(push_rps / ceiling["requests_per_s"], 3)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    path = write_result("online_push", result, args.results_dir)
     w, p = result["feature_write"], result["push"]
     print(f"feature write ({n:,} rows): parquet {w['plain_parquet_s']}s, feature store first write "
           f"{w['feature_store_first_write_s']}s ({w['first_write_vs_parquet']}x), re-run MERGE "
@@ -236,7 +202,7 @@ def main() -> None:
               f"{p['push_vs_redis_benchmark_hset_ceiling']}x of the ceiling")  # fmt: skip
     else:
         print(f"redis-benchmark: {ceiling}")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

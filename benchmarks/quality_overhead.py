@@ -12,7 +12,6 @@ Run: .venv/bin/python benchmarks/quality_overhead.py [--rows 200000] [--runs 3]
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -20,15 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import environment, median_seconds, write_result
+from _common import bench_parser, environment, median_seconds, write_result
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = bench_parser(__doc__, rows=200_000).parse_args()
 
     from pyspark.sql import functions as F
 
@@ -37,7 +32,7 @@ def main() -> int:
     from dip.quality.suites import load_suite, split_rows
     from dip.spark import build_session
 
-    config = load_config()
+    config = load_config(args.env)
     config.spark.register_tables = False
     spark = build_session(config, app_name="bench-quality")
     suite = load_suite(Path(config.quality.expectations_dir) / "post_metrics.json")
@@ -93,9 +88,9 @@ def main() -> int:
         del gx
 
     try:
-        base_s, base_runs = median_seconds(baseline, args.runs)
-        dip_s, dip_runs = median_seconds(dip_validated, args.runs)
-        gx_s, gx_runs = median_seconds(gx_only, args.runs)
+        base_s, base_runs = median_seconds(baseline, args.runs, args.warmup)
+        dip_s, dip_runs = median_seconds(dip_validated, args.runs, args.warmup)
+        gx_s, gx_runs = median_seconds(gx_only, args.runs, args.warmup)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     overhead = dip_s / base_s - 1
@@ -112,7 +107,7 @@ def main() -> int:
         "runs": {"baseline": base_runs, "dip": dip_runs, "gx": gx_runs},
         "environment": environment(spark),
     }
-    path = write_result("quality", result)
+    path = write_result("quality", result, args.results_dir)
     print(
         f"rows {args.rows}: baseline {base_s:.2f}s, DIP validated {dip_s:.2f}s (overhead {overhead:+.1%}), "
         f"GX whole suite {gx_s:.2f}s (overhead {gx_s / base_s - 1:+.1%}); goal <= +15% -> {path}"

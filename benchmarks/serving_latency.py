@@ -30,10 +30,13 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import RESULTS, write_result
+
 from dip.config import Config, load_config
 from dip.online import ViewSpec, make_client, write_batch
 
-RESULTS = Path(__file__).resolve().parent / "results" / "serving.json"
 API_KEY = "bench-key"
 FEATURES = {
     "views_delta": "int",
@@ -54,7 +57,7 @@ FEATURES = {
 }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -105,11 +108,12 @@ def _server_env(view: str) -> dict[str, str]:
     }
 
 
-def _start_server(env: str, view: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(env: str, view: str, port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`dip serve` on ``port`` with ``view`` configured and the bench API key; returns once /readyz answers."""
     dip = Path(sys.executable).with_name("dip")
     process = subprocess.Popen(
         [str(dip), "serve", "--env", env, "--port", str(port)],
-        env=_server_env(view),
+        env={**_server_env(view), **(extra_env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -127,7 +131,7 @@ def _start_server(env: str, view: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("dip serve did not become ready within 30 s")
 
 
-async def _phase(
+async def phase(
     base_url: str, concurrency: int, requests: int, make: Callable[[httpx.AsyncClient, int], Any]
 ) -> dict[str, float]:
     """Run ``requests`` calls over ``concurrency`` workers; latency percentiles in milliseconds."""
@@ -173,9 +177,9 @@ async def _run(base_url: str, view: str, entities: int, concurrency: int, reques
         ids = [f"post-{(i * batch + j) % entities}" for j in range(batch)]
         return client.post("/v1/features:batch", json={"requests": [{"view": view, "entity_ids": ids}]})
 
-    base = await _phase(base_url, concurrency, requests, healthz)
-    one = await _phase(base_url, concurrency, requests, single)
-    many = await _phase(base_url, concurrency, max(requests // 10, 100), batched)
+    base = await phase(base_url, concurrency, requests, healthz)
+    one = await phase(base_url, concurrency, requests, single)
+    many = await phase(base_url, concurrency, max(requests // 10, 100), batched)
     return {
         "concurrency": concurrency,
         "healthz": base,
@@ -210,6 +214,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--entities", type=int, default=2000)
     parser.add_argument("--vector-dim", type=int, default=64)
+    parser.add_argument("--results-dir", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     config = load_config(args.env)
@@ -218,8 +223,8 @@ def main() -> None:
     started = time.perf_counter()
     _seed(config, spec, args.entities, args.vector_dim)
     seed_s = time.perf_counter() - started
-    port = _free_port()
-    server = _start_server(config.env, view, port)
+    port = free_port()
+    server = start_server(config.env, view, port)
     try:
         runs = [
             asyncio.run(_run(f"http://127.0.0.1:{port}", view, args.entities, c, args.requests, args.batch_size))
@@ -248,9 +253,8 @@ def main() -> None:
     print(f"seeded {args.entities} entities in {seed_s:.2f}s; server on :{port}")
     for run in runs:
         _print(run, args.batch_size)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {RESULTS}")
+    path = write_result("serving", result, args.results_dir)
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,96 @@
+"""Runs inside Feast's own virtual environment (no dip import): write the repo, apply, timed materialize.
+
+    <feast-venv>/bin/python benchmarks/feast_worker.py init <repo> <parquet_dir> <redis host:port,db=N>
+    <feast-venv>/bin/python benchmarks/feast_worker.py materialize <repo> <start iso> <end iso>
+
+``materialize`` prints one JSON line ``{"seconds": ..., "feast": <version>}``; the time covers
+``FeatureStore.materialize`` only (imports and registry loading are not counted, in Feast's favour).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+INT_FEATURES = ("views_delta", "likes_delta", "comments_delta", "shares_delta", "saves_delta", "snapshot_count")
+INT_FEATURES += ("hashtag_count",)
+FLOAT_FEATURES = ("engagement_ratio_last", "engagement_ratio_mean", "engagement_ratio_max", "growth_velocity")
+FLOAT_FEATURES += ("hours_since_publish",)
+BOOL_FEATURES = ("is_arabic", "is_latin")
+
+DEFINITIONS = """
+from datetime import timedelta
+
+from feast import Entity, FeatureView, Field, FileSource, ValueType
+from feast.types import Array, Bool, Float32, Float64, Int32, Int64
+
+post = Entity(name="post", join_keys=["post_id"], value_type=ValueType.STRING)
+source = FileSource(name="post_features_daily_source", path={parquet!r}, timestamp_field="computed_at")
+post_features_daily = FeatureView(
+    name="post_features_daily",
+    entities=[post],
+    ttl=timedelta(days=2),
+    online=True,
+    source=source,
+    schema=[
+        {fields}
+    ],
+)
+"""
+
+
+def init(repo: Path, parquet: str, redis: str) -> None:
+    """Write feature_store.yaml + the feature view over ``parquet`` and run ``feast apply``."""
+    from feast import FeatureStore
+    from feast.repo_operations import apply_total
+
+    repo.mkdir(parents=True, exist_ok=True)
+    (repo / "feature_store.yaml").write_text(
+        "project: dipbench\n"
+        f"registry: {repo / 'registry.db'}\n"
+        "provider: local\n"
+        "online_store:\n  type: redis\n"
+        f'  connection_string: "{redis}"\n'
+        "offline_store:\n  type: file\n"
+        "entity_key_serialization_version: 3\n",
+        encoding="utf-8",
+    )
+    int32 = {"snapshot_count", "hashtag_count"}
+    fields = [f'Field(name="{n}", dtype={"Int32" if n in int32 else "Int64"})' for n in INT_FEATURES]
+    fields += [f'Field(name="{n}", dtype=Float64)' for n in FLOAT_FEATURES]
+    fields += [f'Field(name="{n}", dtype=Bool)' for n in BOOL_FEATURES]
+    fields += ['Field(name="caption_vec", dtype=Array(Float32))']
+    text = DEFINITIONS.format(parquet=parquet, fields=",\n        ".join(fields))
+    (repo / "definitions.py").write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(repo))  # feast imports the definitions as modules of the repo, like `feast apply`
+    os.chdir(repo)
+    apply_total(FeatureStore(repo_path=str(repo)).config, repo, skip_source_validation=True)
+
+
+def materialize(repo: Path, start: str, end: str) -> None:
+    import feast
+    from feast import FeatureStore
+
+    store = FeatureStore(repo_path=str(repo))
+    started = time.perf_counter()
+    store.materialize(datetime.fromisoformat(start), datetime.fromisoformat(end))
+    print(json.dumps({"seconds": time.perf_counter() - started, "feast": feast.__version__}))
+
+
+def main() -> int:
+    command, repo, *rest = sys.argv[1:]
+    if command == "init":
+        init(Path(repo), rest[0], rest[1])
+    elif command == "materialize":
+        materialize(Path(repo), rest[0], rest[1])
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

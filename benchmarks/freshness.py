@@ -1,0 +1,198 @@
+"""Freshness: API record fetched -> served by /v1/features, through the available-now chain on the local stack.
+
+The bundled simulator serves the seeded sellers on a free port; every round advances its clock one
+tick (every post's metrics change), then runs the library's pipeline functions, exactly what
+`dip demo` calls: ``run_ingest`` -> ``run_stream_bronze`` -> ``run_stream_silver`` (available-now)
+-> ``run_features`` (today) -> ``push_online`` -> a GET of one post's features from the FastAPI app.
+A warm-up round (JVM, first tables) is not counted. Per round: seconds from the first record's
+fetch (ingest start, an upper bound) and from the last record's fetch (ingest end) to the
+response that shows the new snapshot (its version changed and ``snapshot_count`` grew), plus the
+time of every stage. Reports p50/p95 over the rounds. Uses its own lake, topics and Redis db
+(only that db's ``dip:*`` keys, which it wrote, are deleted after). Writes <results-dir>/freshness.json.
+
+    .venv/bin/python benchmarks/freshness.py [--runs 5 (measured rounds)] [--db 11]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Scratch, bench_parser, environment, percentile, write_result
+
+VIEW = "post_features_daily"
+
+
+def _timed(stages: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
+    started = time.perf_counter()
+    result = fn()
+    stages[name] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _one_round(spark: Any, config: Any, client: httpx.Client, post_id: str, before: dict[str, Any] | None) -> dict:
+    """Ingest what changed, run the chain, read the post back; latencies from fetch to visible."""
+    from dip.connectors.ingest import run_ingest
+    from dip.features.batch import run_features
+    from dip.features.push import push_online
+    from dip.streaming.bronze_job import run_stream_bronze
+    from dip.streaming.silver_job import run_stream_silver
+
+    stages: dict[str, float] = {}
+    first_fetch = time.time()
+    summaries = _timed(stages, "ingest", lambda: run_ingest(config, "all"))
+    last_fetch = time.time()
+    errors = [e for s in summaries for e in s.errors]
+    if errors:
+        raise RuntimeError(f"ingest failed: {errors[0]}")
+    bronze = _timed(stages, "bronze", lambda: run_stream_bronze(spark, config, "available-now"))
+    silver = _timed(stages, "silver", lambda: run_stream_silver(spark, config, "available-now"))
+    today = datetime.now(UTC).date()
+    _timed(stages, "features", lambda: run_features(spark, config, today, today, force=True))
+    pushes = _timed(stages, "push", lambda: push_online(spark, config, [VIEW]))
+    response = _timed(stages, "http_read", lambda: client.get(f"/v1/features/{VIEW}/{post_id}"))
+    visible = time.time()
+    response.raise_for_status()
+    body = response.json()
+    fresh = before is None or (
+        body["version"] != before["version"]
+        and body["features"]["snapshot_count"] > before["features"]["snapshot_count"]
+    )
+    return {
+        "records": sum(s.records for s in summaries),
+        "bronze_rows": bronze.total("bronze"),
+        "silver_rows": silver.total("silver"),
+        "pushed": sum(p.written for p in pushes),
+        "served_snapshot_count": body["features"]["snapshot_count"],
+        "served_new_snapshot": fresh,
+        "first_fetch_to_visible_s": round(visible - first_fetch, 3),
+        "last_fetch_to_visible_s": round(visible - last_fetch, 3),
+        "stages_s": stages,
+        "_body": body,
+    }
+
+
+def measure_freshness(spark: Any, scratch: Scratch, config: Any, *, rounds: int, warmup: int, seed: int) -> dict:
+    """Simulator + serving app in threads; ``warmup`` uncounted rounds, then ``rounds`` measured ones."""
+    from dip.config.models import ApiKeyConfig
+    from dip.serving.app import create_app as serving_app
+    from dip.simulator import build_dataset
+    from dip.simulator import create_app as simulator_app
+    from dip.simulator.server import background_server
+
+    post_id = next(iter(build_dataset(seed).instagram.values())).posts[0].id
+    key = secrets.token_urlsafe(24)
+    serving_config = config.model_copy(deep=True)
+    serving_config.serving.api_keys = {
+        "bench": ApiKeyConfig(sha256=hashlib.sha256(key.encode()).hexdigest(), scopes=["features:*"])
+    }
+    measured: list[dict[str, Any]] = []
+    port = int(config.connectors.instagram.base_url.rsplit(":", 1)[1])
+    with (
+        background_server(simulator_app(seed), port=port) as simulator,
+        background_server(serving_app(serving_config)) as api,
+        httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=10) as client,
+    ):
+        before = None
+        for n in range(warmup + rounds):
+            if n:
+                httpx.post(f"{simulator}/_sim/advance", json={"ticks": 1}, timeout=10).raise_for_status()
+            result = _one_round(spark, config, client, post_id, before)
+            before = result.pop("_body")
+            result["warmup"] = n < warmup
+            measured.append(result)
+            print(
+                f"round {n + 1 - warmup if n >= warmup else 'warm-up'}: fetch -> visible "
+                f"{result['first_fetch_to_visible_s']:.1f}s (last record {result['last_fetch_to_visible_s']:.1f}s), "
+                f"stages {result['stages_s']}"
+            )
+    counted = [r for r in measured if not r["warmup"]]
+    first = [r["first_fetch_to_visible_s"] for r in counted]
+    last = [r["last_fetch_to_visible_s"] for r in counted]
+    stage_names = counted[0]["stages_s"] if counted else {}
+    return {
+        "rounds": len(counted),
+        "warmup_rounds": warmup,
+        "entity": {"view": VIEW, "post_id": post_id},
+        "first_fetch_to_visible": {"p50_s": percentile(first, 50), "p95_s": percentile(first, 95)},
+        "last_fetch_to_visible": {"p50_s": percentile(last, 50), "p95_s": percentile(last, 95)},
+        "stage_median_s": {s: round(statistics.median(r["stages_s"][s] for r in counted), 3) for s in stage_names},
+        "all_rounds_served_new_snapshot": all(r["served_new_snapshot"] for r in counted),
+        "per_round": measured,
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    """Human-readable lines of a freshness result."""
+    f, last = result["first_fetch_to_visible"], result["last_fetch_to_visible"]
+    return (
+        f"{result['rounds']} rounds: record fetched -> visible in /v1/features p50 {f['p50_s']:.1f}s, "
+        f"p95 {f['p95_s']:.1f}s (last record of the round: p50 {last['p50_s']:.1f}s, p95 {last['p95_s']:.1f}s)\n"
+        f"  median stage seconds: {result['stage_median_s']}"
+    )
+
+
+def bench_config(scratch: Scratch, env: str | None, db: int) -> Any:
+    """Scratch config aimed at a simulator on a free port, with its dev credentials and Redis ``db``."""
+    from dip.demo.credentials import simulator_environment
+    from dip.simulator.server import free_port
+
+    url = f"http://127.0.0.1:{free_port('127.0.0.1')}"
+    return scratch.config(
+        env,
+        **simulator_environment(),
+        DIP__CONNECTORS__INSTAGRAM__BASE_URL=url,
+        DIP__CONNECTORS__TIKTOK__BASE_URL=url,
+        DIP__CONNECTORS__RAW_ZONE_ENABLED="false",
+        DIP__REDIS__DB=str(db),
+    )
+
+
+def clean_db(config: Any) -> None:
+    """Delete the ``dip:*`` keys of the benchmark's own Redis db."""
+    from dip.demo.clean import clean_online
+
+    clean_online(config)
+
+
+def main() -> int:
+    parser = bench_parser(__doc__, rows=None, runs=5)
+    parser.add_argument("--db", type=int, default=11, help="Redis db of its own (its dip:* keys are deleted)")
+    args = parser.parse_args()
+
+    from dip.spark import build_session
+
+    scratch = Scratch("freshness")
+    config = bench_config(scratch, args.env, args.db)
+    spark = build_session(config, app_name="dip-bench-freshness")
+    try:
+        result = {
+            "benchmark": "freshness",
+            "chain": "simulator API -> ingest -> Kafka -> bronze -> silver -> features -> Redis -> GET /v1/features",
+            "trigger": "available-now",
+            **measure_freshness(spark, scratch, config, rounds=args.runs, warmup=args.warmup, seed=args.seed),
+            "environment": environment(spark, config),
+        }
+    finally:
+        spark.stop()
+        clean_db(config)
+        scratch.cleanup()
+    path = write_result("freshness", result, args.results_dir)
+    print(report(result))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
