@@ -186,6 +186,42 @@ class Scratch:
 SNAPSHOT_START = datetime(2026, 11, 26, tzinfo=UTC)  # after the simulator's newest post
 
 
+def run_spark_benchmark(
+    name: str,
+    measure: Callable[[Any, Scratch, Any], dict[str, Any]],
+    report: Callable[[dict[str, Any]], str],
+    *,
+    env: str | None,
+    results_dir: Path,
+    config: Callable[[Scratch], Any] | None = None,
+    cleanup: Callable[[Any], None] = lambda _config: None,
+) -> int:
+    """The shared ``main`` of the Spark benchmarks: one session on a scratch lake, ``measure``, result file.
+
+    ``measure(spark, scratch, config)`` returns the result's figures; ``config`` builds the scratch config
+    (default ``scratch.config(env)``); ``cleanup(config)`` runs after the session stops.
+    """
+    from dip.spark import build_session
+
+    scratch = Scratch(name)
+    bench_config = config(scratch) if config else scratch.config(env)
+    spark = build_session(bench_config, app_name=f"dip-bench-{name}")
+    try:
+        result = {
+            "benchmark": name,
+            **measure(spark, scratch, bench_config),
+            "environment": environment(spark, bench_config),
+        }
+    finally:
+        spark.stop()
+        cleanup(bench_config)
+        scratch.cleanup()
+    path = write_result(name, result, results_dir)
+    print(report(result))
+    print(f"wrote {path}")
+    return 0
+
+
 def snapshot_messages(config: Any, rows: int, seed: int) -> Iterator[Any]:
     """``rows`` raw-topic messages exactly as the connectors publish them (Record -> envelope -> message).
 

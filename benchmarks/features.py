@@ -25,12 +25,11 @@ from _common import (
     HUDI_NOTE,
     Scratch,
     bench_parser,
-    environment,
     interleaved,
+    run_spark_benchmark,
     side_line,
     summary,
     synthetic_features,
-    write_result,
 )
 
 GOAL = 0.7
@@ -127,31 +126,15 @@ def main() -> int:
     parser.add_argument("--no-merge", action="store_true", help="skip the re-run MERGE")
     args = parser.parse_args()
 
-    from dip.spark import build_session
-
-    scratch = Scratch("features")
-    spark = build_session(scratch.config(args.env), app_name="dip-bench-features")
-    try:
-        result = {
-            "benchmark": "features",
-            **measure_features(
-                spark,
-                scratch,
-                env=args.env,
-                rows=args.rows,
-                runs=args.runs,
-                warmup=args.warmup,
-                merge=not args.no_merge,
-            ),
-            "environment": environment(spark),
-        }
-    finally:
-        spark.stop()
-        scratch.cleanup()
-    path = write_result("features", result, args.results_dir)
-    print(report(result))
-    print(f"wrote {path}")
-    return 0
+    return run_spark_benchmark(
+        "features",
+        lambda spark, scratch, _config: measure_features(
+            spark, scratch, env=args.env, rows=args.rows, runs=args.runs, warmup=args.warmup, merge=not args.no_merge
+        ),
+        report,
+        env=args.env,
+        results_dir=args.results_dir,
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Scratch, bench_parser, environment, percentile, write_result
+from _common import Scratch, bench_parser, percentile, run_spark_benchmark
 
 VIEW = "post_features_daily"
 
@@ -171,27 +171,19 @@ def main() -> int:
     parser.add_argument("--db", type=int, default=11, help="Redis db of its own (its dip:* keys are deleted)")
     args = parser.parse_args()
 
-    from dip.spark import build_session
-
-    scratch = Scratch("freshness")
-    config = bench_config(scratch, args.env, args.db)
-    spark = build_session(config, app_name="dip-bench-freshness")
-    try:
-        result = {
-            "benchmark": "freshness",
+    return run_spark_benchmark(
+        "freshness",
+        lambda spark, scratch, config: {
             "chain": "simulator API -> ingest -> Kafka -> bronze -> silver -> features -> Redis -> GET /v1/features",
             "trigger": "available-now",
             **measure_freshness(spark, scratch, config, rounds=args.runs, warmup=args.warmup, seed=args.seed),
-            "environment": environment(spark, config),
-        }
-    finally:
-        spark.stop()
-        clean_db(config)
-        scratch.cleanup()
-    path = write_result("freshness", result, args.results_dir)
-    print(report(result))
-    print(f"wrote {path}")
-    return 0
+        },
+        report,
+        env=args.env,
+        results_dir=args.results_dir,
+        config=lambda scratch: bench_config(scratch, args.env, args.db),
+        cleanup=clean_db,
+    )
 
 
 if __name__ == "__main__":

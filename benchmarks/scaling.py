@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Scratch, bench_parser, environment, write_result
+from _common import Scratch, bench_parser, run_spark_benchmark
 from features import measure_features
 from stream import measure_stream
 
@@ -91,34 +91,24 @@ def main() -> int:
     parser.add_argument("--no-merge", action="store_true", help="skip the features re-run MERGE")
     args = parser.parse_args()
 
-    from dip.spark import build_session
-
-    scratch = Scratch("scaling")
-    spark = build_session(scratch.config(args.env), app_name="dip-bench-scaling")
-    try:
-        result = {
-            "benchmark": "scaling",
-            **measure_scaling(
-                spark,
-                scratch,
-                env=args.env,
-                sizes=args.sizes,
-                runs=args.runs,
-                warmup=args.warmup,
-                seed=args.seed,
-                partitions=args.partitions,
-                silver=not args.bronze_only,
-                merge=not args.no_merge,
-            ),
-            "environment": environment(spark),
-        }
-    finally:
-        spark.stop()
-        scratch.cleanup()
-    path = write_result("scaling", result, args.results_dir)
-    print(report(result))
-    print(f"wrote {path}")
-    return 0
+    return run_spark_benchmark(
+        "scaling",
+        lambda spark, scratch, _config: measure_scaling(
+            spark,
+            scratch,
+            env=args.env,
+            sizes=args.sizes,
+            runs=args.runs,
+            warmup=args.warmup,
+            seed=args.seed,
+            partitions=args.partitions,
+            silver=not args.bronze_only,
+            merge=not args.no_merge,
+        ),
+        report,
+        env=args.env,
+        results_dir=args.results_dir,
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Scratch, bench_parser, environment, interleaved, load_topics, side_line, summary, write_result
+from _common import Scratch, bench_parser, interleaved, load_topics, run_spark_benchmark, side_line, summary
 
 GOALS = {"bronze": 0.9, "bronze_silver": 0.8}
 
@@ -149,34 +149,23 @@ def main() -> int:
     parser.add_argument("--bronze-only", action="store_true", help="skip stream_silver")
     args = parser.parse_args()
 
-    from dip.spark import build_session
-
-    scratch = Scratch("stream")
-    config = scratch.config(args.env)
-    spark = build_session(config, app_name="dip-bench-stream")
-    try:
-        result = {
-            "benchmark": "stream",
-            **measure_stream(
-                spark,
-                scratch,
-                env=args.env,
-                rows=args.rows,
-                partitions=args.partitions,
-                runs=args.runs,
-                warmup=args.warmup,
-                seed=args.seed,
-                silver=not args.bronze_only,
-            ),
-            "environment": environment(spark),
-        }
-    finally:
-        spark.stop()
-        scratch.cleanup()
-    path = write_result("stream", result, args.results_dir)
-    print(report(result))
-    print(f"wrote {path}")
-    return 0
+    return run_spark_benchmark(
+        "stream",
+        lambda spark, scratch, _config: measure_stream(
+            spark,
+            scratch,
+            env=args.env,
+            rows=args.rows,
+            partitions=args.partitions,
+            runs=args.runs,
+            warmup=args.warmup,
+            seed=args.seed,
+            silver=not args.bronze_only,
+        ),
+        report,
+        env=args.env,
+        results_dir=args.results_dir,
+    )
 
 
 if __name__ == "__main__":
