@@ -153,6 +153,20 @@ def test_feast_comparison_runs_or_says_why(stack: Config, tmp_path: Path) -> Non
 
 
 @pytest.mark.timeout(600)
+def test_silver_steps_account_for_the_whole_batch(stack: Config, spark: Any, scratch: Any) -> None:
+    from silver_steps import profile_silver, report
+
+    result = profile_silver(spark, scratch, env=None, rows=ROWS, seed=3)
+
+    assert result["bronze_rows"] == ROWS
+    assert result["silver_counts"]["bronze"] == result["silver_counts"]["silver"] == ROWS
+    steps = result["steps_s"]
+    assert {"merge_into", "gx_table_level", "append_idempotent", "normalise", "other"} <= set(steps)
+    assert sum(steps.values()) == pytest.approx(result["silver_batch_s"], abs=0.01)
+    assert "merge_into" in report(result)
+
+
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize(
     ("name", "args", "keys"),
     [
