@@ -68,6 +68,12 @@ def test_a_failed_run_is_recorded_and_reraised(spark, config: Config) -> None:
     assert run["writes"][0]["version_before"] is None and run["writes"][0]["version_after"] is None
 
 
+def _commits(checkpoint: Path, *batches: int) -> None:
+    (checkpoint / "commits").mkdir()
+    for batch in batches:
+        (checkpoint / "commits" / str(batch)).write_text('v1\n{"nextBatchWatermarkMs":0}')
+
+
 def test_stream_reads_come_from_the_checkpoint(spark, config: Config, tmp_path: Path) -> None:
     offsets = Path(tmp_path / "lake" / "_checkpoints" / "stream_silver" / "offsets")
     offsets.mkdir(parents=True)
@@ -80,11 +86,14 @@ def test_stream_reads_come_from_the_checkpoint(spark, config: Config, tmp_path: 
     }
     (offsets / "0").write_text("v1\n{}\n" + json.dumps({**delta_offset, "reservoirVersion": 2}))
     (offsets / "3").write_text('v1\n{"batchWatermarkMs":0}\n' + json.dumps(delta_offset))
+    (offsets / "4").write_text("v1\n{}\n" + json.dumps({**delta_offset, "reservoirVersion": 9}))  # planned only
+    _commits(offsets.parent, 0, 3)
     kafka = Path(tmp_path / "lake" / "_checkpoints" / "stream_bronze" / "offsets")
     kafka.mkdir(parents=True)
     (kafka / "1").write_text('v1\n{}\n{"dip.raw.tiktok":{"0":7,"1":3}}')
+    _commits(kafka.parent, 1)
 
-    (silver_read,) = lineage.stream_reads(spark, config, "stream_silver", BRONZE_EVENTS)
+    (silver_read,) = lineage.stream_reads(spark, config, "stream_silver", BRONZE_EVENTS)  # batch 3: 4 has no commit
     assert (silver_read["kind"], silver_read["name"], silver_read["version"]) == ("delta_stream", "bronze_events", 3)
     (kafka_read,) = lineage.stream_reads(spark, config, "stream_bronze", None)
     assert (kafka_read["kind"], kafka_read["name"]) == ("kafka", "dip.raw.tiktok")

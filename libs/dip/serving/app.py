@@ -189,7 +189,7 @@ def create_app(
             features=record.features,
         )
 
-    @app.post("/v1/features:batch", tags=["features"], responses=error_responses(401, 403, 404, 422, 503))
+    @app.post("/v1/features:batch", tags=["features"], responses=error_responses(400, 401, 403, 404, 422, 503))
     async def batch_features(body: BatchRequest, caller: Caller) -> BatchResponse:
         """Many entities, grouped by view, one pipelined Redis round trip per group; missing ones have found=false."""
         total = sum(len(group.entity_ids) for group in body.requests)
@@ -268,7 +268,7 @@ def create_app(
             raise ApiError(503, "scoring_disabled", "scoring is disabled (serving.scoring.enabled: false)")
         return await run_in_threadpool(reload_model)
 
-    @app.post("/v1/score", tags=["scoring"], responses=error_responses(401, 403, 404, 422, 503))
+    @app.post("/v1/score", tags=["scoring"], responses=error_responses(400, 401, 403, 404, 422, 503))
     async def score(body: ScoreRequest, caller: Caller, request: Request, response: Response) -> ScoreResponse:
         """Predicted engagement with model name/version and the entity's sticky A/B variant.
 

@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dip.online import RowError
 
@@ -32,13 +33,17 @@ class ApiError(Exception):
         self.headers = headers
 
 
+HTTP_ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries documenting :class:`ErrorBody` for ``statuses``."""
     return {status: {"model": ErrorBody} for status in statuses}
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map ApiError, request validation, Redis outages and corrupt records to :class:`ErrorBody` answers."""
+    """Map ApiError, request validation, Redis outages, corrupt records and the framework's own HTTP errors
+    (an unparsable body is 400, an unknown route 404) to :class:`ErrorBody` answers."""
 
     def body(status: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
         return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
@@ -58,6 +63,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_corrupt(_: Request, exc: Exception) -> JSONResponse:
         return body(500, "corrupt_record", str(exc))
 
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = HTTP_ERROR_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return body(exc.status_code, code, str(exc.detail), dict(exc.headers) if exc.headers else None)
+
+    app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(redis.RedisError, on_redis)

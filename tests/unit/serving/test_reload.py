@@ -140,3 +140,16 @@ def test_reload_with_scoring_disabled_is_503(test_config: Config) -> None:
     with TestClient(create_app(config, model_loader=Loader(Versioned("1")))) as client:
         response = client.post(URL, headers={"X-API-Key": "ops-key"})
     assert (response.status_code, response.json()["error"]) == (503, "scoring_disabled")
+
+
+@pytest.mark.parametrize("path", ["/v1/score", "/v1/features:batch"])
+def test_an_unparsable_body_is_a_documented_400_in_the_error_shape(config: Config, path: str) -> None:
+    with _client(config, Loader(), model=Versioned("1")) as client:
+        response = client.post(
+            path, content=b"\xde\x9d\xff R", headers={"X-API-Key": "scorer-key", "Content-Type": "application/json"}
+        )
+        unknown = client.get("/v1/nothing-here", headers={"X-API-Key": "scorer-key"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "bad_request", "detail": "There was an error parsing the body"}
+    assert "400" in client.app.openapi()["paths"][path]["post"]["responses"]
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "not_found", "detail": "Not Found"})
