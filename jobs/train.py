@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         *([ML_FEEDBACK] if with_feedback else []),
     ]
     with lineage.recorded_run(spark, config, "train", args, reads=reads) as run:
-        result = run_training(spark, config, with_feedback=args.with_feedback)
+        result = run_training(spark, config, with_feedback=with_feedback)
         run.params = {"mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)}
         run.counts = {"train_rows": result.n_train, "validation_rows": result.n_valid}
     print("\n".join(result_lines(result, config)))
