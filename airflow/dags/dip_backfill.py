@@ -29,9 +29,9 @@ with DAG(
     tags=[*TAGS, "backfill"],
     doc_md=__doc__,
 ):
+    # no silver asset events: dip_nightly listens for day partitions, and this DAG recomputes the range's features
     silver_rebuild = BashOperator(
         task_id="silver_rebuild",
-        outlets=SILVER,
         execution_timeout=timedelta(hours=4),
         **dip_cli("silver", "rebuild", "--from", FROM, "--to", TO),
     )

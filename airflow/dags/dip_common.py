@@ -1,5 +1,6 @@
 """Shared defaults of the DIP DAGs: the spec rendered by `dip deploy render --target airflow`, default_args,
-operator keyword sets, assets and the failure alert. DAG files build operators from these and hold no logic.
+operator keyword sets, assets, the callables of the Python tasks (publishing silver days, the train gate)
+and the alerts. DAG files build operators from these and hold no logic.
 """
 
 from __future__ import annotations
@@ -8,25 +9,31 @@ import json
 import logging
 import os
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pendulum
 from airflow.sdk import Asset, AsyncCallback, DeadlineAlert, DeadlineReference, Variable
+from airflow.sdk.exceptions import AirflowSkipException
 
-log = logging.getLogger("dip.alerts")
+log = logging.getLogger("dip.airflow")
 
 # Written by `make airflow` (dip deploy render --target airflow) from DIP's config: spark-submit, conf, jars, paths.
 SPEC: dict[str, Any] = json.loads((Path(os.environ["AIRFLOW_HOME"]) / "dip_spec.json").read_text(encoding="utf-8"))
 
 START = pendulum.datetime(2026, 11, 1, tz="UTC")
 TAGS = ["dip"]
-DS = "{{ ds }}"
+# The UTC day a nightly run processes: the silver day partition that triggered it; a manual run takes the
+# `day` param, else the day before its logical date (as a run just after midnight would).
+DAY = "{{ partition_key or params.day or macros.ds_add((dag_run.logical_date or dag_run.run_after) | ds, -1) }}"
 TRAIN_WEEKDAY = 6  # Sunday: weekly retraining
 TRAINED_FSV_VARIABLE = "dip_trained_feature_set_version"
-# the orchestrator's reference of a job run, recorded in the lineage table <lake>/_runs
+CLOSED_THROUGH_VARIABLE = "dip_silver_closed_through"  # the newest UTC day whose silver partitions are published
+# the orchestrator's reference of a job run and its date (asset-triggered runs have no logical date: then when
+# the run was triggered), recorded in the lineage table <lake>/_runs
 RUN_REF = "{{ dag.dag_id }}/{{ run_id }}/{{ task.task_id }}/{{ ti.try_number }}"
+RUN_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ts }}"
 
 SILVER = [Asset(name=f"dip.{name}", uri=uri, group="silver") for name, uri in sorted(SPEC["assets"]["silver"].items())]
 FEATURES = [
@@ -96,7 +103,7 @@ def spark_job(job: str, *args: str) -> dict[str, Any]:
 
     Every job records its run in the lineage table under the orchestrator's run reference and logical date.
     """
-    lineage_args = ["--run-id", RUN_REF, "--logical-date", "{{ ts }}"]
+    lineage_args = ["--run-id", RUN_REF, "--logical-date", RUN_DATE]
     return {
         "application": SPEC["jobs"][job],
         "name": f"dip-{job}",
@@ -120,18 +127,46 @@ def dip_cli(*args: str) -> dict[str, Any]:
     }
 
 
-def train_due(logical_date: pendulum.DateTime, params: dict[str, Any]) -> bool:
-    """ShortCircuit condition of train: weekly, on request, or when the feature set version changed."""
+def days_to_close(run_day: date, closed_through: date | None) -> list[date]:
+    """The UTC days that ended before an ingest run of ``run_day`` and are not published yet (oldest first).
+
+    An ingest run fetches the APIs' state as of its start, so once a run of a later day has passed reconcile
+    the day before holds all it will ever get. With nothing published yet, that is the day before ``run_day``.
+    """
+    first = closed_through + timedelta(days=1) if closed_through else run_day - timedelta(days=1)
+    return [first + timedelta(days=n) for n in range((run_day - first).days)]
+
+
+def close_days(outlet_events: Any, dag_run: Any, logical_date: pendulum.DateTime | None = None, **_: Any) -> list[str]:
+    """Publish the silver tables' finished UTC days as asset partitions (one dip_nightly run each); skip if none."""
+    run_day = (logical_date or dag_run.run_after).astimezone(pendulum.UTC).date()
+    closed = Variable.get(CLOSED_THROUGH_VARIABLE, default=None)
+    days = [d.isoformat() for d in days_to_close(run_day, date.fromisoformat(closed) if closed else None)]
+    if not days:
+        raise AirflowSkipException(f"no UTC day to close: silver is published through {closed}")
+    for asset in SILVER:
+        outlet_events[asset].add_partitions(days)
+    Variable.set(CLOSED_THROUGH_VARIABLE, days[-1])
+    log.info("silver day partitions published: %s", ", ".join(days))
+    return days
+
+
+def train_due(day: str, params: dict[str, Any]) -> bool:
+    """ShortCircuit condition of train: weekly (after Sunday's features), on request, or when the feature set
+    version changed."""
     application = Path(SPEC["jobs"]["train"])
     if not application.exists():
-        log.warning("train skipped: %s does not exist yet", application)
+        log.warning("train skipped for %s: %s does not exist yet", day, application)
         return False
-    if params.get("force_train") or logical_date.weekday() == TRAIN_WEEKDAY:
+    fsv = str(SPEC["feature_set_version"])
+    if params.get("force_train") or date.fromisoformat(day).weekday() == TRAIN_WEEKDAY:
+        log.info("train due for %s: %s", day, "forced" if params.get("force_train") else "weekly (Sunday)")
         return True
     trained_on = Variable.get(TRAINED_FSV_VARIABLE, default=None)
-    if trained_on == str(SPEC["feature_set_version"]):
-        log.info("train not due: not the weekly day and the model already uses feature set v%s", trained_on)
+    if trained_on == fsv:
+        log.info("train not due for %s: not Sunday and the model already uses feature set v%s", day, fsv)
         return False
+    log.info("train due for %s: feature set v%s, the model was trained on v%s", day, fsv, trained_on)
     return True
 
 

@@ -1,7 +1,10 @@
-"""dip_nightly (daily, for the finished UTC day {{ ds }}): batch_features -> push_online -> quality report -> train.
+"""dip_nightly (one run per finished UTC day): batch_features -> push_online -> quality report -> train.
 
-Reads the silver assets dip_ingest produces; train runs weekly or when the feature set version changed
-(and is skipped while jobs/train.py does not exist). No catchup: past days go through dip_backfill.
+Chained to dip_ingest by assets: it runs when dip_ingest publishes a day partition of the silver tables
+(its `close_day` task, once a run of a later day passed reconcile), for that day (`partition_key`). Several
+finished days (an ingest outage) give one run each, in order. A manual run takes the `day` param (default:
+the day before it was triggered); past ranges go through dip_backfill. train runs after Sunday's features,
+when the feature set version changed, or on `force_train` (and is skipped while jobs/train.py does not exist).
 """
 
 from datetime import timedelta
@@ -9,20 +12,35 @@ from datetime import timedelta
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.python import ShortCircuitOperator
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
-from dip_common import DEFAULT_ARGS, DS, FEATURES, SILVER, START, TAGS, deadline, dip_cli, spark_job, train_due, trained
+from airflow.sdk import DAG, AssetAll, Param, PartitionedAssetTimetable
+from dip_common import (
+    DAY,
+    DEFAULT_ARGS,
+    FEATURES,
+    SILVER,
+    START,
+    TAGS,
+    deadline,
+    dip_cli,
+    spark_job,
+    train_due,
+    trained,
+)
 
 with DAG(
     dag_id="dip_nightly",
     deadline=deadline("dip_nightly"),
     description="Feature tables, online store, quality report and (weekly) training for one day",
-    schedule=CronDataIntervalTimetable("30 1 * * *", timezone="UTC"),  # interval = the day before
+    schedule=PartitionedAssetTimetable(assets=AssetAll(*SILVER)),  # the day partition of every silver table
     start_date=START,
     catchup=False,
-    max_active_runs=1,
+    max_active_runs=1,  # one day at a time (each reads silver with its own lookback, so order does not matter)
     dagrun_timeout=timedelta(hours=3),
     default_args=DEFAULT_ARGS,
-    params={"force_train": Param(False, type="boolean", description="Train even if not due.")},
+    params={
+        "day": Param(None, type=["null", "string"], format="date", description="UTC day of a manual run."),
+        "force_train": Param(False, type="boolean", description="Train even if not due."),
+    },
     tags=[*TAGS, "features", "nightly"],
     doc_md=__doc__,
 ):
@@ -31,11 +49,11 @@ with DAG(
         inlets=SILVER,
         outlets=FEATURES,
         execution_timeout=timedelta(hours=1),
-        **spark_job("batch_features", "--date", DS),
+        **spark_job("batch_features", "--date", DAY),
     )
     push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online"))
-    quality_report = BashOperator(task_id="quality_report", **dip_cli("quality", "report", "--date", DS))
-    train_gate = ShortCircuitOperator(task_id="train_due", python_callable=train_due)
+    quality_report = BashOperator(task_id="quality_report", **dip_cli("quality", "report", "--date", DAY))
+    train_gate = ShortCircuitOperator(task_id="train_due", python_callable=train_due, op_kwargs={"day": DAY})
     train = SparkSubmitOperator(
         task_id="train",
         inlets=FEATURES,

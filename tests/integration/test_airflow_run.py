@@ -3,7 +3,9 @@
 Like on a cluster, everything runs from the built artefacts (`dip deploy dist`), not the source tree:
 the jobs' Python has the dip wheel installed (third-party packages come from the dev venv), the DIP home,
 job scripts and DAGs are the dist's. spark-submit tasks from Airflow's own venv run the jobs to success,
-and lineage records every Spark job run.
+and lineage records every Spark job run. The chain between the two DAGs is Airflow's own: dip_ingest's
+close_day publishes the day partition of the silver assets, Airflow queues a dip_nightly run for it, and the
+scheduler's partition step creates that run (checked in the metadata DB; a task of it runs for the day).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -103,39 +105,65 @@ def airflow_env(stack: Config, simulator: str, tmp_path_factory: pytest.TempPath
         key, _, value = line.partition("=")
         env[key] = value.strip("'")
     subprocess.run([str(AIRFLOW), "db", "migrate"], env=env, capture_output=True, check=True, timeout=180)
+    # DAGs are paused when first seen, and a paused DAG is not queued by asset events: activate the consumer
+    for command in (["dags", "reserialize"], ["dags", "unpause", "dip_nightly"]):
+        subprocess.run([str(AIRFLOW), *command], env=env, capture_output=True, check=True, timeout=300)
     return env
 
 
-def _dags_test(env: dict[str, str], dag_id: str, day: str) -> str:
-    """``airflow dags test``; its output goes to a log file (kept on failure and timeout) and is returned."""
-    log = Path(env["AIRFLOW_HOME"]) / f"dags_test_{dag_id}.log"
+def _airflow(env: dict[str, str], name: str, *args: str) -> str:
+    """An ``airflow`` command; its output goes to a log file (kept on failure and timeout) and is returned."""
+    log = Path(env["AIRFLOW_HOME"]) / f"{name}.log"
     with log.open("w", encoding="utf-8") as out:
         try:
             result = subprocess.run(
-                [str(AIRFLOW), "dags", "test", dag_id, day],
+                [str(AIRFLOW), *args],
                 env=env, cwd=env["AIRFLOW_HOME"], stdout=out, stderr=subprocess.STDOUT, timeout=DAG_TIMEOUT_S,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            pytest.fail(f"airflow dags test {dag_id} took over {DAG_TIMEOUT_S}s; log {log}:\n{_tail(log)}")
-    output = log.read_text(encoding="utf-8")
+            pytest.fail(f"airflow {' '.join(args)} took over {DAG_TIMEOUT_S}s; log {log}:\n{_tail(log)}")
     assert result.returncode == 0, _tail(log)
+    return log.read_text(encoding="utf-8")
+
+
+def _dags_test(env: dict[str, str], dag_id: str, logical_date: str, *args: str) -> str:
+    """``airflow dags test`` run to success."""
+    name = f"dags_test_{dag_id}_{logical_date[:13].replace(':', '')}"  # one log per run
+    output = _airflow(env, name, "dags", "test", dag_id, logical_date, *args)
+    log = Path(env["AIRFLOW_HOME"]) / f"{name}.log"
     assert f"DagRun Finished: dag_id={dag_id}" in output and "state=success" in output, _tail(log)
     return output
+
+
+def _chain(env: dict[str, str], *args: str) -> dict:
+    """The asset chain in Airflow's metadata DB, read with Airflow's own models (airflow_chain_dump.py)."""
+    result = subprocess.run(
+        [str(AIRFLOW.parent / "python"), str(Path(__file__).with_name("airflow_chain_dump.py")), *args],
+        env=env, cwd=env["AIRFLOW_HOME"], capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("CHAIN_JSON "))
+    return json.loads(line.removeprefix("CHAIN_JSON "))
 
 
 def _tail(log: Path, chars: int = 6000) -> str:
     return log.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
-TODAY = datetime.now(UTC).date().isoformat()
+TODAY = datetime.now(UTC).date()
+SILVER_ASSETS = [
+    f"dip.silver_{t}" for t in ("account_metrics", "accounts", "audience", "post_metrics", "posts", "predictions")
+]
+# the hourly run just after midnight: the APIs are fetched now (data of today), and today is the day it closes
+INGEST_RUN = f"{(TODAY + timedelta(days=1)).isoformat()}T00:05:00+00:00"
 
 
 def test_dip_ingest_runs_green_and_records_lineage(airflow_env: dict[str, str], spark) -> None:
     from dip import lineage
 
-    today = TODAY
-    output = _dags_test(airflow_env, "dip_ingest", f"{today}T10:05:00+00:00")
+    output = _dags_test(airflow_env, "dip_ingest", INGEST_RUN)
     assert "reconcile: 9 balanced, 0 unbalanced" in output or ", 0 unbalanced" in output
+    assert f"silver day partitions published: {TODAY.isoformat()}" in output
 
     config = load_config(environ=airflow_env)
     runs = {r["job"]: r for r in lineage.recent_runs(spark, config)}
@@ -143,7 +171,7 @@ def test_dip_ingest_runs_green_and_records_lineage(airflow_env: dict[str, str], 
     assert all(r["status"] == "success" for r in runs.values())
     assert runs["stream_bronze"]["parent_run"].startswith("dip_ingest/")
     assert runs["stream_bronze"]["parent_run"].endswith("/stream_bronze/1")
-    assert runs["stream_bronze"]["logical_date"] == f"{today}T10:05:00+00:00"
+    assert runs["stream_bronze"]["logical_date"] == INGEST_RUN
     topics = {r["name"] for r in runs["stream_bronze"]["reads"] if r["kind"] == "kafka"}
     prefix = airflow_env["DIP__KAFKA__TOPICS__RAW_PREFIX"]
     assert topics == {f"{prefix}instagram", f"{prefix}tiktok"}
@@ -153,19 +181,54 @@ def test_dip_ingest_runs_green_and_records_lineage(airflow_env: dict[str, str], 
     assert [(u.table, u.run["job"]) for u in origin.upstream] == [("bronze_events", "stream_bronze")]
 
 
+def test_ingest_publishes_the_day_and_airflow_schedules_nightly_for_it(airflow_env: dict[str, str]) -> None:
+    """Runs after the ingest test: its close_day events make Airflow create an asset-triggered dip_nightly run
+    for the day, and that run's tasks render the day from its partition key."""
+    day = TODAY.isoformat()
+    chain = _chain(airflow_env, "--schedule")
+    assert chain["events"] == [
+        {"asset": a, "partition_key": day, "dag_id": "dip_ingest", "task_id": "close_day"} for a in SILVER_ASSETS
+    ]
+    assert chain["events_without_partition"] == 0  # stream_silver publishes nothing itself
+    assert chain["closed_through"] == day
+    assert chain["queued"] == [{"dag_id": "dip_nightly", "partition_key": day, "run_created": False}]
+    run_id = chain["created_runs"][0].pop("run_id")
+    assert chain["created_runs"] == [
+        {
+            "dag_id": "dip_nightly", "run_type": "asset_triggered", "partition_key": day, "logical_date": None,
+            "state": "queued", "consumed_events": [day] * len(SILVER_ASSETS),
+        }
+    ]  # fmt: skip
+    assert chain["queued_after"] == [{"dag_id": "dip_nightly", "partition_key": day, "run_created": True}]
+
+    # a day is published once: the next hourly run (its other tasks marked done, they were run above) skips
+    next_hour = INGEST_RUN.replace("T00:05", "T01:05")
+    rerun = _dags_test(airflow_env, "dip_ingest", next_hour, "--mark-success-pattern", "(?!close_day$).*")
+    assert f"no UTC day to close: silver is published through {day}" in rerun
+    assert len(_chain(airflow_env)["events"]) == len(SILVER_ASSETS)
+
+    # a task of the asset-triggered run itself: the train gate evaluates the published day
+    gate = _airflow(airflow_env, "tasks_test_train_due", "tasks", "test", "dip_nightly", "train_due", run_id)
+    assert f"train due for {day}: " in gate  # the model was never trained in this Airflow (Variable unset)
+
+
 @pytest.mark.skipif(not (ROOT / "jobs" / "batch_features.py").exists(), reason="jobs/batch_features.py missing")
 def test_dip_nightly_runs_green_on_the_ingested_day(airflow_env: dict[str, str], spark) -> None:
-    """Runs after the ingest test in this module (same lake): features, online push, quality report; train is
-    gated off (a model on this feature set version exists, not a Sunday): one ingest round has no labels to train on."""
+    """Runs after the ingest tests in this module (same lake): features, online push, quality report for the
+    ingested day; the train gate finds a model on this feature set version (not due unless Sunday)."""
     fsv = str(load_config(environ=airflow_env).features.feature_set_version)
     subprocess.run(
         [str(AIRFLOW), "variables", "set", "dip_trained_feature_set_version", fsv],
         env=airflow_env, capture_output=True, check=True, timeout=120,
     )  # fmt: skip
-    day = TODAY if datetime.fromisoformat(TODAY).weekday() != 6 else "2026-11-26"
-    nightly = _dags_test(airflow_env, "dip_nightly", day)
+    day = TODAY.isoformat()
+    # a manual run (the day before its logical date); train itself is marked done (no labels after one round)
+    nightly = _dags_test(airflow_env, "dip_nightly", INGEST_RUN, "--mark-success-pattern", "^train$")
     assert "features: 1 day(s) computed" in nightly
-    assert "train skipped" in nightly or "train not due" in nightly
+    if TODAY.weekday() == 6:
+        assert f"train due for {day}: weekly (Sunday)" in nightly
+    else:
+        assert f"train not due for {day}: " in nightly
 
     from dip import lineage
 

@@ -1,6 +1,7 @@
 """Run by Airflow's own venv: load the DAG folder and print JSON of DAGs, tasks, edges and rendered templates.
 
-Usage: .venv-airflow/bin/python dagbag_dump.py <dags folder> <runs JSON: {dag_id: {"logical_date", "conf"}}> <out>
+Usage: .venv-airflow/bin/python dagbag_dump.py <dags folder> <runs JSON> <out>
+runs JSON: {name: {"dag_id", "logical_date" (null: an asset-triggered run), "run_after", "partition_key", "conf"}}.
 (Airflow logs to stdout, so the JSON goes to the file <out>.)
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import sys
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,24 +29,36 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _context(dag: Any, task: Any, logical_date: pendulum.DateTime, conf: dict[str, Any]) -> dict[str, Any]:
-    run_id = f"scheduled__{logical_date.isoformat()}"
+def _context(dag: Any, task: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """The template context the Task SDK builds (keys that depend on the logical date only when it has one)."""
+    logical_date = pendulum.parse(run["logical_date"]) if run.get("logical_date") else None
+    run_after = pendulum.parse(run.get("run_after") or run["logical_date"])
+    kind = "scheduled" if logical_date else "asset_triggered"
+    run_id = f"{kind}__{(logical_date or run_after).isoformat()}"
     params = copy.deepcopy(dag.params)
-    for key, value in conf.items():
+    for key, value in run.get("conf", {}).items():
         params[key] = value
     params = params.validate()
-    return {
+    partition_key = run.get("partition_key")
+    context = {
         "dag": dag,
         "task": task,
         "run_id": run_id,
         "ti": SimpleNamespace(try_number=1, dag_id=dag.dag_id, task_id=task.task_id, run_id=run_id),
-        "logical_date": logical_date,
-        "data_interval_start": logical_date,
-        "ds": logical_date.strftime("%Y-%m-%d"),
-        "ts": logical_date.isoformat(),
+        "dag_run": SimpleNamespace(run_id=run_id, run_after=run_after, logical_date=logical_date,
+                                   partition_key=partition_key),
+        "partition_key": partition_key,
         "params": params,
         "macros": macros,
-    }
+    }  # fmt: skip
+    if logical_date:
+        context |= {
+            "logical_date": logical_date,
+            "data_interval_start": logical_date,
+            "ds": logical_date.strftime("%Y-%m-%d"),
+            "ts": logical_date.isoformat(),
+        }
+    return context
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -61,18 +75,23 @@ def _deadline(alert: Any) -> dict[str, Any]:
     }
 
 
+def _render(dag: Any, run: dict[str, Any]) -> dict[str, Any]:
+    """Every task's templated fields rendered for one run (on copies: the DAG's tasks stay templates)."""
+    rendered = {}
+    for task in dag.tasks:
+        task = copy.copy(task)
+        task.render_template_fields(_context(dag, task, run))
+        rendered[task.task_id] = {f: _plain(getattr(task, f)) for f in task.template_fields}
+    return rendered
+
+
 def main(folder: str, runs: dict[str, dict[str, Any]], target: str) -> None:
     bag = DagBag(dag_folder=folder)
     out: dict[str, Any] = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
+    out["runs"] = {name: _render(bag.dags[run["dag_id"]], run) for name, run in sorted(runs.items())}
     for dag_id, dag in sorted(bag.dags.items()):
-        run = runs.get(dag_id, {})
-        logical_date = pendulum.parse(run.get("logical_date", "2026-11-25T00:00:00+00:00"))
         tasks = {}
         for task in dag.tasks:
-            rendered = None
-            if dag_id in runs:
-                task.render_template_fields(_context(dag, task, logical_date, run.get("conf", {})))
-                rendered = {f: _plain(getattr(task, f)) for f in task.template_fields}
             tasks[task.task_id] = {
                 "operator": type(task).__name__,
                 "upstream": sorted(task.upstream_task_ids),
@@ -85,11 +104,15 @@ def main(folder: str, runs: dict[str, dict[str, Any]], target: str) -> None:
                 else [getattr(task.on_failure_callback, "__name__", None)],
                 "outlets": [a.uri for a in task.outlets],
                 "inlets": [a.uri for a in task.inlets],
-                "rendered": rendered,
             }
+        timetable = dag.timetable
+        condition = getattr(timetable, "asset_condition", None)
         out["dags"][dag_id] = {
-            "schedule": type(dag.timetable).__name__,
-            "timetable": getattr(dag.timetable, "expression", None),
+            "schedule": type(timetable).__name__,
+            "timetable": getattr(timetable, "expression", None),
+            "schedule_assets": [a.uri for a in condition.objects] if condition is not None else None,
+            "schedule_condition": type(condition).__name__ if condition is not None else None,
+            "partition_mapper": type(getattr(timetable, "default_partition_mapper", None)).__name__,
             "catchup": dag.catchup,
             "max_active_runs": dag.max_active_runs,
             "tags": sorted(dag.tags),
@@ -100,11 +123,22 @@ def main(folder: str, runs: dict[str, dict[str, Any]], target: str) -> None:
     if "dip_common" in sys.modules:
         common = sys.modules["dip_common"]
         out["train_due"] = {}
-        for day in ("2026-11-29T01:30:00+00:00", "2026-11-25"):
+        for day, params in (("2026-11-29", {}), ("2026-11-25", {"force_train": True}), ("2026-11-25", {})):
+            key = f"{day} {json.dumps(params)}"
             try:
-                out["train_due"][day] = common.train_due(pendulum.parse(day), {})
+                out["train_due"][key] = common.train_due(day, params)
             except Exception as exc:  # Variable lookups need a running task outside of weekly days
-                out["train_due"][day] = f"error: {type(exc).__name__}"
+                out["train_due"][key] = f"error: {type(exc).__name__}"
+        out["days_to_close"] = {
+            f"{run_day} {closed}": [
+                d.isoformat()
+                for d in common.days_to_close(date.fromisoformat(run_day), closed and date.fromisoformat(closed))
+            ]
+            for run_day, closed in (
+                ("2026-11-26", None), ("2026-11-26", "2026-11-25"), ("2026-11-26", "2026-11-22"),
+                ("2026-11-26", "2026-11-26"), ("2026-12-01", "2026-11-29"), ("2026-03-01", "2026-02-27"),
+            )
+        }  # fmt: skip
     with open(target, "w", encoding="utf-8") as fh:
         json.dump(out, fh, sort_keys=True)
 
