@@ -95,3 +95,9 @@ def exported_families() -> dict[str, str]:
 def exported_sample_names() -> set[str]:
     """Names of the samples Prometheus stores for those families (``_total``, ``_bucket``...)."""
     return {name + suffix for name, kind in exported_families().items() for suffix in SAMPLE_SUFFIXES[kind]}
+
+
+def airflow_gauge_names() -> set[str]:
+    """The textfile gauges the DAG helper writes (``_alert_gauge("<name>", ...)`` in airflow/dags/dip_common.py)."""
+    text = (ROOT / "airflow" / "dags" / "dip_common.py").read_text(encoding="utf-8")
+    return set(re.findall(r'_alert_gauge\(\s*"(dip_airflow_[a-z_]+)"', text))

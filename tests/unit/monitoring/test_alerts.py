@@ -24,7 +24,7 @@ def _promtool(*args: str) -> subprocess.CompletedProcess:
 def test_promtool_check_rules() -> None:
     result = _promtool("check", "rules", "alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 14 rules found" in result.stdout
+    assert "SUCCESS: 16 rules found" in result.stdout
 
 
 @needs_promtool
@@ -42,6 +42,8 @@ def test_promtool_check_example_config() -> None:
 
 def test_rules_cover_the_pipeline() -> None:
     assert sorted({r["alert"] for r in alert_rules()}) == [
+        "DipAirflowDeadlineMissed",
+        "DipAirflowTaskFailed",
         "DipBatchJobStale",
         "DipConnectorDlqRateHigh",
         "DipConnectorErrorRateHigh",
