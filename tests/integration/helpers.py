@@ -1,9 +1,12 @@
-"""Helpers for integration tests: isolated configs and producing known Kafka messages."""
+"""Helpers for integration tests: isolated configs, producing known Kafka messages, the built artefacts."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +68,36 @@ def produce(config: Config, topic: str, messages: list[tuple[bytes | None, bytes
             on_delivery=lambda err, _m: errors.append(str(err)) if err else None,
         )
     assert producer.flush(30) == 0 and not errors, errors
+
+
+@dataclass(frozen=True)
+class Artefacts:
+    """``dist/`` as `make dist` builds it, and a jobs Python with only its wheel installed."""
+
+    dist: Path
+    manifest: dict[str, Any]
+    python: Path
+
+    @property
+    def dip(self) -> Path:
+        """The wheel's ``dip`` CLI."""
+        return self.python.parent / "dip"
+
+
+def jobs_python(venv: Path, wheel: Path) -> Path:
+    """A venv with only the dip wheel installed; its third-party packages are the dev venv's (a plain path in a
+    .pth file: the dev venv's own .pth files, among them the editable dip, are not processed)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    dev_site = next(p for p in map(Path, sys.path) if p.name == "site-packages" and (p / "pyspark").is_dir())
+    (site / "dev_venv_packages.pth").write_text(f"{dev_site}\n", encoding="utf-8")
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
+        check=True, timeout=300,
+    )  # fmt: skip
+    found = subprocess.run(
+        [str(python), "-c", "import dip; print(dip.__file__)"], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.startswith(str(site)), found.stdout  # the wheel, not the source tree
+    return python

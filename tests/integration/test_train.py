@@ -1,5 +1,5 @@
 """`dip train` end to end on a tiny lake: silver -> features (2 days) -> training set -> MLflow run,
-registered version and champion alias -> the registry loader scores.
+registered version and champion alias -> the registry loader scores; and the train job from the built artefacts.
 
 Eight posts published on 24 Nov (01:00, 03:00, ... 15:00 UTC). Each has a snapshot 2 h after publish
 (in the 24 Nov window, the one its features must come from), an adversarial one 30 h after publish
@@ -9,6 +9,8 @@ Eight posts published on 24 Nov (01:00, 03:00, ... 15:00 UTC). Each has a snapsh
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from dip.serving.app import create_app
 from dip.serving.server import champion_loader
 from dip.silver import normalize as N
 from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
+from tests.integration.helpers import Artefacts
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -127,3 +130,39 @@ def _assert_service_scores_with_champion(config: Config) -> None:
         200,
         {"model_name": "dip-engagement", "version": "1", "previous_version": "1", "changed": False},
     )
+
+
+def test_train_job_runs_from_the_built_artefacts(spark: SparkSession, lake: Config, artefacts: Artefacts) -> None:
+    """`dip submit <dist>/jobs/train.py` with the wheel's Python: the job script, its session, MLflow and lineage."""
+    from mlflow.tracking import MlflowClient
+
+    from dip import lineage
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIP")} | {
+        "DIP_HOME": str(artefacts.dist),  # conf/ comes from the dist
+        "DIP_ENV": "local",
+        "DIP__JARS__DIR": str(lake.jars.dir),  # resolved by `make jars`; the dist ships no jars
+        "DIP__LAKE__ROOT": lake.lake.root,
+        "DIP__STATE_DIR": lake.state_dir,  # the MLflow store is <state_dir>/mlflow.db
+        "DIP__FEATURES__HOURLY": "false",
+    }
+    job = artefacts.dist / "jobs" / "train.py"
+    args = ["--run-id", "test/train/1", "--logical-date", "2026-11-26T00:00:00+00:00"]
+    result = subprocess.run(
+        [str(artefacts.dip), "submit", str(job), "--env", "local", *args],
+        env=env, cwd=artefacts.dist, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "6 train / 2 validation rows" in result.stdout
+    assert "dip-engagement v1 is now @champion; no champion before" in result.stdout
+
+    client = MlflowClient(tracking_uri=tracking_uri(lake), registry_uri=tracking_uri(lake))
+    assert str(client.get_model_version_by_alias("dip-engagement", "champion").version) == "1"
+    run = next(r for r in lineage.recent_runs(spark, lake) if r["job"] == "train")
+    assert (run["status"], run["parent_run"], run["logical_date"]) == (
+        "success", "test/train/1", "2026-11-26T00:00:00+00:00"
+    )  # fmt: skip
+    assert run["params"]["model_version"] == "1" and run["params"]["champion"] == "True"
+    assert run["counts"] == {"train_rows": 6, "validation_rows": 2}
+    assert {r["name"] for r in run["reads"]} == {"silver_posts", "silver_post_metrics", "post_features_daily"}
+    assert client.get_run(run["params"]["mlflow_run_id"]).data.tags["feature_set_version"] == "1"
