@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from dip.config import Config
+from dip.credentials import redis_password
 from dip.lake import delete_path, lake_path
 
 OK, FAILED, BLOCKED = "ok", "failed", "blocked"
@@ -114,7 +115,7 @@ def check_redis(spark: SparkSession, config: Config, scratch: str) -> str:
         port=config.redis.port,
         db=config.redis.db,
         ssl=config.redis.tls,
-        password=config.redis.password.get_secret_value() if config.redis.password else None,
+        password=redis_password(config.redis),
         socket_timeout=config.redis.socket_timeout_s,
     )
     key = f"dip:doctor:{uuid.uuid4().hex[:8]}"

@@ -52,15 +52,20 @@ class KafkaConfig(_Strict):
     sasl_mechanism: str | None = None
     sasl_username: SecretStr | None = None
     sasl_password: SecretStr | None = None
+    # or an AWS Secrets Manager secret {"username", "password"} (Amazon MSK SCRAM's format), read on first use
+    sasl_secret_id: str | None = None
     topics: KafkaTopics = Field(default_factory=KafkaTopics)
     producer: dict[str, str | int | bool] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _require_sasl_secrets(self) -> KafkaConfig:
-        if self.security_protocol.upper().startswith("SASL"):
+        if self.security_protocol.upper().startswith("SASL") and not self.sasl_secret_id:
             for name in ("sasl_username", "sasl_password"):
                 if getattr(self, name) is None:
-                    raise ValueError(f"missing secret kafka.{name}: set DIP__KAFKA__{name.upper()} in the environment")
+                    raise ValueError(
+                        f"missing secret kafka.{name}: set DIP__KAFKA__{name.upper()} in the environment"
+                        " (or kafka.sasl_secret_id, an AWS Secrets Manager secret)"
+                    )
         return self
 
 
@@ -70,6 +75,7 @@ class RedisConfig(_Strict):
     db: int = 0
     tls: bool = False
     password: SecretStr | None = None
+    password_secret_id: str | None = None  # or an AWS Secrets Manager secret (the AUTH token), read on first use
     socket_timeout_s: float = 2.0
 
 

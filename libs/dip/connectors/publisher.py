@@ -12,6 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from dip.config import Config
 from dip.connectors.envelope import OutMessage
+from dip.credentials import kafka_sasl
 
 
 class DeliveryError(RuntimeError):
@@ -24,9 +25,8 @@ def kafka_client_config(config: Config) -> dict[str, Any]:
     conf: dict[str, Any] = {"bootstrap.servers": k.bootstrap_servers, "security.protocol": k.security_protocol}
     if k.sasl_mechanism:
         conf["sasl.mechanism"] = k.sasl_mechanism
-    if k.sasl_username is not None and k.sasl_password is not None:
-        conf["sasl.username"] = k.sasl_username.get_secret_value()
-        conf["sasl.password"] = k.sasl_password.get_secret_value()
+    if k.security_protocol.upper().startswith("SASL") and (credentials := kafka_sasl(k)):
+        conf["sasl.username"], conf["sasl.password"] = credentials
     return conf
 
 

@@ -11,6 +11,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from dip.config.models import RedisConfig
+from dip.credentials import redis_password
 
 # Two quick retries (<= ~0.2 s) on connection errors: a blip is absorbed, an outage fails fast
 # (redis-py's default retries back off for seconds, which would stall API requests and /readyz).
@@ -22,7 +23,7 @@ def _options(config: RedisConfig) -> dict[str, Any]:
         host=config.host,
         port=config.port,
         db=config.db,
-        password=config.password.get_secret_value() if config.password else None,
+        password=redis_password(config),
         ssl=config.tls,
         socket_timeout=config.socket_timeout_s,
         socket_connect_timeout=config.socket_timeout_s,
