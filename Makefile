@@ -58,8 +58,8 @@ dist: $(INSTALLED)         ## the dip wheel + jobs/ + conf/ + expectations/ + di
 	$(DIP) deploy dist
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check libs jobs tests benchmarks
-	$(BIN)/ruff format --check libs jobs tests benchmarks
+	$(BIN)/ruff check libs jobs tests benchmarks airflow setup.py
+	$(BIN)/ruff format --check libs jobs tests benchmarks airflow setup.py
 
 clean: stack-down
 	rm -rf .dip

@@ -40,8 +40,8 @@ INSTALL_REQUIRES = [
 
 EXTRAS = {
     "local": SPARK,
-    "dev": SPARK
-    + [
+    "dev": [
+        *SPARK,
         "pytest==9.2.0",
         "pytest-timeout==2.4.0",
         "ruff==0.17.6",
