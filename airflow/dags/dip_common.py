@@ -27,7 +27,7 @@ TAGS = ["dip"]
 # The UTC day a nightly run processes: the silver day partition that triggered it; a manual run takes the
 # `day` param, else the day before its logical date (as a run just after midnight would).
 DAY = "{{ partition_key or params.day or macros.ds_add((dag_run.logical_date or dag_run.run_after) | ds, -1) }}"
-TRAIN_WEEKDAY = 6  # Sunday: weekly retraining
+TRAIN_WEEKDAY: int | None = SPEC.get("train_weekday", 6)  # weekly retraining after this day (6: Sunday)
 TRAINED_FSV_VARIABLE = "dip_trained_feature_set_version"
 CLOSED_THROUGH_VARIABLE = "dip_silver_closed_through"  # the newest UTC day whose silver partitions are published
 # the orchestrator's reference of a job run and its date (asset-triggered runs have no logical date: then when
@@ -152,19 +152,22 @@ def close_days(outlet_events: Any, dag_run: Any, logical_date: pendulum.DateTime
 
 
 def train_due(day: str, params: dict[str, Any]) -> bool:
-    """ShortCircuit condition of train: weekly (after Sunday's features), on request, or when the feature set
-    version changed."""
+    """ShortCircuit condition of train: weekly (after the features of ``deploy.airflow.train_weekday``), on
+    request, or when the feature set version changed."""
     application = Path(SPEC["jobs"]["train"])
     if not application.exists():
         log.warning("train skipped for %s: %s does not exist yet", day, application)
         return False
     fsv = str(SPEC["feature_set_version"])
-    if params.get("force_train") or date.fromisoformat(day).weekday() == TRAIN_WEEKDAY:
-        log.info("train due for %s: %s", day, "forced" if params.get("force_train") else "weekly (Sunday)")
+    if params.get("force_train"):
+        log.info("train due for %s: forced", day)
+        return True
+    if date.fromisoformat(day).weekday() == TRAIN_WEEKDAY:
+        log.info("train due for %s: the weekly retraining day", day)
         return True
     trained_on = Variable.get(TRAINED_FSV_VARIABLE, default=None)
     if trained_on == fsv:
-        log.info("train not due for %s: not Sunday and the model already uses feature set v%s", day, fsv)
+        log.info("train not due for %s: not the weekly day and the model already uses feature set v%s", day, fsv)
         return False
     log.info("train due for %s: feature set v%s, the model was trained on v%s", day, fsv, trained_on)
     return True

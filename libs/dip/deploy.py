@@ -174,6 +174,7 @@ def airflow_spec(config: Config, root: Path) -> dict[str, Any]:
         "feature_set_version": config.features.feature_set_version,
         "metrics_textfile_dir": config.metrics.textfile_dir,
         "deadline_minutes": dict(config.deploy.airflow.deadline_minutes),
+        "train_weekday": config.deploy.airflow.train_weekday,
     }
 
 

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,6 +66,8 @@ def airflow_env(
         # DagRun.update_state deadline dicts where it expects stored alert ids: apache/airflow#73428, fix in PR
         # #73430); the DAG integrity test checks the deadlines
         "DIP__DEPLOY__AIRFLOW__DEADLINE_MINUTES": json.dumps({"dip_ingest": 0, "dip_nightly": 0}),
+        # never the weekly retraining day: one ingest round has no labels to train on
+        "DIP__DEPLOY__AIRFLOW__TRAIN_WEEKDAY": str((TODAY.weekday() + 1) % 7),
         "DIP__STREAMING__APP_ID": f"af{tag}",
         "DIP__CONNECTORS__INSTAGRAM__BASE_URL": simulator,
         "DIP__CONNECTORS__TIKTOK__BASE_URL": simulator,
@@ -162,8 +168,8 @@ def test_dip_ingest_runs_green_and_records_lineage(airflow_env: dict[str, str], 
 
 
 def test_ingest_publishes_the_day_and_airflow_schedules_nightly_for_it(airflow_env: dict[str, str]) -> None:
-    """Runs after the ingest test: its close_day events make Airflow create an asset-triggered dip_nightly run
-    for the day, and that run's tasks render the day from its partition key."""
+    """Runs after the ingest test: its close_day events make Airflow queue a dip_nightly run for the day, and the
+    scheduler's partition step creates it (asset-triggered, partition key = the day)."""
     day = TODAY.isoformat()
     chain = _chain(airflow_env, "--schedule")
     assert chain["events"] == [
@@ -173,6 +179,7 @@ def test_ingest_publishes_the_day_and_airflow_schedules_nightly_for_it(airflow_e
     assert chain["closed_through"] == day
     assert chain["queued"] == [{"dag_id": "dip_nightly", "partition_key": day, "run_created": False}]
     run_id = chain["created_runs"][0].pop("run_id")
+    assert run_id.startswith("asset_triggered__")
     assert chain["created_runs"] == [
         {
             "dag_id": "dip_nightly", "run_type": "asset_triggered", "partition_key": day, "logical_date": None,
@@ -187,41 +194,104 @@ def test_ingest_publishes_the_day_and_airflow_schedules_nightly_for_it(airflow_e
     assert f"no UTC day to close: silver is published through {day}" in rerun
     assert len(_chain(airflow_env)["events"]) == len(SILVER_ASSETS)
 
-    # a task of the asset-triggered run itself: the train gate evaluates the published day
-    gate = _airflow(airflow_env, "tasks_test_train_due", "tasks", "test", "dip_nightly", "train_due", run_id)
-    assert f"train due for {day}: " in gate  # the model was never trained in this Airflow (Variable unset)
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _scheduler(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Airflow as deployed, on this machine: the api-server (tasks report to its execution API) and the scheduler
+    with the LocalExecutor. Stopped (process groups) on exit; their logs stay in AIRFLOW_HOME."""
+    port = _free_port()
+    env = env | {
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+    }
+    home = Path(env["AIRFLOW_HOME"])
+    procs = []
+    try:
+        for name, args in (
+            ("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(port)]),
+            ("scheduler", ["scheduler"]),
+        ):
+            with (home / f"{name}.log").open("w", encoding="utf-8") as out:
+                options = {"env": env, "cwd": home, "stdout": out, "stderr": out, "start_new_session": True}
+                procs.append(subprocess.Popen([str(AIRFLOW), *args], **options))
+        yield env
+    finally:
+        for proc in procs:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _nightly_run(env: dict[str, str], timeout_s: float) -> dict:
+    """The asset-triggered dip_nightly run, once it has finished."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run = next(r for r in _chain(env)["nightly_runs"] if r["run_type"] == "asset_triggered")
+        if run["state"] in {"success", "failed"}:
+            return run
+        time.sleep(10)
+    home = Path(env["AIRFLOW_HOME"])
+    pytest.fail(f"the scheduler did not finish {run} in {timeout_s}s:\n{_tail(home / 'scheduler.log')}")
 
 
 @pytest.mark.skipif(not (ROOT / "jobs" / "batch_features.py").exists(), reason="jobs/batch_features.py missing")
-def test_dip_nightly_runs_green_on_the_ingested_day(airflow_env: dict[str, str], spark) -> None:
-    """Runs after the ingest tests in this module (same lake): features, online push, quality report for the
-    ingested day; the train gate finds a model on this feature set version (not due unless Sunday)."""
-    fsv = str(load_config(environ=airflow_env).features.feature_set_version)
-    subprocess.run(
-        [str(AIRFLOW), "variables", "set", "dip_trained_feature_set_version", fsv],
-        env=airflow_env, capture_output=True, check=True, timeout=120,
-    )  # fmt: skip
-    day = TODAY.isoformat()
-    # a manual run (the day before its logical date); train itself is marked done (no labels after one round)
-    nightly = _dags_test(airflow_env, "dip_nightly", INGEST_RUN, "--mark-success-pattern", "^train$")
-    assert "features: 1 day(s) computed" in nightly
-    if TODAY.weekday() == 6:
-        assert f"train due for {day}: weekly (Sunday)" in nightly
-    else:
-        assert f"train not due for {day}: " in nightly
-
+def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[str, str], spark) -> None:
+    """Runs after the chain test: `airflow scheduler` executes the dip_nightly run Airflow created for the published
+    day: features, online push and quality report of that day (from the partition key); train is not due."""
     from dip import lineage
 
     config = load_config(environ=airflow_env)
-    runs = {r["job"]: r for r in lineage.recent_runs(spark, config)}
-    assert {"batch_features", "push_online"} <= set(runs)
-    for job in ("batch_features", "push_online"):
-        assert runs[job]["status"] == "success", runs[job]
-        assert runs[job]["parent_run"].startswith("dip_nightly/") and runs[job]["parent_run"].endswith(f"/{job}/1")
-    assert runs["batch_features"]["params"] == {"from": day, "to": day, "force": "false"}
-    assert {r["name"] for r in runs["batch_features"]["reads"]} == {
+    fsv = str(config.features.feature_set_version)
+    _airflow(airflow_env, "variables_set", "variables", "set", "dip_trained_feature_set_version", fsv)
+    day = TODAY.isoformat()
+    with _scheduler(airflow_env) as env:
+        run = _nightly_run(env, DAG_TIMEOUT_S)
+    logs = Path(airflow_env["AIRFLOW_HOME"]) / "logs" / "dag_id=dip_nightly" / f"run_id={run['run_id']}"
+    task_log = {t: (logs / f"task_id={t}" / "attempt=1.log") for t in run["tasks"]}
+    assert run["state"] == "success", {t: _tail(f, 2000) for t, f in task_log.items() if f.exists()}
+    assert (run["partition_key"], run["tasks"]) == (
+        day,
+        {"batch_features": "success", "push_online": "success", "quality_report": "success",
+         "train_due": "success", "train": "skipped"},
+    )  # fmt: skip
+    features = task_log["batch_features"].read_text(encoding="utf-8")
+    assert f"--date {day}" in features and "features: 1 day(s) computed" in features
+    assert f"--date {day}" in task_log["quality_report"].read_text(encoding="utf-8")
+    assert f"train not due for {day}: " in task_log["train_due"].read_text(encoding="utf-8")
+
+    runs = [
+        r for r in lineage.recent_runs(spark, config) if r["parent_run"].startswith(f"dip_nightly/{run['run_id']}/")
+    ]
+    by_job = {r["job"]: r for r in runs}
+    assert sorted(by_job) == ["batch_features", "push_online"] and len(runs) == 2
+    for job, r in by_job.items():
+        assert (r["status"], r["parent_run"]) == ("success", f"dip_nightly/{run['run_id']}/{job}/1")
+    assert by_job["batch_features"]["params"] == {"from": day, "to": day, "force": "false"}
+    assert {r["name"] for r in by_job["batch_features"]["reads"]} == {
         "silver_posts", "silver_post_metrics", "silver_account_metrics"
     }  # fmt: skip
+    assert by_job["push_online"]["counts"]["post_features_daily"] > 0
     origin = lineage.table_origin(spark, config, "post_features_daily")
-    assert origin.run["job"] == "batch_features"
-    assert runs["push_online"]["counts"]["post_features_daily"] > 0
+    assert origin.run["parent_run"] == by_job["batch_features"]["parent_run"]
+
+
+@pytest.mark.skipif(not (ROOT / "jobs" / "batch_features.py").exists(), reason="jobs/batch_features.py missing")
+def test_dip_nightly_dags_test_of_the_same_day_is_green_and_idempotent(airflow_env: dict[str, str]) -> None:
+    """`airflow dags test dip_nightly` (a manual run: the day before its logical date) after the scheduled run of
+    that day: green, and the day's features are not computed twice."""
+    day = TODAY.isoformat()
+    nightly = _dags_test(airflow_env, "dip_nightly", INGEST_RUN)
+    assert "features: 0 day(s) computed, 1 skipped" in nightly
+    assert f"{day}: already completed, skipped (--force recomputes)" in nightly
+    assert f"train not due for {day}: " in nightly

@@ -397,6 +397,8 @@ class AirflowDeployConfig(_Strict):
     spark_conn_id: str = "dip_spark"
     # Deadline alerts (Airflow 3's SLAs): a DAG run not finished this many minutes after it was queued alerts; 0: none
     deadline_minutes: dict[str, NonNegativeInt] = Field(default_factory=lambda: {"dip_ingest": 45, "dip_nightly": 150})
+    # dip_nightly retrains after this weekday's features (0 Monday .. 6 Sunday; null: only on a new feature set version)
+    train_weekday: int | None = Field(6, ge=0, le=6)
 
 
 class DeployConfig(_Strict):
