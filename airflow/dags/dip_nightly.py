@@ -2,9 +2,10 @@
 
 Chained to dip_ingest by assets: it runs when dip_ingest publishes a day partition of the silver tables
 (its `close_day` task, once a run of a later day passed reconcile), for that day (`partition_key`). Several
-finished days (an ingest outage) give one run each, in order. A manual run takes the `day` param (default:
-the day before it was triggered); past ranges go through dip_backfill. train runs after Sunday's features,
-when the feature set version changed, or on `force_train` (and is skipped while jobs/train.py does not exist).
+finished days (an ingest outage) give one run each, one at a time. A manual run takes the `day` param
+(default: the day before its logical date); past ranges go through dip_backfill. train runs after the
+features of `deploy.airflow.train_weekday` (Sunday by default), when the feature set version changed, or on
+`force_train` (and is skipped while jobs/train.py does not exist).
 """
 
 from datetime import timedelta

@@ -14,6 +14,7 @@ from typing import Any
 
 from dip.config import ConfigError
 from dip.config.models import KafkaConfig, RedisConfig
+from dip.connectors.secrets import aws_secret_string
 
 _ARN_REGION = re.compile(r"^arn:aws[\w-]*:secretsmanager:([a-z0-9-]+):")
 
@@ -22,11 +23,8 @@ _ARN_REGION = re.compile(r"^arn:aws[\w-]*:secretsmanager:([a-z0-9-]+):")
 def _secret(secret_id: str) -> Any:
     """A Secrets Manager secret: its JSON object, or the plain string. The region comes from an ARN, else boto3's
     default chain (AWS_REGION, the profile, the instance)."""
-    import boto3
-
     match = _ARN_REGION.match(secret_id)
-    client = boto3.client("secretsmanager", region_name=match.group(1) if match else None)
-    text = client.get_secret_value(SecretId=secret_id)["SecretString"]
+    text = aws_secret_string(secret_id, match.group(1) if match else None)
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -48,9 +46,8 @@ def kafka_sasl(kafka: KafkaConfig) -> tuple[str, str] | None:
         return kafka.sasl_username.get_secret_value(), kafka.sasl_password.get_secret_value()
     if kafka.sasl_secret_id:
         example = '{"username": "...", "password": "..."}'
-        return tuple(  # type: ignore[return-value]
-            _field("kafka.sasl_secret_id", kafka.sasl_secret_id, key, example) for key in ("username", "password")
-        )
+        username = _field("kafka.sasl_secret_id", kafka.sasl_secret_id, "username", example)
+        return username, _field("kafka.sasl_secret_id", kafka.sasl_secret_id, "password", example)
     return None
 
 

@@ -104,6 +104,14 @@ class VaultSecrets(_CachedJsonSecrets):
         return f"add {key!r} to Vault KV v2 {self.mount}/{self.path}"
 
 
+def aws_secret_string(secret_id: str, region: str | None = None, endpoint_url: str | None = None) -> str:
+    """The ``SecretString`` of an AWS Secrets Manager secret, through boto3 (its default chain when no region)."""
+    import boto3
+
+    client = boto3.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
+    return client.get_secret_value(SecretId=secret_id)["SecretString"]
+
+
 class AwsSecrets(_CachedJsonSecrets):
     """AWS Secrets Manager through boto3: one JSON ``SecretString`` under ``secret_id``."""
 
@@ -112,10 +120,7 @@ class AwsSecrets(_CachedJsonSecrets):
         self.secret_id, self.region, self.endpoint_url = secret_id, region, endpoint_url
 
     def _load(self) -> Mapping[str, Any]:
-        import boto3
-
-        client = boto3.client("secretsmanager", region_name=self.region, endpoint_url=self.endpoint_url)
-        return json.loads(client.get_secret_value(SecretId=self.secret_id)["SecretString"])
+        return json.loads(aws_secret_string(self.secret_id, self.region, self.endpoint_url))
 
     def hint(self, key: str) -> str:
         return f"add {key!r} to the JSON of AWS secret {self.secret_id}"

@@ -27,15 +27,7 @@ def test_same_seed_same_world_and_realistic_content() -> None:
 def test_metrics_grow_with_the_clock_and_likes_can_be_hidden() -> None:
     app = create_app(42)
     client = TestClient(app)
-    token = client.get(
-        "/v24.0/oauth/access_token",
-        params={
-            "grant_type": "fb_exchange_token",
-            "client_id": "dip-dev-app",
-            "client_secret": "dev-ig-app-secret",
-            "fb_exchange_token": "dev-ig-user-token",
-        },
-    ).json()["access_token"]
+    token = _token(client)
     params = {"fields": "id,like_count,comments_count,timestamp", "access_token": token, "limit": 2}
     first = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
     assert first[1] == {
