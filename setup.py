@@ -3,9 +3,11 @@
 from setuptools import find_packages, setup
 
 # Spark is provided by the cluster on Databricks/EMR; locally the ``local`` extra brings it.
+# Default runtime: the Spark 3.5 line (EMR 7, Databricks LTS), the line Hudi's Spark bundle is served for.
+# The Spark 4.0 profile (`make test-spark4`) installs requirements-spark4.txt over this in .venv-spark4.
 SPARK = [
-    "pyspark==4.0.4",
-    "delta-spark==4.4.0",
+    "pyspark==3.5.9",
+    "delta-spark==3.3.2",
 ]
 
 INSTALL_REQUIRES = [
@@ -26,9 +28,12 @@ INSTALL_REQUIRES = [
     "hvac==2.4.0",
     "pandas==2.3.3",
     "pyarrow==22.0.0",
-    "numpy==2.3.5",
+    "numpy==1.26.4",  # the Spark 3.5 line supports NumPy 1.x (pyspark.pandas and pyspark.testing use np.NaN)
     "PyJWT==2.15.1",
     "great-expectations==1.24.1",
+    # JVM-free readers of the lake's tables (notebook helpers, `dip online`, small checks)
+    "deltalake==1.6.6",
+    "hudi==0.5.0",
     # traces of connector requests and job stages over OTLP/HTTP; the SDK is imported only when configured
     "opentelemetry-api==1.45.2",
     "opentelemetry-sdk==1.45.2",

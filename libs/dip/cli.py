@@ -140,11 +140,11 @@ def submit_cmd(
 @app.command("doctor")
 def doctor_cmd(env: EnvOption = None) -> None:
     """Check Spark, Delta, Hudi, Kafka and Redis for real; one line per check, non-zero exit on failure."""
-    from dip.doctor import BLOCKED, FAILED, OK, CheckResult, run_checks
+    from dip.doctor import FAILED, OK, SKIPPED, CheckResult, run_checks
     from dip.spark import build_session
 
     config = _config(env)
-    colours = {OK: "green", FAILED: "red", BLOCKED: "yellow"}
+    colours = {OK: "green", FAILED: "red", SKIPPED: "yellow"}
 
     def show(result: CheckResult) -> None:
         colour = colours[result.status]
@@ -154,8 +154,8 @@ def doctor_cmd(env: EnvOption = None) -> None:
 
     results = run_checks(config, lambda: build_session(config, app_name="dip-doctor"), on_result=show)
     failed = [r.name for r in results if r.status == FAILED]
-    blocked = [r.name for r in results if r.status == BLOCKED]
-    summary = f"{len(results) - len(failed) - len(blocked)} ok, {len(failed)} failed, {len(blocked)} blocked"
+    skipped = [r.name for r in results if r.status == SKIPPED]
+    summary = f"{len(results) - len(failed) - len(skipped)} ok, {len(failed)} failed, {len(skipped)} skipped"
     console.print(f"doctor: {summary}" + (f" (failed: {', '.join(failed)})" if failed else ""))
     if failed:
         raise typer.Exit(1)

@@ -28,6 +28,10 @@ TARGETS = ("emr", "databricks", "airflow")
 DIST_TREES = ("conf", "expectations")  # the DIP home a job needs besides the wheel
 DAGS_TREE = "airflow/dags"  # shipped next to them for the scheduler's DAGs folder; not part of the DIP home
 DIP_HOME_ARCHIVE = "dip_home.tar.gz"
+# The Databricks Runtime a job cluster gets per spark.runtime (deploy.databricks.spark_version: null)
+DATABRICKS_RUNTIMES = {"3.5": "15.4.x-scala2.12", "4.0": "17.3.x-scala2.13"}
+SCALA_BINARY = {"3.5": "2.12", "4.0": "2.13"}
+EMR_RUNTIMES = frozenset({"3.5"})  # EMR 7.x ships Spark 3.5 (with Delta and Hudi)
 DATABRICKS_PROVIDED_CONF = frozenset({"spark.sql.extensions", "spark.sql.catalog.spark_catalog"})
 # required secrets get a placeholder so a cluster config validates while rendering; values never reach a spec
 _SECRET_PLACEHOLDERS = {"DIP__KAFKA__SASL_USERNAME": "<secret>", "DIP__KAFKA__SASL_PASSWORD": "<secret>"}
@@ -85,6 +89,8 @@ def emr_step(config: Config, job: str, args: list[str] | None = None, version: s
     The wheel is installed on every node by the bootstrap action ``emr_bootstrap.sh`` that ``make dist`` writes;
     conf/ and expectations/ travel as ``--archives <dip_home.tar.gz>#dip_home`` and ``DIP_HOME`` points there.
     """
+    if config.spark.runtime not in EMR_RUNTIMES:
+        raise ValueError(f"EMR 7.x runs Spark 3.5, not spark.runtime {config.spark.runtime}: set spark.runtime: 3.5")
     conf = cluster_conf(config)
     home = "dip_home"
     cmd = ["spark-submit", "--deploy-mode", config.deploy.emr.deploy_mode, "--name", f"dip-{job}"]
@@ -107,12 +113,25 @@ def emr_step(config: Config, job: str, args: list[str] | None = None, version: s
     }
 
 
+def databricks_spark_version(config: Config) -> str:
+    """``deploy.databricks.spark_version``, or the LTS of ``spark.runtime``; its Scala must be the runtime's."""
+    runtime = config.spark.runtime
+    chosen = config.deploy.databricks.spark_version or DATABRICKS_RUNTIMES[runtime]
+    if not chosen.endswith(f"scala{SCALA_BINARY[runtime]}"):
+        raise ValueError(
+            f"deploy.databricks.spark_version {chosen} does not match spark.runtime {runtime}"
+            f" (Scala {SCALA_BINARY[runtime]}, e.g. {DATABRICKS_RUNTIMES[runtime]})"
+        )
+    return chosen
+
+
 def databricks_job(config: Config, job: str, args: list[str] | None = None, version: str = "0.1.0") -> dict[str, Any]:
     """A Databricks job (Jobs API 2.2): ``spark_python_task`` on a job cluster with the wheel as a library.
 
     Secrets are ``{{secrets/<scope>/<key>}}`` references in ``spark_env_vars``, resolved by Databricks.
     """
     db = config.deploy.databricks
+    spark_version = databricks_spark_version(config)
     # the runtime configures Delta and its (Unity Catalog) spark_catalog itself; overriding them breaks UC
     conf = {k: v for k, v in cluster_conf(config).items() if k not in DATABRICKS_PROVIDED_CONF}
     packages = conf.pop("spark.jars.packages", "")
@@ -134,7 +153,7 @@ def databricks_job(config: Config, job: str, args: list[str] | None = None, vers
                 },
                 "libraries": libraries,
                 "new_cluster": {
-                    "spark_version": db.spark_version,
+                    "spark_version": spark_version,
                     "node_type_id": db.node_type_id,
                     "autoscale": {"min_workers": db.min_workers, "max_workers": db.max_workers},
                     "spark_conf": conf,

@@ -24,7 +24,7 @@ class JarSet:
 
 
 def artifact_id(jar_name: str) -> str:
-    """``delta-spark_4.0_2.13-4.4.0.jar`` -> ``delta-spark_4.0_2.13``."""
+    """``delta-spark_2.12-3.3.2.jar`` -> ``delta-spark_2.12``."""
     return _VERSION_SUFFIX.sub("", jar_name.removesuffix(".jar"))
 
 
@@ -37,15 +37,27 @@ def spark_provided_artifacts() -> list[str]:
 
 
 def profile_dir(config: Config, profile: str) -> Path:
+    """``<jars.dir>/kafka-broker``; the Spark jars go per runtime to ``<jars.dir>/spark-<runtime>``."""
+    if profile == "spark":
+        return Path(config.jars.dir) / f"spark-{config.spark.runtime}"
     return Path(config.jars.dir) / profile
+
+
+def maven_profiles(config: Config, profile: str) -> list[str]:
+    """The pom profiles of a jar set: ``spark<runtime>`` (+ ``hudi<runtime>``) or ``kafka-broker``."""
+    if profile != "spark":
+        return [profile]
+    runtime = config.spark.runtime
+    return [f"spark{runtime}"] + ([f"hudi{runtime}"] if config.spark.hudi_enabled else [])
 
 
 def _stamp(config: Config, profile: str) -> Path:
     return profile_dir(config, profile) / ".resolved"
 
 
-def _fingerprint(config: Config, excluded: list[str]) -> str:
-    return Path(config.jars.pom).read_text(encoding="utf-8") + "\n" + ",".join(excluded)
+def _fingerprint(config: Config, profiles: list[str], excluded: list[str]) -> str:
+    pom = Path(config.jars.pom).read_text(encoding="utf-8")
+    return pom + "\n" + ",".join(profiles) + "\n" + ",".join(excluded)
 
 
 def resolve(config: Config, profile: str, *, force: bool = False) -> JarSet:
@@ -54,7 +66,8 @@ def resolve(config: Config, profile: str, *, force: bool = False) -> JarSet:
         raise ValueError(f"unknown jar profile {profile!r} (known: {', '.join(PROFILES)})")
     folder = profile_dir(config, profile)
     excluded = spark_provided_artifacts() if profile == "spark" else []
-    fingerprint = _fingerprint(config, excluded)
+    profiles = maven_profiles(config, profile)
+    fingerprint = _fingerprint(config, profiles, excluded)
     stamp = _stamp(config, profile)
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
         return JarSet(profile, folder, tuple(sorted(folder.glob("*.jar"))))
@@ -64,7 +77,6 @@ def resolve(config: Config, profile: str, *, force: bool = False) -> JarSet:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    profiles = [profile] + (["hudi"] if profile == "spark" and config.spark.hudi_enabled else [])
     cmd = [
         mvn,
         "-q",

@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _doctor_lines(result: subprocess.CompletedProcess) -> list[list[str]]:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    lines = [line for line in result.stdout.splitlines() if line[:7].strip() in {"OK", "FAILED", "BLOCKED"}]
+    lines = [line for line in result.stdout.splitlines() if line[:7].strip() in {"OK", "FAILED", "SKIPPED"}]
     return [line.split()[:2] for line in lines]
 
 
 def _expected(stack: Config) -> list[list[str]]:
-    hudi = "OK" if stack.spark.hudi_enabled else "BLOCKED"
+    hudi = "OK" if stack.spark.hudi_enabled else "SKIPPED"
     return [["OK", "spark"], ["OK", "delta"], [hudi, "hudi"], ["OK", "kafka"], ["OK", "redis"]]
 
 

@@ -28,15 +28,38 @@ class JarsConfig(_Strict):
     dir: str = ".dip/jars"
 
 
+SparkRuntime = Literal["3.5", "4.0"]
+# Hudi publishes no Spark 4.0 bundle that this project can resolve: Hudi runs on the 3.5 line only.
+HUDI_RUNTIMES: frozenset[str] = frozenset({"3.5"})
+
+
 class SparkConfig(_Strict):
     app_name: str = "dip"
     master: str | None = None
+    # The Spark line the jobs run on: 3.5 (Scala 2.12; EMR 7.x, Databricks 15.4/16.4 LTS; Hudi) or
+    # 4.0 (Scala 2.13; Databricks 17.x; Delta feature tables). Picks the pom profile, packages and jar folder.
+    runtime: SparkRuntime = "3.5"
     local_jars: bool = True
-    packages: list[str] = Field(default_factory=list)
+    # spark.jars.packages per runtime (clusters, or local_jars: false)
+    packages: dict[SparkRuntime, list[str]] = Field(default_factory=dict)
     hudi_enabled: bool = True
     register_tables: bool = True  # name the lake's tables in the session catalog (dip.silver_posts, ...)
     log_level: str = "WARN"
     conf: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_hudi_runtime(self) -> SparkConfig:
+        if self.hudi_enabled and self.runtime not in HUDI_RUNTIMES:
+            raise ValueError(
+                f"spark.hudi_enabled needs spark.runtime {' or '.join(sorted(HUDI_RUNTIMES))} (got {self.runtime}):"
+                " no Hudi bundle for that Spark line is served; set spark.hudi_enabled: false"
+            )
+        return self
+
+    @property
+    def runtime_packages(self) -> list[str]:
+        """Maven coordinates of this runtime's jars, for ``spark.jars.packages``."""
+        return list(self.packages.get(self.runtime, []))
 
 
 class KafkaTopics(_Strict):
@@ -303,13 +326,16 @@ class HudiFeaturesConfig(_Strict):
 
     table_type: Literal["COPY_ON_WRITE", "MERGE_ON_READ"] = "COPY_ON_WRITE"
     precombine_field: str = "computed_at"
+    bulk_insert_new_partitions: bool = True  # first write of a day: bulk_insert; re-runs upsert
+    cleaner_commits_retained: int = Field(24, ge=1, description="Commits the cleaner keeps (KEEP_LATEST_COMMITS).")
+    metadata_enabled: bool = True
     options: dict[str, str] = Field(default_factory=dict)  # extra hoodie.* options, applied last
 
 
 class FeaturesConfig(_Strict):
     """Nightly feature tables (`dip features`), their storage format and the online push."""
 
-    table_format: Literal["delta", "hudi"] = "delta"
+    table_format: Literal["delta", "hudi"] = "hudi"
     feature_set_version: int = Field(1, ge=0)
     lookback_days: int = Field(7, ge=1, description="How far back the snapshot before a window is searched.")
     hourly: bool = True  # also compute post_features_hourly
@@ -376,7 +402,7 @@ class EmrDeployConfig(_Strict):
 class DatabricksDeployConfig(_Strict):
     """Databricks job clusters (`dip deploy render --target databricks`); secrets by secret-scope reference."""
 
-    spark_version: str = "17.3.x-scala2.13"
+    spark_version: str | None = None  # null: the LTS of spark.runtime (deploy.DATABRICKS_RUNTIMES)
     node_type_id: str = "i3.xlarge"
     min_workers: int = Field(1, ge=0)
     max_workers: int = Field(4, ge=1)
@@ -430,6 +456,15 @@ class Config(_Strict):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     status: StatusConfig = Field(default_factory=StatusConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
+
+    @model_validator(mode="after")
+    def _check_feature_format(self) -> Config:
+        if self.features.table_format == "hudi" and not self.spark.hudi_enabled:
+            raise ValueError(
+                f"features.table_format hudi needs spark.hudi_enabled (spark.runtime {self.spark.runtime}):"
+                " set features.table_format: delta, or run on spark.runtime 3.5 with Hudi"
+            )
+        return self
 
 
 SECRET_PATHS: frozenset[str] = frozenset(

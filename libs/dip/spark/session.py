@@ -32,10 +32,27 @@ def session_conf(config: Config, jars: list[Path] | None = None) -> dict[str, st
     if config.spark.local_jars:
         if jars:
             conf["spark.jars"] = ",".join(str(j) for j in jars)
-    elif config.spark.packages:
-        conf["spark.jars.packages"] = ",".join(config.spark.packages)
+    elif config.spark.runtime_packages:
+        conf["spark.jars.packages"] = ",".join(config.spark.runtime_packages)
     conf.update(config.spark.conf)
     return conf
+
+
+def installed_runtime() -> str:
+    """The Spark line (``major.minor``) of the installed pyspark."""
+    import pyspark
+
+    return ".".join(pyspark.__version__.split(".")[:2])
+
+
+def check_runtime(config: Config) -> None:
+    """Fail with the key to change when ``spark.runtime`` is not the line of the pyspark that runs."""
+    installed = installed_runtime()
+    if installed != config.spark.runtime:
+        raise RuntimeError(
+            f"spark.runtime is {config.spark.runtime} but pyspark {installed} is installed: set spark.runtime"
+            f" (DIP__SPARK__RUNTIME={installed}) or use the matching environment (.venv: 3.5, .venv-spark4: 4.0)"
+        )
 
 
 def build_session(
@@ -48,6 +65,7 @@ def build_session(
     Master and resources are set only when the config names a master (local runs); on a cluster
     they are left to ``spark-submit`` or the platform.
     """
+    check_runtime(config)
     builder = builder if builder is not None else SparkSession.builder
     builder = builder.appName(app_name or config.spark.app_name)
     if config.spark.master:

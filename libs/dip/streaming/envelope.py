@@ -16,6 +16,15 @@ def parse_fetched_at(col: Column) -> Column:
     return F.coalesce(F.try_to_timestamp(col, F.lit(FETCHED_AT_FORMAT)), F.try_to_timestamp(col))
 
 
+def is_json(text: Column) -> Column:
+    """True when ``text`` is one well-formed JSON value (Spark 3.5 has no ``try_parse_json``).
+
+    ``get_json_object(text, '$')`` is null for malformed text and for the JSON literal ``null``,
+    which is valid JSON (an envelope with every field missing, not a parse error).
+    """
+    return F.get_json_object(text, "$").isNotNull() | (F.trim(text) == F.lit("null"))
+
+
 def with_envelope(df: DataFrame, value_col: str = "value") -> DataFrame:
     """Add ``env`` (parsed envelope), ``fetched_ts`` and ``envelope_error`` (null when the envelope is valid)."""
     text = F.col(value_col).cast("string")
@@ -29,7 +38,7 @@ def with_envelope(df: DataFrame, value_col: str = "value") -> DataFrame:
     )
     error_type = (
         F.when(F.col(value_col).isNull(), F.lit("empty_message"))
-        .when(F.try_parse_json(text).isNull(), F.lit("invalid_json"))
+        .when(~is_json(text), F.lit("invalid_json"))
         .when(F.length(missing) > 0, F.lit("invalid_envelope"))
     )
     error_message = (

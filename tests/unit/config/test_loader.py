@@ -50,11 +50,12 @@ def test_env_selected_by_dip_env_variable(conf_dir: Path) -> None:
 
 def test_list_and_nested_dict_overrides(conf_dir: Path) -> None:
     environ = {
-        "DIP__SPARK__PACKAGES": "[a:b:1, c:d:2]",
+        "DIP__SPARK__PACKAGES": '{"3.5": ["a:b:1", "c:d:2"]}',
         "DIP__SPARK__CONF__spark.sql.shuffle.partitions": "7",
     }
     config = load_config("dev", conf_dir=conf_dir, environ=environ)
-    assert config.spark.packages == ["a:b:1", "c:d:2"]
+    assert config.spark.packages == {"3.5": ["a:b:1", "c:d:2"]}
+    assert config.spark.runtime_packages == ["a:b:1", "c:d:2"]
     assert config.spark.conf == {"spark.sql.shuffle.partitions": "7"}
 
 

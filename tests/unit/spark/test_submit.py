@@ -7,7 +7,10 @@ from dip.spark.submit import submit_command
 
 
 def _config(**spark: object) -> Config:
-    return Config.model_validate({"env": "t", "lake": {"root": "file:///tmp/lake"}, "spark": spark})
+    table_format = "hudi" if spark.get("hudi_enabled", True) else "delta"
+    return Config.model_validate(
+        {"env": "t", "lake": {"root": "file:///tmp/lake"}, "spark": spark, "features": {"table_format": table_format}}
+    )
 
 
 def test_local_submit_passes_jars_at_launch_and_every_conf() -> None:
@@ -27,10 +30,12 @@ def test_local_submit_passes_jars_at_launch_and_every_conf() -> None:
 
 
 def test_cluster_submit_leaves_master_to_cluster_and_uses_packages() -> None:
-    config = _config(
-        master=None, local_jars=False, hudi_enabled=False, packages=["io.delta:delta-spark_4.0_2.13:4.4.0"]
-    )
+    packages = {"3.5": ["io.delta:delta-spark_2.12:3.3.2"], "4.0": ["io.delta:delta-spark_4.0_2.13:4.4.0"]}
+    config = _config(master=None, local_jars=False, hudi_enabled=False, packages=packages)
     cmd = submit_command(config, "jobs/doctor.py", [])
     assert "--master" not in cmd
+    assert cmd[cmd.index("--packages") + 1] == "io.delta:delta-spark_2.12:3.3.2"
+    config = _config(master=None, local_jars=False, hudi_enabled=False, runtime="4.0", packages=packages)
+    cmd = submit_command(config, "jobs/doctor.py", [])
     assert cmd[cmd.index("--packages") + 1] == "io.delta:delta-spark_4.0_2.13:4.4.0"
     assert "--jars" not in cmd
