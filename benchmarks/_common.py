@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
-HUDI_NOTE = "hudi-spark4.0-bundle_2.13 is not served by the Maven mirror: feature tables use Delta (MERGE + CDF)"
 
 
 # --- CLI, timing, results ------------------------------------------------------------------------
@@ -95,8 +94,10 @@ def environment(spark: Any | None = None, config: Any | None = None) -> dict[str
             info[name.replace("-", "_")] = metadata.version(name)
     if spark is not None:
         info["spark"] = spark.version
-    info["hudi"] = f"not used: {HUDI_NOTE}"
     if config is not None:
+        info["feature_table_format"] = config.features.table_format
+        if config.spark.hudi_enabled:
+            info["hudi"] = next((p.split(":")[-1] for p in config.spark.runtime_packages if ":hudi-" in p), "bundle")
         info["redis_server"] = redis_server_version(config)
     return info
 

@@ -25,23 +25,33 @@ SERIES = {  # name -> path of the median seconds in a size's result
     "stream_bronze": ("stream", "bronze"),
     "stream_bronze_silver": ("stream", "bronze_silver"),
     "features_parquet": ("features", "baseline"),
-    "features_dip": ("features", "dip_first_write"),
+    "features_dip": ("features", "dip", "first_write"),  # the configured feature table format
 }
+
+
+def _dig(result: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    for key in path:
+        if key == "dip":
+            key = result.get("format", key)
+        if not isinstance(result, dict) or key not in result:
+            return None
+        result = result[key]
+    return result
 
 
 def growth(sizes: list[int], per_size: list[dict[str, Any]]) -> dict[str, list[dict[str, float]]]:
     """Per series: seconds, growth and linearity at every size, relative to the smallest size."""
     out: dict[str, list[dict[str, float]]] = {}
-    for name, (part, side) in SERIES.items():
-        if side not in per_size[0][part]:
+    for name, path in SERIES.items():
+        if _dig(per_size[0], path) is None:
             continue
-        first = per_size[0][part][side]["median_s"]
+        first = _dig(per_size[0], path)["median_s"]
         out[name] = [
             {
                 "rows": n,
-                "median_s": r[part][side]["median_s"],
-                "growth": round(r[part][side]["median_s"] / first, 3),
-                "linearity": round(r[part][side]["median_s"] / first / (n / sizes[0]), 3),
+                "median_s": _dig(r, path)["median_s"],
+                "growth": round(_dig(r, path)["median_s"] / first, 3),
+                "linearity": round(_dig(r, path)["median_s"] / first / (n / sizes[0]), 3),
             }
             for n, r in zip(sizes, per_size, strict=True)
         ]
@@ -77,7 +87,8 @@ def measure_scaling(
     for i, rows in enumerate(sizes):
         common = {"env": env, "rows": rows, "runs": runs, "warmup": warmup if i == 0 else 0}
         stream = measure_stream(spark, scratch, **common, partitions=partitions, seed=seed, silver=silver)
-        features = measure_features(spark, scratch, **common, merge=merge)
+        configured = scratch.config(env).features.table_format
+        features = measure_features(spark, scratch, **common, merge=merge, formats=(configured,))
         per_size.append({"rows": rows, "stream": stream, "features": features})
         print(f"size {rows:,}: stream ratios {stream['ratios']}, features ratio {features['ratio']}")
     return {"sizes": sizes, "runs": runs, "growth": growth(sizes, per_size), "per_size": per_size}

@@ -8,7 +8,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
-from dip.tables import ALL_TABLES, CATALOG_DB, Table
+from dip.table_io import read_table, table_exists, table_format, table_version
+from dip.tables import ALL_TABLES, CATALOG_DB
 
 # the event-time column that tells how fresh each table is
 FRESHNESS_COLUMN: dict[str, str] = {
@@ -16,6 +17,7 @@ FRESHNESS_COLUMN: dict[str, str] = {
     "dlq": "failed_at",
     "silver_posts": "updated_at",
     "silver_post_metrics": "captured_at",
+    "silver_post_captions": "captured_at",
     "silver_accounts": "updated_at",
     "silver_account_metrics": "captured_at",
     "silver_audience": "captured_at",
@@ -41,37 +43,30 @@ class TableInfo:
     latest_event: str | None
 
 
-def _exists(spark: SparkSession, table: Table, config: Config) -> bool:
-    from delta.tables import DeltaTable
-
-    return DeltaTable.isDeltaTable(spark, table.path(config))
-
-
 def register_tables(spark: SparkSession, config: Config) -> list[str]:
-    """``CREATE TABLE IF NOT EXISTS dip.<name> USING DELTA LOCATION ...`` for every table already written."""
+    """``CREATE TABLE IF NOT EXISTS dip.<name> USING DELTA|HUDI LOCATION ...`` for every table already written."""
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {CATALOG_DB}")
     registered = []
     for table in ALL_TABLES:
-        if _exists(spark, table, config):
-            spark.sql(f"CREATE TABLE IF NOT EXISTS {table.qualified_name} USING DELTA LOCATION '{table.path(config)}'")
+        if table_exists(spark, config, table):
+            fmt = table_format(config, table).upper()
+            spark.sql(f"CREATE TABLE IF NOT EXISTS {table.qualified_name} USING {fmt} LOCATION '{table.path(config)}'")
             registered.append(table.qualified_name)
     return registered
 
 
 def describe_tables(spark: SparkSession, config: Config) -> list[TableInfo]:
     """Format, location, latest version, row count and freshness of every lake table."""
-    from delta.tables import DeltaTable
-
     infos = []
     for table in ALL_TABLES:
-        path = table.path(config)
-        if not _exists(spark, table, config):
-            infos.append(TableInfo(table.qualified_name, "delta", path, None, None, None))
+        path, fmt = table.path(config), table_format(config, table)
+        if not table_exists(spark, config, table):
+            infos.append(TableInfo(table.qualified_name, fmt, path, None, None, None))
             continue
-        version = DeltaTable.forPath(spark, path).history(1).first()["version"]
-        df = spark.read.format("delta").load(path)
+        version = table_version(spark, config, table)
+        df = read_table(spark, config, table)
         column = FRESHNESS_COLUMN.get(table.name)
         row = df.agg(F.count(F.lit(1)).alias("n"), F.max(column).alias("latest")).first()
         latest = row["latest"].isoformat(sep=" ") if row["latest"] is not None else None
-        infos.append(TableInfo(table.qualified_name, "delta", path, version, row["n"], latest))
+        infos.append(TableInfo(table.qualified_name, fmt, path, version, row["n"], latest))
     return infos

@@ -33,6 +33,7 @@ from pyspark.sql import Row, SparkSession
 from pyspark.sql import types as T
 
 from dip.config import Config
+from dip.table_io import table_format, table_version
 from dip.tables import ALL_TABLES, Table
 
 RUNS_PATH = "_runs"
@@ -256,13 +257,13 @@ def recorded_run(
         parent_run=getattr(args, "parent_run", None),
         started_at=datetime.now(UTC),
     )
-    before = {t.name: _safe_version(spark, t.path(config)) for t in writes}
+    before = {t.name: _safe_version(spark, config, t) for t in writes}
     record.reads = [
         {
-            "kind": "delta",
+            "kind": table_format(config, t),
             "name": t.name,
             "path": t.path(config),
-            "version": _safe_version(spark, t.path(config)),
+            "version": _safe_version(spark, config, t),
             "detail": None,
         }
         for t in reads
@@ -277,11 +278,12 @@ def recorded_run(
         _finish(spark, config, record, writes, before, streams or {})
 
 
-def _safe_version(spark: SparkSession, path: str) -> int | None:
+def _safe_version(spark: SparkSession, config: Config, table: Table) -> int | None:
+    """Delta version or Hudi instant of ``table``; None (with a note on stderr) when it cannot be read."""
     try:
-        return delta_version(spark, path)
+        return table_version(spark, config, table)
     except Exception as exc:  # lineage must not break the job
-        print(f"lineage: cannot read the version of {path}: {exc}", file=sys.stderr)
+        print(f"lineage: cannot read the version of {table.path(config)}: {exc}", file=sys.stderr)
         return None
 
 
@@ -301,7 +303,7 @@ def _finish(
                 "name": t.name,
                 "path": t.path(config),
                 "version_before": before[t.name],
-                "version_after": _safe_version(spark, t.path(config)),
+                "version_after": _safe_version(spark, config, t),
             }
             for t in writes
         ]
@@ -358,7 +360,7 @@ def _origin(runs: list[dict[str, Any]], table: Table, config: Config, version: i
     upstream: list[Origin] = []
     if run and depth > 0:
         for read in run["reads"] or []:
-            if read["kind"] in ("delta", "delta_stream") and read["path"] and read["version"] is not None:
+            if read["kind"] in ("delta", "hudi", "delta_stream") and read["path"] and read["version"] is not None:
                 try:
                     upstream.append(_origin(runs, find_table(read["name"]), config, read["version"], depth - 1))
                 except ValueError:
@@ -369,7 +371,7 @@ def _origin(runs: list[dict[str, Any]], table: Table, config: Config, version: i
 def table_origin(spark: SparkSession, config: Config, name: str, depth: int = 2) -> Origin:
     """Where the latest version of table ``name`` came from, following inputs ``depth`` levels up."""
     table = find_table(name)
-    return _origin(_runs(spark, config), table, config, delta_version(spark, table.path(config)), depth)
+    return _origin(_runs(spark, config), table, config, table_version(spark, config, table), depth)
 
 
 def recent_runs(spark: SparkSession, config: Config, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

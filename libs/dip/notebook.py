@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dip.config import Config, load_config
-from dip.tables import ALL_TABLES, FEATURE_TABLES, Table
+from dip.lake_arrow import read_arrow
+from dip.table_io import read_table, table_exists
+from dip.tables import ALL_TABLES, Table
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}
@@ -35,19 +38,20 @@ def table(spark: SparkSession, config: Config, name: str) -> DataFrame:
     key = name.removeprefix("dip.")
     if key not in TABLES:
         raise ValueError(f"unknown table {name!r} (known: {', '.join(sorted(TABLES))})")
-    if key in FEATURE_TABLES:  # feature tables may be Delta or Hudi (`features.table_format`)
-        from dip.features.specs import feature_table
-        from dip.features.store import feature_store
-
-        return feature_store(spark, config).read(feature_table(key))
-    return spark.read.format("delta").load(TABLES[key].path(config))
+    return read_table(spark, config, TABLES[key])  # feature tables in `features.table_format`
 
 
 def exists(spark: SparkSession, config: Config, name: str) -> bool:
     """Whether the lake table ``name`` has been written yet."""
-    from delta.tables import DeltaTable
-
     key = name.removeprefix("dip.")
     if key not in TABLES:
         raise ValueError(f"unknown table {name!r} (known: {', '.join(sorted(TABLES))})")
-    return DeltaTable.isDeltaTable(spark, TABLES[key].path(config))
+    return table_exists(spark, config, TABLES[key])
+
+
+def arrow(config: Config, name: str) -> pa.Table:
+    """The lake table ``name`` read without a JVM (delta-rs / hudi-rs): quick looks, no SparkSession."""
+    key = name.removeprefix("dip.")
+    if key not in TABLES:
+        raise ValueError(f"unknown table {name!r} (known: {', '.join(sorted(TABLES))})")
+    return read_arrow(config, TABLES[key])

@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from dip.catalog import FRESHNESS_COLUMN
 from dip.config import Config
+from dip.table_io import read_if_exists
 from dip.tables import (
     BRONZE_EVENTS,
     DLQ,
@@ -119,10 +120,8 @@ def _from_micros(micros: int | None) -> datetime | None:
 
 
 def _read_delta(spark: SparkSession, table: Table, config: Config) -> DataFrame | None:
-    from delta.tables import DeltaTable
-
-    path = table.path(config)
-    return spark.read.format("delta").load(path) if DeltaTable.isDeltaTable(spark, path) else None
+    """The table in its format (feature tables may be Hudi), or None before its first write."""
+    return read_if_exists(spark, config, table)
 
 
 def check_sla_tables(config: Config) -> None:

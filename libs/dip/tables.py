@@ -30,6 +30,7 @@ BRONZE_EVENTS = Table("bronze_events", "bronze/events", ("source", "ingest_date"
 DLQ = Table("dlq", "dlq", ("stage",))
 SILVER_POSTS = Table("silver_posts", "silver/posts", ("source",))
 SILVER_POST_METRICS = Table("silver_post_metrics", "silver/post_metrics", ("source",))
+SILVER_POST_CAPTIONS = Table("silver_post_captions", "silver/post_captions", ("source",))
 SILVER_ACCOUNTS = Table("silver_accounts", "silver/accounts", ("source",))
 SILVER_ACCOUNT_METRICS = Table("silver_account_metrics", "silver/account_metrics", ("source",))
 SILVER_AUDIENCE = Table("silver_audience", "silver/audience", ("source",))
@@ -48,6 +49,7 @@ ML_FEEDBACK = Table("ml_feedback", "ml/feedback")  # `dip evaluate`: predictions
 SILVER_TABLES: dict[str, Table] = {
     "posts": SILVER_POSTS,
     "post_metrics": SILVER_POST_METRICS,
+    "post_captions": SILVER_POST_CAPTIONS,
     "accounts": SILVER_ACCOUNTS,
     "account_metrics": SILVER_ACCOUNT_METRICS,
     "audience": SILVER_AUDIENCE,

@@ -78,12 +78,14 @@ def test_features_store_and_parquet_write_the_same_rows(spark: Any, scratch: Any
 
     result = measure_features(spark, scratch, env=None, rows=ROWS, runs=1, warmup=0)
 
-    assert result["format"] == "delta" and "Maven mirror" in result["format_note"]
+    assert result["format"] == "hudi" and result["formats"] == ["hudi", "delta"]
     assert result["baseline"]["rows_written"] == ROWS
-    assert result["dip_first_write"]["rows_written"] == ROWS
-    assert result["dip_first_write"]["rows_in_table"] == ROWS  # the re-run MERGE kept exactly the day's rows
-    assert {"ratio", "merge_ratio", "dip_rerun_merge"} <= set(result)
-    assert "ratio" in report(result)
+    for fmt in ("hudi", "delta"):
+        assert result[fmt]["first_write"]["rows_written"] == ROWS
+        assert result[fmt]["first_write"]["rows_in_table"] == ROWS  # the re-run kept exactly the day's rows
+        assert {"ratio", "rerun_ratio", "rerun"} <= set(result[fmt])
+    assert result["ratio"] == result["hudi"]["ratio"]
+    assert "hudi first write (bulk_insert)" in report(result) and "delta re-run (MERGE, no-op)" in report(result)
 
 
 @pytest.mark.timeout(900)
@@ -112,7 +114,7 @@ def test_scaling_reports_growth_per_series(stack: Config, spark: Any, scratch: A
         assert (
             size["stream"]["baseline"]["rows_written"] == size["stream"]["bronze"]["counts"]["bronze"] == size["rows"]
         )
-        assert size["features"]["dip_first_write"]["rows_written"] == size["rows"]
+        assert size["features"]["hudi"]["first_write"]["rows_written"] == size["rows"]
     assert "stream_bronze" in report(result)
 
 

@@ -1,4 +1,4 @@
-"""Feature tables and the online push on real Spark + Delta + Redis, from a small hand-made silver lake.
+"""Feature tables and the online push on real Spark + Hudi (and Delta) + Redis, from a small hand-made silver lake.
 
 Days 2026-11-24..26 (UTC). Post A has a snapshot every day, post B only on the 24th, the account on
 the 24th and 26th, so each day changes a known set of entities.
@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 from dip.cli import app
 from dip.config import Config
 from dip.features.batch import run_features
-from dip.features.delta_store import DeltaFeatureStore
 from dip.features.push import PushError, last_pushed, push_online, push_view
-from dip.features.specs import ACCOUNT_DAILY, POST_DAILY, FeatureTable
-from dip.features.store import Commit, feature_store
+from dip.features.specs import ACCOUNT_DAILY, FEATURE_TABLE_SPECS, POST_DAILY, FeatureTable
+from dip.features.store import Commit, FeatureStore, feature_store
 from dip.lake import delete_path
+from dip.lake_arrow import read_arrow
 from dip.online import make_client, read_many, view_specs
 from dip.silver import normalize as N
 from dip.tables import FEATURE_PUSH_STATE, FEATURE_TABLES, SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
@@ -74,27 +74,34 @@ def _write_silver(spark: SparkSession, config: Config, ids: tuple[str, str, str]
         spark.createDataFrame(rows, ddl).write.format("delta").partitionBy("source").save(table.path(config))
 
 
-def _lake(stack: Config, tmp_path: Path, name: str, spark: SparkSession, ids: tuple[str, str, str]) -> Config:
+def _lake(
+    stack: Config, tmp_path: Path, name: str, spark: SparkSession, ids: tuple[str, str, str], table_format: str
+) -> Config:
     config = isolated_config(stack, tmp_path / name)
+    config.features.table_format = table_format
     config.features.hourly = False  # hourly windows have exact unit tests; here they would only add time
     _write_silver(spark, config, ids)
     return config
 
 
 def _tables(spark: SparkSession, config: Config) -> dict[str, DataFrame]:
-    tables = [POST_DAILY, ACCOUNT_DAILY]
-    return {t.name: spark.read.format("delta").load(t.table.path(config)) for t in tables}
+    store = feature_store(spark, config)
+    return {t.name: store.read(t) for t in (POST_DAILY, ACCOUNT_DAILY)}
 
 
-class _PinnedStore(DeltaFeatureStore):
-    """A store whose newest commit is an older one: a slow push job that read an old snapshot."""
+class _PinnedStore:
+    """The configured store, but its newest commit is an older one: a slow push job that read an old snapshot."""
 
-    def __init__(self, spark: SparkSession, config: Config, commit: Commit) -> None:
-        super().__init__(spark, config)
+    def __init__(self, store: FeatureStore, commit: Commit) -> None:
+        self.store = store
+        self.format = store.format
         self.commit = commit
 
     def latest_commit(self, table: FeatureTable) -> Commit:
         return self.commit
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
 
 
 @pytest.fixture()
@@ -119,25 +126,46 @@ def _assert_backfill_equals(spark: SparkSession, single: Config, backfill: Confi
 
 
 def _assert_rerun_identical(spark: SparkSession, config: Config) -> None:
-    """A forced re-run of a day writes identical rows: its MERGE inserts, updates and deletes nothing."""
-    from delta.tables import DeltaTable
-
+    """A forced re-run of a day writes identical rows: Delta's MERGE inserts, updates and deletes nothing;
+    Hudi commits nothing at all (no changed row, no vanished key)."""
+    store = feature_store(spark, config)
     before = {name: df.collect() for name, df in _tables(spark, config).items()}
-    run_features(spark, config, D2, D2, force=True)
+    commits = {t.name: store.latest_commit(t) for t in (POST_DAILY, ACCOUNT_DAILY)}
+    summary = run_features(spark, config, D2, D2, force=True)
+    if store.format == "hudi":
+        assert summary.days[0].rows == {POSTS: 0, ACCOUNTS: 0}
     for name, df in _tables(spark, config).items():
         assertDataFrameEqual(df, before[name])
+        if store.format == "hudi":
+            assert store.latest_commit(FEATURE_TABLE_SPECS[name]) == commits[name], name
+            continue
+        from delta.tables import DeltaTable
+
         metrics = DeltaTable.forPath(spark, FEATURE_TABLES[name].path(config)).history(1).first()["operationMetrics"]
         counts = ("numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted")
         assert [metrics.get(k, "0") for k in counts] == ["0", "0", "0"], (name, metrics)
 
 
+def _assert_jvm_free_read_equal(spark: SparkSession, config: Config) -> None:
+    """hudi-rs / delta-rs read the feature tables (no JVM) as the same rows Spark reads."""
+    store = feature_store(spark, config)
+    for table in (POST_DAILY, ACCOUNT_DAILY):
+        via_spark = store.read(table)
+        arrow = read_arrow(config, table.table).select(via_spark.columns)
+        assert arrow.num_rows == via_spark.count() > 0
+        assertDataFrameEqual(spark.createDataFrame(arrow.to_pylist(), via_spark.schema), via_spark)
+
+
+@pytest.mark.parametrize("table_format", ["hudi", "delta"])
 def test_daily_runs_push_backfill_and_rerun(
-    spark: SparkSession, stack: Config, tmp_path: Path, redis_client: redis.Redis
+    spark: SparkSession, stack: Config, tmp_path: Path, redis_client: redis.Redis, table_format: str
 ) -> None:
     """One lake's life: day-by-day runs with pushes in between (incremental, stale-safe, outage and
     catch-up), then the same days as one backfill elsewhere, then a forced re-run that pushes nothing."""
+    if table_format == "hudi" and not stack.spark.hudi_enabled:
+        pytest.skip(f"spark.runtime {stack.spark.runtime}: no Hudi")
     a, b, acc = ids = _ids()
-    config = _lake(stack, tmp_path, "single", spark, ids)
+    config = _lake(stack, tmp_path, "single", spark, ids, table_format)
     specs = view_specs(config.online)
     store = feature_store(spark, config)
     try:
@@ -168,7 +196,7 @@ def test_daily_runs_push_backfill_and_rerun(
 
         # Stale writes: a push of the day-1 snapshot (state lost, slow job) never overwrites newer hashes.
         delete_path(spark, FEATURE_PUSH_STATE.path(config))
-        stale = push_view(spark, config, _PinnedStore(spark, config, day1), specs[POSTS])
+        stale = push_view(spark, config, _PinnedStore(store, day1), specs[POSTS])
         assert (stale.written, stale.skipped_stale) == (0, 2)
         assert read_many(redis_client, specs[POSTS], [a, b]) == [a_now, b_now]
 
@@ -190,8 +218,9 @@ def test_daily_runs_push_backfill_and_rerun(
         assert result.exit_code == 0, result.output
         assert '"views_delta": 10' in result.output
 
-        _assert_backfill_equals(spark, config, _lake(stack, tmp_path, "backfill", spark, ids))
+        _assert_backfill_equals(spark, config, _lake(stack, tmp_path, "backfill", spark, ids, table_format))
         _assert_rerun_identical(spark, config)
+        _assert_jvm_free_read_equal(spark, config)
         rerun = push_online(spark, config)
         assert [(p.written, p.skipped_stale) for p in rerun] == [(0, 0), (0, 0)]
     finally:

@@ -175,10 +175,11 @@ def _redis_keys(config: Config) -> int:
         client.close()
 
 
-def _count(spark, path: str) -> int:
-    from delta.tables import DeltaTable
+def _count(spark, config: Config, table) -> int:
+    from dip.table_io import read_if_exists
 
-    return spark.read.format("delta").load(path).count() if DeltaTable.isDeltaTable(spark, path) else 0
+    df = read_if_exists(spark, config, table)
+    return 0 if df is None else df.count()
 
 
 def _collect_rows(spark, config: Config, report: DemoReport) -> None:
@@ -188,13 +189,13 @@ def _collect_rows(spark, config: Config, report: DemoReport) -> None:
     report.rows["Kafka messages (raw + predictions)"] = sum(kafka_offsets(config).values())
     raw = Path(urlparse(config.lake.root).path) / "raw"
     report.rows["raw zone response bodies"] = len(list(raw.rglob("*.json.gz"))) if raw.is_dir() else 0
-    report.rows["bronze events"] = _count(spark, BRONZE_EVENTS.path(config))
+    report.rows["bronze events"] = _count(spark, config, BRONZE_EVENTS)
     for name, table in SILVER_TABLES.items():
-        report.rows[f"silver {name}"] = _count(spark, table.path(config))
-    report.rows["silver quarantine"] = _count(spark, SILVER_QUARANTINE.path(config))
-    report.rows["DLQ (all stages)"] = _count(spark, DLQ.path(config))
+        report.rows[f"silver {name}"] = _count(spark, config, table)
+    report.rows["silver quarantine"] = _count(spark, config, SILVER_QUARANTINE)
+    report.rows["DLQ (all stages)"] = _count(spark, config, DLQ)
     for name, table in FEATURE_TABLES.items():
-        report.rows[f"features {name}"] = _count(spark, table.path(config))
+        report.rows[f"features {name}"] = _count(spark, config, table)
     report.rows["Redis keys (dip:*)"] = _redis_keys(config)
     for later in ("training rows (labelled posts)", "scores served (this run)"):  # after the tables they use
         if later in report.rows:

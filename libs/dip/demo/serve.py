@@ -31,9 +31,10 @@ def newest_window_posts(spark: Any, config: Config, limit: int = SCORED_POSTS) -
     """Post ids of the newest daily feature window (what the online store holds fresh), smallest first."""
     from pyspark.sql import functions as F
 
+    from dip.table_io import read_table
     from dip.tables import FEATURE_TABLES
 
-    daily = spark.read.format("delta").load(FEATURE_TABLES["post_features_daily"].path(config))
+    daily = read_table(spark, config, FEATURE_TABLES["post_features_daily"])
     newest = daily.agg(F.max("window_end")).first()[0]
     if newest is None:
         return []
@@ -42,9 +43,10 @@ def newest_window_posts(spark: Any, config: Config, limit: int = SCORED_POSTS) -
 
 
 def account_ids(spark: Any, config: Config) -> list[str]:
+    from dip.table_io import read_table
     from dip.tables import FEATURE_TABLES
 
-    accounts = spark.read.format("delta").load(FEATURE_TABLES["account_features_daily"].path(config))
+    accounts = read_table(spark, config, FEATURE_TABLES["account_features_daily"])
     return [r["account_id"] for r in accounts.select("account_id").distinct().orderBy("account_id").collect()]
 
 

@@ -18,7 +18,7 @@ from dip.features.specs import ACCOUNT_DAILY, POST_DAILY, POST_HOURLY, feature_t
 from dip.features.store import FeatureStore, feature_store
 from dip.features.windows import day_start, ts_lit
 from dip.silver import normalize as N
-from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS, Table
+from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_CAPTIONS, SILVER_POST_METRICS, SILVER_POSTS, Table
 
 
 @dataclass
@@ -68,8 +68,9 @@ def compute_day(spark: SparkSession, config: Config, day: date) -> dict[str, Dat
     post_metrics = read_silver(spark, config, SILVER_POST_METRICS, N.POST_METRICS_DDL).where(recent)
     account_metrics = read_silver(spark, config, SILVER_ACCOUNT_METRICS, N.ACCOUNT_METRICS_DDL).where(recent)
     posts = read_silver(spark, config, SILVER_POSTS, N.POSTS_DDL)
+    captions = read_silver(spark, config, SILVER_POST_CAPTIONS, N.POST_CAPTIONS_DDL).where(recent)
     text = dict(vector_size=f.text.vector_size, token_pattern=f.text.token_pattern)
-    common = dict(lookback_days=f.lookback_days, min_token_length=f.text.min_token_length, **text)
+    common = dict(lookback_days=f.lookback_days, min_token_length=f.text.min_token_length, captions=captions, **text)
     frames = {
         POST_DAILY.name: post_features(
             post_metrics, posts, day, window_hours=24, feature_set_version=f.feature_set_version, **common

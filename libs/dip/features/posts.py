@@ -13,7 +13,10 @@ inside D. A post has a row for a window when at least one snapshot was captured 
 - ``growth_velocity``: views of the last snapshot / hours from publish to that snapshot (null when
   views or publish time are unknown or no time has passed).
 - ``hours_since_publish``: hours from publish to the window end.
-- text features of the caption (:mod:`dip.features.text`).
+- text features of the caption as it was at the window end (:mod:`dip.features.text`): from the
+  latest silver ``post_captions`` snapshot captured before the window end, so a caption edited
+  later never changes an earlier window; posts' current caption only for a post with no snapshot
+  by then (lakes written before caption snapshots existed).
 "Last" means latest ``captured_at``, ties broken by the larger ``run_id``.
 """
 
@@ -28,7 +31,7 @@ from dip.features.text import text_features
 from dip.features.windows import day_start, epoch_s, hours_between, ts_lit, window_start
 
 METRICS = ("views", "likes", "comments", "shares", "saves")
-POST_KEYS = ("source", "post_id", "window_start")
+POST_KEYS = ("source", "post_id", "window_start")  # the first two: the post
 
 
 def _last(*cols: str) -> Column:
@@ -67,11 +70,38 @@ def post_window_metrics(metrics: DataFrame, day: date, window_hours: int, lookba
     return windows.join(baseline, list(POST_KEYS), "left")
 
 
+def captions_as_of(windows: DataFrame, captions: DataFrame, posts: DataFrame, window_hours: int) -> DataFrame:
+    """Per window (``POST_KEYS``): ``caption`` and ``hashtags`` of the newest caption snapshot captured
+    before the window end; the post's current caption (``posts``) when it has none by then."""
+    w = windows.select(*POST_KEYS)
+    w_end = F.timestamp_seconds(epoch_s(F.col("window_start")) + window_hours * 3600)
+    snapshot = (
+        w.join(
+            captions.select("source", "post_id", "captured_at", "run_id", "caption", "hashtags"), ["source", "post_id"]
+        )
+        .where(F.col("captured_at") < w_end)
+        .groupBy(*POST_KEYS)
+        .agg(F.max_by(F.struct("caption", "hashtags"), F.struct("captured_at", "run_id")).alias("snap"))
+    )
+    current = posts.select("source", "post_id", F.col("caption").alias("c_caption"), F.col("hashtags").alias("c_tags"))
+    found = F.col("snap").isNotNull()
+    return (
+        w.join(snapshot, list(POST_KEYS), "left")
+        .join(current, ["source", "post_id"], "left")
+        .select(
+            *POST_KEYS,
+            F.when(found, F.col("snap.caption")).otherwise(F.col("c_caption")).alias("caption"),
+            F.when(found, F.col("snap.hashtags")).otherwise(F.col("c_tags")).alias("hashtags"),
+        )
+    )
+
+
 def post_features(
     metrics: DataFrame,
     posts: DataFrame,
     day: date,
     *,
+    captions: DataFrame | None = None,
     window_hours: int,
     lookback_days: int,
     vector_size: int,
@@ -79,11 +109,20 @@ def post_features(
     min_token_length: int,
     feature_set_version: int,
 ) -> DataFrame:
-    """Post features of every ``window_hours`` window of ``day`` (24: daily, 1: hourly); see the module doc."""
+    """Post features of every ``window_hours`` window of ``day`` (24: daily, 1: hourly); see the module doc.
+
+    ``captions``: silver caption snapshots (``post_captions``); None uses posts' current captions.
+    """
     windows = post_window_metrics(metrics, day, window_hours, lookback_days)
-    text = text_features(posts, vector_size, token_pattern, min_token_length)
+    if captions is None:
+        text = text_features(posts, vector_size, token_pattern, min_token_length)
+        text_keys = ["source", "post_id"]
+    else:
+        as_of = captions_as_of(windows, captions, posts, window_hours)
+        text = text_features(as_of, vector_size, token_pattern, min_token_length, keys=POST_KEYS)
+        text_keys = list(POST_KEYS)
     published = posts.select("source", "post_id", "created_at")
-    df = windows.join(published, ["source", "post_id"], "left").join(text, ["source", "post_id"], "left")
+    df = windows.join(published, ["source", "post_id"], "left").join(text, text_keys, "left")
     w_end = F.timestamp_seconds(epoch_s(F.col("window_start")) + window_hours * 3600)
     published_in_window = F.col("created_at") >= F.col("window_start")
     deltas = [

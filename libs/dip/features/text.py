@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyspark.ml.feature import HashingTF, RegexTokenizer
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
@@ -10,9 +12,15 @@ from pyspark.sql import functions as F
 from dip.features.caption import ARABIC_PATTERN, LATIN_PATTERN  # one definition for Spark and dip.serving
 
 
-def text_features(posts: DataFrame, vector_size: int, token_pattern: str, min_token_length: int = 1) -> DataFrame:
-    """Per post: ``caption_vec`` (array<float> of ``vector_size`` term counts), ``is_arabic``, ``is_latin``,
-    ``hashtag_count``.
+def text_features(
+    posts: DataFrame,
+    vector_size: int,
+    token_pattern: str,
+    min_token_length: int = 1,
+    keys: Sequence[str] = ("source", "post_id"),
+) -> DataFrame:
+    """Per ``keys`` (a post, or a post's window): ``caption_vec`` (array<float> of ``vector_size`` term
+    counts), ``is_arabic``, ``is_latin``, ``hashtag_count``.
 
     Tokens: lower-cased matches of ``token_pattern`` in the caption (a null caption is empty: a zero
     vector); each token adds 1 at ``murmur3(token) mod vector_size`` (Spark's HashingTF). The flags
@@ -20,15 +28,14 @@ def text_features(posts: DataFrame, vector_size: int, token_pattern: str, min_to
     distinct hashtags silver extracted. :func:`dip.features.caption.caption_features` is the same for one post.
     """
     caption = F.coalesce(F.col("caption"), F.lit(""))
-    base = posts.select("source", "post_id", caption.alias("_text"), "hashtags")
+    base = posts.select(*keys, caption.alias("_text"), "hashtags")
     tokenizer = RegexTokenizer(
         inputCol="_text", outputCol="_tokens", pattern=token_pattern, gaps=False, minTokenLength=min_token_length
     )
     hashing = HashingTF(inputCol="_tokens", outputCol="_tf", numFeatures=vector_size)
     hashed = hashing.transform(tokenizer.transform(base))
     return hashed.select(
-        "source",
-        "post_id",
+        *keys,
         vector_to_array(F.col("_tf"), dtype="float32").alias("caption_vec"),
         F.col("_text").rlike(ARABIC_PATTERN).alias("is_arabic"),
         F.col("_text").rlike(LATIN_PATTERN).alias("is_latin"),

@@ -28,6 +28,7 @@ class MergeSpec:
 METRIC_COLUMNS = ("views", "likes", "comments", "shares", "saves", "reach")
 SPECS: dict[str, MergeSpec] = {
     "posts": MergeSpec(N.POSTS_DDL, ("source", "post_id"), "updated_at"),
+    "post_captions": MergeSpec(N.POST_CAPTIONS_DDL, ("source", "post_id", "run_id"), "captured_at"),
     "post_metrics": MergeSpec(
         N.POST_METRICS_DDL, ("source", "post_id", "run_id"), "captured_at", combine_metrics=METRIC_COLUMNS
     ),

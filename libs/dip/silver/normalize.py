@@ -21,6 +21,11 @@ POSTS_DDL = (
     "post_id STRING, source STRING, account_id STRING, caption STRING, hashtags ARRAY<STRING>, "
     "mentions ARRAY<STRING>, media_type STRING, permalink STRING, created_at TIMESTAMP, updated_at TIMESTAMP"
 )
+# one caption snapshot per post and ingest run: features use the caption as it was at a window's time
+POST_CAPTIONS_DDL = (
+    "post_id STRING, source STRING, account_id STRING, run_id STRING, captured_at TIMESTAMP, caption STRING, "
+    "hashtags ARRAY<STRING>"
+)
 POST_METRICS_DDL = (
     "post_id STRING, source STRING, account_id STRING, run_id STRING, captured_at TIMESTAMP, views BIGINT, "
     "likes BIGINT, comments BIGINT, shares BIGINT, saves BIGINT, reach BIGINT, engagement_ratio DOUBLE"
@@ -82,9 +87,36 @@ def instagram_posts(media: DataFrame) -> DataFrame:
     )
 
 
+def tiktok_caption() -> Column:
+    """A TikTok video's caption: its description, else its title."""
+    return F.coalesce(F.col("p.video_description"), F.col("p.title"))
+
+
+def caption_snapshots(df: DataFrame, caption: Column) -> DataFrame:
+    """One caption snapshot per fetched post: the caption (and its hashtags) as it was at ``fetched_at``."""
+    return df.select(
+        "_record_key",
+        F.col("p.id").alias("post_id"),
+        "source",
+        "account_id",
+        "run_id",
+        F.col("fetched_at").alias("captured_at"),
+        caption.alias("caption"),
+        hashtags(F.coalesce(caption, F.lit(""))).alias("hashtags"),
+    )
+
+
+def instagram_post_captions(media: DataFrame) -> DataFrame:
+    return caption_snapshots(media, F.col("p.caption"))
+
+
+def tiktok_post_captions(videos: DataFrame) -> DataFrame:
+    return caption_snapshots(videos, tiktok_caption())
+
+
 def tiktok_posts(videos: DataFrame) -> DataFrame:
     """TikTok videos -> posts; ``create_time`` epoch seconds -> UTC TIMESTAMP."""
-    caption = F.coalesce(F.col("p.video_description"), F.col("p.title"))
+    caption = tiktok_caption()
     return videos.select(
         "_record_key",
         F.col("p.id").alias("post_id"),
@@ -246,11 +278,19 @@ def dip_predictions(predictions: DataFrame) -> DataFrame:
 
 # (source, entity) -> [(silver table, transform)]; the first table is the entity's primary one.
 NORMALIZERS = {
-    ("instagram", "media"): [("posts", instagram_posts), ("post_metrics", instagram_media_metrics)],
+    ("instagram", "media"): [
+        ("posts", instagram_posts),
+        ("post_metrics", instagram_media_metrics),
+        ("post_captions", instagram_post_captions),
+    ],
     ("instagram", "media_insights"): [("post_metrics", instagram_insights_metrics)],
     ("instagram", "account"): [("accounts", instagram_accounts), ("account_metrics", instagram_account_metrics)],
     ("instagram", "audience"): [("audience", instagram_audience)],
-    ("tiktok", "video"): [("posts", tiktok_posts), ("post_metrics", tiktok_video_metrics)],
+    ("tiktok", "video"): [
+        ("posts", tiktok_posts),
+        ("post_metrics", tiktok_video_metrics),
+        ("post_captions", tiktok_post_captions),
+    ],
     ("tiktok", "user"): [("accounts", tiktok_accounts), ("account_metrics", tiktok_account_metrics)],
     ("dip", "prediction"): [("predictions", dip_predictions)],
 }

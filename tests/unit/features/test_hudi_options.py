@@ -1,4 +1,4 @@
-"""Hudi writer/reader options (the Hudi bundle is not installable here, so only the options are tested)."""
+"""Hudi writer/reader options built from config (the writes themselves run in tests/integration/test_features.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dip.features.specs import ACCOUNT_DAILY, POST_DAILY
 
 
 def test_upsert_options() -> None:
-    hudi = HudiFeaturesConfig(options={"hoodie.upsert.shuffle.parallelism": "4"})
+    hudi = HudiFeaturesConfig(cleaner_commits_retained=5, options={"hoodie.upsert.shuffle.parallelism": "4"})
     assert hudi_write_options(POST_DAILY, hudi) == {
         "hoodie.table.name": "post_features_daily",
         "hoodie.datasource.write.table.name": "post_features_daily",
@@ -19,6 +19,13 @@ def test_upsert_options() -> None:
         "hoodie.datasource.write.partitionpath.field": "date",
         "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.ComplexKeyGenerator",
         "hoodie.datasource.write.hive_style_partitioning": "true",
+        "hoodie.datasource.write.row.writer.enable": "false",
+        "hoodie.metadata.enable": "true",
+        "hoodie.clean.automatic": "true",
+        "hoodie.cleaner.policy": "KEEP_LATEST_COMMITS",
+        "hoodie.cleaner.commits.retained": "5",
+        "hoodie.keep.min.commits": "6",
+        "hoodie.keep.max.commits": "15",
         "hoodie.upsert.shuffle.parallelism": "4",
     }
 
@@ -35,6 +42,7 @@ def test_incremental_options() -> None:
     assert hudi_incremental_options("20261125000000000") == {
         "hoodie.datasource.query.type": "incremental",
         "hoodie.datasource.read.begin.instanttime": "20261125000000000",
+        "hoodie.datasource.read.incr.fallback.fulltablescan.enable": "true",
     }
     assert hudi_incremental_options("000", "20261126010203456")["hoodie.datasource.read.end.instanttime"] == (
         "20261126010203456"

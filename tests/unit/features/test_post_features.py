@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from dip.features.posts import post_features
@@ -95,3 +96,44 @@ def test_caption_vector(spark: SparkSession, silver_posts: DataFrame, size: int)
 def test_caption_vector_type(silver_posts: DataFrame) -> None:
     schema = text_features(silver_posts, 8, r"(?U)\w+").schema
     assert schema["caption_vec"].dataType.simpleString() == "array<float>"
+
+
+def test_caption_edited_later_does_not_change_earlier_windows(
+    spark: SparkSession, silver_post_metrics: DataFrame, silver_posts: DataFrame
+) -> None:
+    """p1 was "Black abaya #Abaya #modest" until 10:00 on the run day, then edited to an Arabic caption
+    with three hashtags (silver posts holds only the edit). Each hourly window takes the caption of
+    the newest snapshot before its end; the daily window the one in force at midnight. p2 and p3 have no
+    snapshot: posts' caption is used, as for lakes written before caption snapshots existed."""
+    old, new = "Black abaya #Abaya #modest", "عباية جديدة #new #عباية #eid"
+    captions = spark.createDataFrame(
+        [
+            ("p1", "instagram", "a1", "r1", utc(2026, 11, 24, 23), old, ["abaya", "modest"]),
+            ("p1", "instagram", "a1", "r3", utc(2026, 11, 25, 9), old, ["abaya", "modest"]),
+            ("p1", "instagram", "a1", "rx", utc(2026, 11, 25, 10), new, ["new", "عباية", "eid"]),
+        ],
+        "post_id STRING, source STRING, account_id STRING, run_id STRING, captured_at TIMESTAMP, caption STRING, "
+        "hashtags ARRAY<STRING>",
+    )
+    edited = silver_posts.withColumn("caption", F.when(F.col("post_id") == "p1", new).otherwise(F.col("caption")))
+    edited = edited.withColumn(
+        "hashtags",
+        F.when(F.col("post_id") == "p1", F.array(*map(F.lit, ["new", "عباية", "eid"]))).otherwise(F.col("hashtags")),
+    )
+    text_cols = ["post_id", "window_start", "hashtag_count", "is_arabic", "is_latin"]
+    hourly = post_features(silver_post_metrics, edited, DAY, window_hours=1, captions=captions, **SETTINGS)
+    got = {(r[0], r[1].hour): tuple(r[2:]) for r in hourly.select(*text_cols).collect()}
+    assert got == {
+        ("p1", 0): (2, False, True),  # the snapshot of 23:00 the day before: the old caption
+        ("p1", 9): (2, False, True),  # 09:00 snapshot, before the 10:00 edit
+        ("p2", 11): (1, True, False),
+        ("p2", 23): (1, True, False),
+        ("p3", 12): (0, False, False),
+    }
+    daily = post_features(silver_post_metrics, edited, DAY, window_hours=24, captions=captions, **SETTINGS)
+    p1 = daily.where("post_id = 'p1'").select("hashtag_count", "is_arabic", "caption_vec").first()
+    assert (p1["hashtag_count"], p1["is_arabic"]) == (3, True)  # the edit at 10:00 is in force at midnight
+    # without snapshots (posts' current caption only), the 00:00 window would show the later edit
+    without = post_features(silver_post_metrics, edited, DAY, window_hours=1, **SETTINGS)
+    leaked = {(r[0], r[1].hour): tuple(r[2:]) for r in without.select(*text_cols).collect()}
+    assert leaked[("p1", 0)] == (3, True, True)  # the leak this fixes: the edit reaches back to midnight

@@ -21,6 +21,7 @@ def test_load_suites_from_the_project_folder() -> None:
         "account_metrics": ("silver_account_metrics", 5, 5, 0),
         "accounts": ("silver_accounts", 3, 2, 1),
         "audience": ("silver_audience", 4, 4, 0),
+        "post_captions": ("silver_post_captions", 4, 3, 1),
         "post_metrics": ("silver_post_metrics", 10, 9, 1),
         "posts": ("silver_posts", 8, 7, 1),
         "predictions": ("silver_predictions", 7, 6, 1),
