@@ -1,6 +1,6 @@
 """batch_features job: silver -> feature tables (post_features_daily/hourly, account_features_daily).
 
-Inputs: silver posts, post_metrics, account_metrics. Outputs: the feature tables (Delta or Hudi per
+Inputs: silver posts, post_metrics, post_captions, account_metrics. Outputs: the feature tables (Delta or Hudi per
 features.table_format) and features/_runs (completed days; a backfill resumes after them).
 Run: spark-submit jobs/batch_features.py --env local --date 2026-11-25 | --from 2026-11-01 --to 2026-11-25 [--force]
 """
@@ -16,7 +16,14 @@ from dip.config import load_config
 from dip.features.batch import run_features
 from dip.features.report import day_line, run_lines
 from dip.spark import build_session
-from dip.tables import FEATURE_RUNS, FEATURE_TABLES, SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
+from dip.tables import (
+    FEATURE_RUNS,
+    FEATURE_TABLES,
+    SILVER_ACCOUNT_METRICS,
+    SILVER_POST_CAPTIONS,
+    SILVER_POST_METRICS,
+    SILVER_POSTS,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         config,
         "batch_features",
         args,
-        reads=[SILVER_POSTS, SILVER_POST_METRICS, SILVER_ACCOUNT_METRICS],
+        reads=[SILVER_POSTS, SILVER_POST_METRICS, SILVER_POST_CAPTIONS, SILVER_ACCOUNT_METRICS],
         writes=[*FEATURE_TABLES.values(), FEATURE_RUNS],
     ) as run:
         run.params = {"from": start.isoformat(), "to": end.isoformat(), "force": str(args.force).lower()}

@@ -279,7 +279,7 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
         assert (r["status"], r["parent_run"]) == ("success", f"dip_nightly/{run['run_id']}/{job}/1")
     assert by_job["batch_features"]["params"] == {"from": day, "to": day, "force": "false"}
     assert {r["name"] for r in by_job["batch_features"]["reads"]} == {
-        "silver_posts", "silver_post_metrics", "silver_account_metrics"
+        "silver_posts", "silver_post_metrics", "silver_post_captions", "silver_account_metrics"
     }  # fmt: skip
     assert by_job["push_online"]["counts"]["post_features_daily"] > 0
     origin = lineage.table_origin(spark, config, "post_features_daily")

@@ -218,12 +218,14 @@ def _freshness(spark, config: Config, report: DemoReport, published: int) -> Non
 
 
 def _locations(config: Config, report: DemoReport) -> None:
-    from dip.tables import BRONZE_EVENTS, DLQ, SILVER_TABLES
+    from dip.tables import BRONZE_EVENTS, DLQ, FEATURE_TABLES, SILVER_TABLES
 
     report.locations["lake root"] = config.lake.root
     report.locations["raw zone"] = f"{config.lake.root}/raw/source=<s>/entity=<e>/date=<d>/"
     report.locations["bronze"] = BRONZE_EVENTS.path(config)
     report.locations["silver"] = SILVER_TABLES["posts"].path(config).rsplit("/", 1)[0] + "/<table>"
+    features = FEATURE_TABLES["post_features_daily"].path(config).rsplit("/", 1)[0] + "/<table>"
+    report.locations[f"features ({config.features.table_format})"] = features
     report.locations["DLQ"] = DLQ.path(config)
     report.locations["Kafka"] = f"{config.kafka.bootstrap_servers} topics {config.kafka.topics.raw_prefix}*"
     report.locations["Redis"] = f"{config.redis.host}:{config.redis.port}"

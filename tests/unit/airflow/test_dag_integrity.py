@@ -109,10 +109,12 @@ def test_spark_submit_tasks_render_for_the_logical_date(dags: dict) -> None:
     ]  # fmt: skip
     assert bronze["env_vars"]["PYSPARK_PYTHON"] == str(ROOT / ".venv" / "bin" / "python")
     assert bronze["env_vars"]["DIP_HOME"] == str(ROOT)
-    assert bronze["conf"]["spark.sql.extensions"] == "io.delta.sql.DeltaSparkSessionExtension"
+    assert bronze["conf"]["spark.sql.extensions"] == (
+        "io.delta.sql.DeltaSparkSessionExtension,org.apache.spark.sql.hudi.HoodieSparkSessionExtension"
+    )
     assert bronze["conf"]["spark.sql.shuffle.partitions"] == "2"  # from the test config
     jars = bronze["jars"].split(",")
-    assert any("spark-sql-kafka-0-10_2.13-4.0.4" in j for j in jars) and all(Path(j).is_file() for j in jars)
+    assert any("spark-sql-kafka-0-10_2.12-3.5.7" in j for j in jars) and all(Path(j).is_file() for j in jars)
     features = dags["runs"]["nightly"]["batch_features"]
     assert features["application_args"] == [
         "--date", "2026-11-25", "--env", "local",  # the partition key: the day dip_ingest published
