@@ -73,6 +73,7 @@ def test_evolution_late_data_replay_and_reconcile(spark: SparkSession, config: C
     quarantine = spark.read.format("delta").load(SILVER_QUARANTINE.path(config))
     reasons = sorted((r["table_name"], tuple(r["failed_expectations"])) for r in quarantine.collect())
     assert reasons == [  # nulls pass every check but not-null, as in Great Expectations
+        ("post_captions", ("expect_column_values_to_not_be_null(post_id)",)),
         ("post_metrics", ("expect_column_values_to_not_be_null(post_id)",)),
         ("posts", ("expect_column_values_to_not_be_null(post_id)",)),
     ]
