@@ -126,6 +126,7 @@ def test_table_freshness(spark: SparkSession, lake: Config) -> None:
         "bronze_events": "ok",
         "silver_posts": "NO DATA",
         "silver_post_metrics": "BREACHED",
+        "silver_post_captions": "no data",
         "silver_accounts": "no data",
         "silver_account_metrics": "no data",
         "silver_audience": "no data",
