@@ -138,7 +138,8 @@ def _tail(log: Path, chars: int = 6000) -> str:
 
 TODAY = datetime.now(UTC).date()
 SILVER_ASSETS = [
-    f"dip.silver_{t}" for t in ("account_metrics", "accounts", "audience", "post_metrics", "posts", "predictions")
+    f"dip.silver_{t}"
+    for t in ("account_metrics", "accounts", "audience", "post_captions", "post_metrics", "posts", "predictions")
 ]
 # the hourly run just after midnight: the APIs are fetched now (data of today), and today is the day it closes
 INGEST_RUN = f"{(TODAY + timedelta(days=1)).isoformat()}T00:05:00+00:00"
