@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -74,10 +73,19 @@ class ManagedProcess:
         return True
 
     @staticmethod
-    def _reap(pid: int) -> None:
-        """Collect the exit status when this process started the daemon itself (no zombie left)."""
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+    def _reap(pid: int, timeout_s: float = 30.0) -> None:
+        """Wait until the process is gone: collect its exit status when this process started it (no zombie
+        left), else until ``/proc/<pid>`` disappears. A JVM's main thread can show as a zombie while its
+        other threads still shut down; it is not waitable (nor gone) until they have."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    return
+            except ChildProcessError:  # not our child (started by another command): wait for it to vanish
+                if not Path(f"/proc/{pid}").exists():
+                    return
+            time.sleep(0.1)
 
     @staticmethod
     def _signal(pid: int, sig: signal.Signals) -> None:

@@ -141,7 +141,7 @@ def test_nightly_is_chained_to_ingest_by_the_silver_day_partitions(dags: dict) -
     partition of every silver table."""
     d = dags["dags"]
     lake = dags["config"].lake.root.rstrip("/")
-    tables = ("account_metrics", "accounts", "audience", "post_metrics", "posts", "predictions")
+    tables = ("account_metrics", "accounts", "audience", "post_captions", "post_metrics", "posts", "predictions")
     silver = [f"{lake}/silver/{t}" for t in tables]
     assert d["dip_ingest"]["tasks"]["close_day"]["outlets"] == silver
     assert d["dip_ingest"]["tasks"]["close_day"]["upstream"] == ["reconcile"]  # only a balanced run publishes
