@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from dip.config import Config
-from dip.tables import FEATURE_TABLES, Table
+from dip.table_io import table_format
+from dip.tables import Table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -55,6 +56,4 @@ def read_delta(path: str) -> pa.Table:
 def read_arrow(config: Config, table: Table) -> pa.Table:
     """The lake table in its configured format (feature tables: ``features.table_format``), as Arrow."""
     path = table.path(config)
-    if table.name in FEATURE_TABLES and config.features.table_format == "hudi":
-        return read_hudi(path)
-    return read_delta(path)
+    return read_hudi(path) if table_format(config, table) == "hudi" else read_delta(path)
