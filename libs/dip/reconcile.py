@@ -158,7 +158,7 @@ def reconcile(spark: SparkSession, config: Config, day: date | None = None) -> l
     bronze_by_entity = _counts(bronze, "source", "entity")
     ledger_rows: dict[tuple, dict[str, int]] = {}
     if ledger is not None:
-        for r in ledger.groupBy("source", "entity", "outcome").agg(F.sum("rows").alias("n")).collect():
+        for r in ledger.groupBy("source", "entity", "outcome").agg(F.count(F.lit(1)).alias("n")).collect():
             ledger_rows.setdefault((r["source"], r["entity"]), {})[r["outcome"]] = int(r["n"])
     for key in sorted(set(bronze_by_entity) | set(ledger_rows)):
         outcomes = ledger_rows.get(key, {})

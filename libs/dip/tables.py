@@ -36,8 +36,8 @@ SILVER_ACCOUNT_METRICS = Table("silver_account_metrics", "silver/account_metrics
 SILVER_AUDIENCE = Table("silver_audience", "silver/audience", ("source",))
 SILVER_PREDICTIONS = Table("silver_predictions", "silver/predictions", ("source",))
 SILVER_QUARANTINE = Table("silver_quarantine", "silver/quarantine", ("table_name",))
-SILVER_LEDGER = Table("silver_ledger", "silver/_ledger")
-SILVER_SEEN = Table("silver_seen", "silver/_seen")
+# one row per bronze row and its outcome; partitioned by event date so dedup reads only the lateness window
+SILVER_LEDGER = Table("silver_ledger", "silver/_outcomes", ("event_date",))
 QUALITY_RESULTS = Table("quality_results", "quality/results")
 POST_FEATURES_DAILY = Table("post_features_daily", "features/post_features_daily", ("date",))
 POST_FEATURES_HOURLY = Table("post_features_hourly", "features/post_features_hourly", ("date",))

@@ -190,6 +190,7 @@ class StreamingConfig(_Strict):
     fail_on_data_loss: bool = True
     max_files_per_trigger: int | None = None
     watermark_delay_hours: float = 72.0  # silver: events older than (max event time - delay) are late -> DLQ
+    max_clock_skew_minutes: float = Field(default=15.0, ge=0)  # silver: events after now + skew -> DLQ (future)
     app_id: str = "dip"
 
 

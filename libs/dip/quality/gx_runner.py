@@ -7,7 +7,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from dip.quality.suites import Suite
+from dip.quality.suites import Expectation, Suite
 
 
 @dataclass(frozen=True)
@@ -40,24 +40,28 @@ class GxTableValidator:
             self._batch_definition = asset.add_batch_definition_whole_dataframe("whole")
         return self._batch_definition
 
-    def _gx_suite(self, suite: Suite) -> Any:
-        if suite.table not in self._suites:
+    def _gx_suite(self, suite: Suite, expectations: tuple[Expectation, ...]) -> Any:
+        key = (suite.table, tuple(e.name for e in expectations))
+        if key not in self._suites:
             from great_expectations.core import ExpectationSuite
             from great_expectations.core.expectation_suite import expectationSuiteSchema
 
             spec = {
                 "name": f"{suite.name}_table_level",
-                "expectations": [{"type": e.type, "kwargs": e.kwargs} for e in suite.table_level],
+                "expectations": [{"type": e.type, "kwargs": e.kwargs} for e in expectations],
             }
-            self._suites[suite.table] = ExpectationSuite(**expectationSuiteSchema.load(spec))
-        return self._suites[suite.table]
+            self._suites[key] = ExpectationSuite(**expectationSuiteSchema.load(spec))
+        return self._suites[key]
 
-    def validate(self, df: DataFrame, suite: Suite) -> list[ExpectationResult]:
-        """Table-level results of ``suite`` on ``df`` (empty when the suite has none)."""
-        if not suite.table_level:
+    def validate(
+        self, df: DataFrame, suite: Suite, expectations: list[Expectation] | None = None
+    ) -> list[ExpectationResult]:
+        """Table-level results of ``suite`` (or only ``expectations`` of it) on ``df``; empty when none."""
+        chosen = tuple(expectations) if expectations is not None else suite.table_level
+        if not chosen:
             return []
         batch = self._definition().get_batch(batch_parameters={"dataframe": df})
-        outcome = batch.validate(self._gx_suite(suite), result_format="SUMMARY")
+        outcome = batch.validate(self._gx_suite(suite, chosen), result_format="SUMMARY")
         results = []
         for item in outcome.results:
             config = item.expectation_config

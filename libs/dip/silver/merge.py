@@ -101,9 +101,10 @@ def merge_into(spark: SparkSession, rows: DataFrame, path: str, spec: MergeSpec)
     )
     last = table.history(1).first()
     if last is None or last["operation"] != "MERGE":
-        return {"inserted": 0, "updated": 0}
+        return {"inserted": 0, "updated": 0, "source_rows": 0}
     metrics = last["operationMetrics"] or {}
     return {
         "inserted": int(metrics.get("numTargetRowsInserted", 0)),
         "updated": int(metrics.get("numTargetRowsUpdated", 0)),
+        "source_rows": int(metrics.get("numSourceRows", 0)),
     }

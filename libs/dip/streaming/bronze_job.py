@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from dip.config import Config
 from dip.observability.streaming import StreamMetrics
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
-from dip.streaming.delta_io import append_idempotent
+from dip.streaming.delta_io import append_idempotent, writer_id
 from dip.streaming.dlq_io import write_dlq
 from dip.streaming.kafka_io import bronze_topic_pattern, checkpoint_path, kafka_options
 from dip.streaming.runner import NEWEST_EVENT, BatchCounts, RunSummary, run_foreach_batch
@@ -36,16 +36,19 @@ def read_raw_stream(spark: SparkSession, config: Config) -> DataFrame:
 
 def process_bronze_batch(batch: DataFrame, batch_id: int, config: Config) -> dict[str, int]:
     """Split one Kafka micro-batch into bronze rows and DLQ rows and write both idempotently."""
-    app_id = f"{config.streaming.app_id}.{QUERY}"
+    app_id = writer_id(batch.sparkSession, f"{config.streaming.app_id}.{QUERY}")
     ingested_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     parsed = parse_kafka(kafka_frame(batch), ingested_at).persist()
     try:
-        stats = parsed.agg(F.count(F.lit(1)).alias("n"), F.max("fetched_ts").alias("newest")).first()
-        total = stats["n"]
-        good = bronze_rows(parsed)
-        bad = bronze_dlq_rows(parsed)
-        append_idempotent(good, BRONZE_EVENTS.path(config), app_id, batch_id, BRONZE_EVENTS.partition_by)
-        dlq_count = write_dlq(bad, config, f"{app_id}.dlq", batch_id)
+        stats = parsed.agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count("envelope_error").alias("bad"),
+            F.max("fetched_ts").alias("newest"),
+        ).first()
+        total, dlq_count = stats["n"], stats["bad"]
+        append_idempotent(bronze_rows(parsed), BRONZE_EVENTS.path(config), app_id, batch_id, BRONZE_EVENTS.partition_by)
+        if dlq_count:  # the common case writes no DLQ commit and runs no DLQ job
+            write_dlq(bronze_dlq_rows(parsed), config, f"{app_id}.dlq", batch_id, expected=dlq_count)
     finally:
         parsed.unpersist()
     counts = {"kafka": total, "bronze": total - dlq_count, "dlq": dlq_count}

@@ -11,11 +11,13 @@ from dip.streaming.kafka_io import kafka_options
 from dip.tables import DLQ
 
 
-def write_dlq(dlq: DataFrame, config: Config, app_id: str, batch_id: int) -> int:
-    """Append DLQ rows (idempotently) and publish them to the DLQ topic; returns how many."""
+def write_dlq(dlq: DataFrame, config: Config, app_id: str, batch_id: int, expected: int | None = None) -> int:
+    """Append DLQ rows (idempotently) and publish them to the DLQ topic; returns how many.
+
+    ``expected``: the caller already knows how many rows there are (no counting job)."""
     dlq = dlq.persist()
     try:
-        count = dlq.count()
+        count = dlq.count() if expected is None else expected
         if count == 0:
             return 0
         append_idempotent(dlq, DLQ.path(config), app_id, batch_id, DLQ.partition_by)

@@ -30,6 +30,7 @@ def silver_settings(config: Config) -> SilverSettings:
         suites=suites,
         policies={table: config.quality.policy(table) for table in SILVER_TABLES},
         watermark_delay_hours=config.streaming.watermark_delay_hours,
+        max_clock_skew_minutes=config.streaming.max_clock_skew_minutes,
         app_id=f"{config.streaming.app_id}.{QUERY}",
     )
 
@@ -70,5 +71,5 @@ def rebuild_silver(spark: SparkSession, config: Config, start: date, end: date) 
         .load(BRONZE_EVENTS.path(config))
         .where(F.col("ingest_date").between(F.lit(start.isoformat()).cast("date"), F.lit(end.isoformat()).cast("date")))
     )
-    batch_id = zlib.crc32(f"{start}:{end}".encode())
+    batch_id = zlib.crc32(f"{start}:{end}".encode())  # names the range in its rows; txn versions are time-based
     return process_silver_batch(bronze, batch_id, config, settings, rebuild=True)

@@ -9,7 +9,15 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from dip.quality.suites import Expectation, Suite, load_suite, load_suites, predicate, with_failures
+from dip.quality.suites import (
+    Expectation,
+    Suite,
+    holds_by_construction,
+    load_suite,
+    load_suites,
+    predicate,
+    with_failures,
+)
 
 EXPECTATIONS = Path(__file__).resolve().parents[3] / "expectations"
 
@@ -45,13 +53,69 @@ def test_load_suite_keeps_types_kwargs_and_names_in_order() -> None:
 
 def test_suite_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
     path = tmp_path / "posts.json"
-    path.write_text('{"expectations": [{"type": "expect_table_row_count_to_be_between"}]}', encoding="utf-8")
+    path.write_text(
+        '{"expectations": [{"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}]}',
+        encoding="utf-8",
+    )
     suite = load_suite(path)
     assert (suite.name, suite.table, suite.expectations) == (
         "posts",
         "posts",
-        (Expectation("expect_table_row_count_to_be_between", {}),),
+        (Expectation("expect_table_row_count_to_be_between", {"min_value": 1}),),
     )
+
+
+@pytest.mark.parametrize(
+    ("expectation", "message"),
+    [
+        pytest.param(
+            '{"type": "expect_column_values_to_be_between", "kwargs": {"column": "likes", "min_vlue": 0}}',
+            "Great Expectations rejects this suite: .*min_vlue",
+            id="misspelled-kwarg",
+        ),
+        pytest.param(
+            '{"type": "expect_column_vals_to_be_positive", "kwargs": {"column": "likes"}}',
+            "Great Expectations rejects this suite: .*expect_column_vals_to_be_positive not found",
+            id="unknown-type",
+        ),
+        pytest.param(
+            '{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "likes", '
+            '"row_condition": "views > 0", "condition_parser": "spark"}}',
+            r"expect_column_values_to_not_be_null\(likes\): row_condition, condition_parser is not supported",
+            id="row-condition",
+        ),
+    ],
+)
+def test_suites_are_checked_by_great_expectations(tmp_path: Path, expectation: str, message: str) -> None:
+    """A typo must not become a check that always passes (issue 15)."""
+    path = tmp_path / "post_metrics.json"
+    path.write_text(f'{{"name": "s", "expectations": [{expectation}]}}', encoding="utf-8")
+    with pytest.raises(ValueError, match=f"(?s)^{re.escape(str(path))}: {message}"):
+        load_suite(path)
+
+
+def test_mostly_makes_a_row_level_expectation_soft(spark: SparkSession) -> None:
+    suite = Suite("s", "t", (
+        Expectation("expect_column_values_to_not_be_null", {"column": "a"}),
+        Expectation("expect_column_values_to_be_between", {"column": "b", "min_value": 0, "mostly": 0.9}),
+    ), {})  # fmt: skip
+    df = spark.createDataFrame([(1, "ok", 1), (2, None, 1), (3, "x", -1), (4, None, -1)], "i INT, a STRING, b INT")
+    got = {r["i"]: (r["_failed"], r["_hard"]) for r in with_failures(df, suite).collect()}
+    between = "expect_column_values_to_be_between(b)"
+    not_null = "expect_column_values_to_not_be_null(a)"
+    assert got == {1: ([], False), 2: ([not_null], True), 3: ([between], False), 4: ([not_null, between], True)}
+
+
+def test_uniqueness_over_the_merge_keys_holds_by_construction() -> None:
+    keys = ("source", "post_id")
+    unique = "expect_compound_columns_to_be_unique"
+    assert holds_by_construction(Expectation(unique, {"column_list": ["source", "post_id"]}), keys)
+    assert holds_by_construction(Expectation(unique, {"column_list": ["post_id", "source", "run_id"]}), keys)
+    assert not holds_by_construction(Expectation(unique, {"column_list": ["post_id"]}), keys)
+    assert not holds_by_construction(Expectation(unique, {"column_list": keys, "mostly": 0.5}), keys)
+    assert holds_by_construction(Expectation("expect_column_values_to_be_unique", {"column": "request_id"}),
+                                 ("request_id",))  # fmt: skip
+    assert not holds_by_construction(Expectation("expect_table_row_count_to_be_between", {"min_value": 1}), keys)
 
 
 @pytest.mark.parametrize(

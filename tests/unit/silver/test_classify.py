@@ -1,19 +1,19 @@
-"""Classifying bronze rows before parsing: duplicates, late rows, unknown entities and schema versions."""
+"""Classifying bronze rows before parsing: duplicates, future and late rows, unknown entities and versions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import DataFrame, SparkSession
 
 from dip.silver.parse import Registry
-from dip.silver.process import classify
+from dip.silver.process import classify, cutoffs
 
 ROWS = (
     "_content_key STRING, source STRING, entity STRING, schema_version INT, fetched_at TIMESTAMP, topic STRING, "
     "partition INT, offset BIGINT"
 )
-SEEN = "_content_key STRING, fetched_at TIMESTAMP, batch_id BIGINT"
+SEEN = "_seen_key STRING"
 T = "dip.raw.instagram"
 
 
@@ -34,7 +34,7 @@ def test_without_seen_keys(spark: SparkSession, registry: Registry) -> None:
         ("k4", "instagram", "media", 9, _ts(26, 14), T, 0, 4),
         ("k5", "tiktok", "video", 1, _ts(26, 14), "dip.raw.tiktok", 0, 5),
     ]
-    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), None, registry, 72))
+    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), None, {}, None, registry))
     assert got == {
         1: (None, None, None),
         0: ("duplicate", "duplicate", None),
@@ -46,8 +46,9 @@ def test_without_seen_keys(spark: SparkSession, registry: Registry) -> None:
 
 
 def test_with_seen_keys_and_watermark(spark: SparkSession, registry: Registry) -> None:
-    seen = spark.createDataFrame([("seen-1", _ts(26, 12), 0), ("seen-2", _ts(20, 0), 0)], SEEN)
-    # watermark: max(seen.fetched_at) 2026-11-26 12:00 - 72 h = 2026-11-23 12:00
+    seen = spark.createDataFrame([("seen-1",), ("seen-2",)], SEEN)
+    # watermark: newest accepted instagram event 2026-11-26 12:00 - 72 h = 2026-11-23 12:00
+    late = cutoffs({"instagram": _ts(26, 12)}, _ts(27, 12), 72, 15)
     rows = [
         ("seen-1", "instagram", "media", 1, _ts(26, 13), T, 0, 1),  # already processed in an earlier batch
         ("seen-2", "instagram", "media", 1, _ts(20, 0), T, 0, 2),  # seen and late: duplicate wins
@@ -57,7 +58,7 @@ def test_with_seen_keys_and_watermark(spark: SparkSession, registry: Registry) -
         ("k6", "instagram", "media", 1, _ts(27, 0), T, 0, 6),
         ("k6", "instagram", "media", 1, _ts(27, 0), T, 0, 7),
     ]
-    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), seen, registry, 72))
+    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), seen, late, _ts(27, 12, 15), registry))
     assert got == {
         1: ("duplicate", "duplicate", None),
         2: ("duplicate", "duplicate", None),
@@ -70,13 +71,47 @@ def test_with_seen_keys_and_watermark(spark: SparkSession, registry: Registry) -
 
 
 def test_fractional_delay_hours(spark: SparkSession, registry: Registry) -> None:
-    seen = spark.createDataFrame([("seen-1", _ts(26, 12), 0)], SEEN)
+    late = cutoffs({"instagram": _ts(26, 12)}, _ts(26, 12), 0.5, 15)
     rows = [
         ("k1", "instagram", "media", 1, _ts(26, 11, 29, 59), T, 0, 1),
         ("k2", "instagram", "media", 1, _ts(26, 11, 30), T, 0, 2),
     ]
-    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), seen, registry, 0.5))
+    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), None, late, None, registry))
     assert got == {
         1: ("dlq", "late", "event time 2026-11-26 11:29:59 is before the watermark 2026-11-26 11:30:00"),
         2: (None, None, None),
     }
+
+
+def test_lateness_is_per_source(spark: SparkSession, registry: Registry) -> None:
+    """A busy source's watermark does not make a quiet source's rows late."""
+    late = cutoffs({"instagram": _ts(26, 12), "tiktok": _ts(20, 12)}, _ts(26, 12), 72, 15)
+    rows = [
+        ("k1", "instagram", "media", 1, _ts(22, 0), T, 0, 1),
+        ("k2", "tiktok", "video", 1, _ts(22, 0), "dip.raw.tiktok", 0, 2),
+    ]
+    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), None, late, None, registry))
+    assert got == {
+        1: ("dlq", "late", "event time 2026-11-22 00:00:00 is before the watermark 2026-11-23 12:00:00"),
+        2: (None, None, None),
+    }
+
+
+def test_future_rows_go_to_the_dlq_and_cannot_move_the_cutoff(spark: SparkSession, registry: Registry) -> None:
+    """Issue 16: one record dated 2031 must not make every later normal record late."""
+    now = _ts(26, 12)
+    # even if a future event had been accepted earlier, the cutoff is capped at now + skew - delay
+    late = cutoffs({"instagram": datetime(2031, 1, 1, tzinfo=UTC)}, now, 72, 15)
+    assert late == {"instagram": now + timedelta(minutes=15) - timedelta(hours=72)}
+    rows = [
+        ("k1", "instagram", "media", 1, datetime(2031, 1, 1, tzinfo=UTC), T, 0, 1),
+        ("k2", "instagram", "media", 1, _ts(26, 12, 15), T, 0, 2),  # exactly at now + skew: accepted
+        ("k3", "instagram", "media", 1, _ts(26, 11), T, 0, 3),  # a normal snapshot right after it
+    ]
+    got = _outcomes(classify(spark.createDataFrame(rows, ROWS), None, late, now + timedelta(minutes=15), registry))
+    assert got == {
+        1: ("dlq", "future_event_time",
+            "event time 2031-01-01 00:00:00 is after now + max clock skew 2026-11-26 12:15:00"),
+        2: (None, None, None),
+        3: (None, None, None),
+    }  # fmt: skip

@@ -56,7 +56,9 @@ def test_merge_into_is_idempotent_and_newest_wins(spark: SparkSession, tmp_path:
         return (post_id, "instagram", "acc-1", caption, [], [], "IMAGE", None, _ts(20), updated)
 
     def merge(*rows: tuple) -> dict[str, int]:
-        return merge_into(spark, spark.createDataFrame(list(rows), N.POSTS_DDL), path, spec)
+        result = merge_into(spark, spark.createDataFrame(list(rows), N.POSTS_DDL), path, spec)
+        assert result.pop("source_rows") in (0, len({r[0] for r in rows}))  # one source row per key
+        return result
 
     def table() -> list[tuple]:
         return sorted((r["post_id"], r["caption"]) for r in spark.read.format("delta").load(path).collect())
