@@ -163,9 +163,7 @@ def with_failures(df: DataFrame, suite: Suite) -> DataFrame:
         return df.withColumn("_failed", F.array().cast("array<string>")).withColumn("_hard", F.lit(False))
     hard = [e.name for e in suite.row_level if e.mostly >= 1]
     df = df.withColumn("_failed", F.filter(F.array(*failed), lambda x: x.isNotNull()))
-    return df.withColumn(
-        "_hard", F.exists("_failed", lambda x: x.isin(hard)) if hard else F.lit(False)
-    )
+    return df.withColumn("_hard", F.exists("_failed", lambda x: x.isin(hard)) if hard else F.lit(False))
 
 
 def passes_all(suite: Suite) -> Column:
