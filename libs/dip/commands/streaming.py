@@ -42,9 +42,10 @@ def _metrics(config):
     return metrics
 
 
-def _progress(batch) -> None:
+def _progress(batch, query: str | None = None) -> None:
     counts = ", ".join(f"{k}={v}" for k, v in batch.counts.items())
-    console.print(f"  batch {batch.batch_id}: {counts} ({batch.seconds:.1f}s)")
+    prefix = f"{query} " if query else ""
+    console.print(f"  {prefix}batch {batch.batch_id}: {counts} ({batch.seconds:.1f}s)")
 
 
 @stream_app.command("bronze")
@@ -85,9 +86,36 @@ def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
     merged = Table(title="silver tables")
     for column in ("table", "inserted", "updated"):
         merged.add_column(column, justify="right" if column != "table" else "left")
-    for name in ("posts", "post_metrics", "accounts", "account_metrics", "audience"):
+    for name in ("posts", "post_metrics", "post_captions", "accounts", "account_metrics", "audience"):
         merged.add_row(name, str(summary.total(f"{name}_inserted")), str(summary.total(f"{name}_updated")))
     console.print(merged)
+    console.print(f"metrics: {run.metrics_target or run.flush_error}")
+
+
+@stream_app.command("all")
+def stream_all_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
+    """stream_bronze and stream_silver in one Spark application; with processing-time=<interval> both run
+    until SIGTERM/Ctrl-C, which stops each after its current micro-batch."""
+    from dip.streaming.all_job import run_stream_all
+
+    config = config_or_exit(env)
+    metrics = _metrics(config)
+    with job_run("stream_all", config, metrics=metrics.job) as run:
+        with span("dip.stage.session", **{"dip.job": "stream_all"}):
+            spark = session(config, "dip-stream-all")
+        console.print(
+            f"stream_all: {config.kafka.topics.raw_prefix}* -> bronze -> silver ({trigger or config.streaming.trigger})"
+        )
+        with span("dip.stage.stream", **{"dip.job": "stream_all"}):
+            bronze, silver = run_stream_all(
+                spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=metrics
+            )
+    console.print(_summary_table("stream_bronze", bronze, ["kafka", "bronze", "dlq"]))
+    console.print(
+        _summary_table(
+            "stream_silver: bronze rows by outcome", silver, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
+        )
+    )
     console.print(f"metrics: {run.metrics_target or run.flush_error}")
 
 

@@ -54,8 +54,9 @@ class StreamMetrics:
 class PrometheusQueryListener(StreamingQueryListener):
     """Copies each query progress event into :class:`StreamMetrics`."""
 
-    def __init__(self, metrics: StreamMetrics) -> None:
+    def __init__(self, metrics: StreamMetrics, query_name: str | None = None) -> None:
         self.metrics = metrics
+        self.query_name = query_name  # record only this query's progress (one listener per query)
 
     def onQueryStarted(self, event) -> None:
         pass
@@ -63,6 +64,8 @@ class PrometheusQueryListener(StreamingQueryListener):
     def onQueryProgress(self, event) -> None:
         progress = event.progress
         name = progress.name or "unnamed"
+        if self.query_name is not None and name != self.query_name:
+            return
         self.metrics.input_rate.labels(name).set(progress.inputRowsPerSecond or 0.0)
         self.metrics.processed_rate.labels(name).set(progress.processedRowsPerSecond or 0.0)
         self.metrics.batch_duration.labels(name).set((progress.batchDuration or 0) / 1000.0)

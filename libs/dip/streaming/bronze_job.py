@@ -14,7 +14,14 @@ from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, pars
 from dip.streaming.delta_io import append_idempotent, writer_id
 from dip.streaming.dlq_io import write_dlq
 from dip.streaming.kafka_io import bronze_topic_pattern, checkpoint_path, kafka_options
-from dip.streaming.runner import NEWEST_EVENT, BatchCounts, RunSummary, run_foreach_batch
+from dip.streaming.runner import (
+    NEWEST_EVENT,
+    BatchCounts,
+    RunningQuery,
+    RunSummary,
+    await_queries,
+    start_foreach_batch,
+)
 from dip.tables import BRONZE_EVENTS
 
 QUERY = "stream_bronze"
@@ -32,6 +39,23 @@ def read_raw_stream(spark: SparkSession, config: Config) -> DataFrame:
     if config.streaming.max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(config.streaming.max_offsets_per_trigger))
     return reader.load()
+
+
+KAFKA_SOURCE_DDL = (
+    "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, timestamp TIMESTAMP, timestampType INT"
+)
+
+
+def ensure_bronze_table(spark: SparkSession, config: Config) -> None:
+    """Create the empty bronze table (schema and partitioning of real bronze rows) if it does not exist yet,
+    so stream_silver can start next to a stream_bronze that has not committed a batch."""
+    from delta.tables import DeltaTable
+
+    path = BRONZE_EVENTS.path(config)
+    if DeltaTable.isDeltaTable(spark, path):
+        return
+    empty = bronze_rows(parse_kafka(kafka_frame(spark.createDataFrame([], KAFKA_SOURCE_DDL)), "1970-01-01 00:00:00"))
+    empty.write.format("delta").mode("ignore").partitionBy(*BRONZE_EVENTS.partition_by).save(path)
 
 
 def process_bronze_batch(batch: DataFrame, batch_id: int, config: Config) -> dict[str, int]:
@@ -65,7 +89,20 @@ def run_stream_bronze(
     metrics: StreamMetrics | None = None,
 ) -> RunSummary:
     """Run stream_bronze with ``trigger`` (default from config) and return per-batch counts."""
-    return run_foreach_batch(
+    running = start_stream_bronze(spark, config, trigger, on_batch, metrics)
+    await_queries([running])
+    return running.summary
+
+
+def start_stream_bronze(
+    spark: SparkSession,
+    config: Config,
+    trigger: str | None = None,
+    on_batch: Callable[[BatchCounts], None] = lambda _b: None,
+    metrics: StreamMetrics | None = None,
+) -> RunningQuery:
+    """Start stream_bronze (await it with ``await_queries``, e.g. next to stream_silver in one application)."""
+    return start_foreach_batch(
         read_raw_stream(spark, config),
         query_name=QUERY,
         checkpoint=checkpoint_path(config, QUERY),
@@ -76,4 +113,11 @@ def run_stream_bronze(
     )
 
 
-__all__ = ["QUERY", "BatchCounts", "process_bronze_batch", "read_raw_stream", "run_stream_bronze"]
+__all__ = [
+    "QUERY",
+    "BatchCounts",
+    "process_bronze_batch",
+    "read_raw_stream",
+    "run_stream_bronze",
+    "start_stream_bronze",
+]

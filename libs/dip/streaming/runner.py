@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import StreamingQuery
 
 from dip.observability.streaming import PrometheusQueryListener, StreamMetrics
 
 NEWEST_EVENT = "_newest_event_epoch_s"  # optional entry of a batch's counts: newest event time written
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,7 +66,18 @@ def parse_trigger(trigger: str) -> dict[str, object]:
     raise ValueError(f"unknown trigger {trigger!r}: use available-now or processing-time=<interval>")
 
 
-def run_foreach_batch(
+@dataclass
+class RunningQuery:
+    """A started foreachBatch query, the summary its batches fill in, and its metrics listener."""
+
+    spark: SparkSession
+    query: StreamingQuery
+    summary: RunSummary
+    listener: PrometheusQueryListener | None
+    started: float
+
+
+def start_foreach_batch(
     stream: DataFrame,
     *,
     query_name: str,
@@ -70,10 +86,10 @@ def run_foreach_batch(
     process: Callable[[DataFrame, int], dict[str, int]],
     on_batch: Callable[[BatchCounts], None] = lambda _b: None,
     metrics: StreamMetrics | None = None,
-) -> RunSummary:
-    """Run ``process`` on every micro-batch until the trigger completes (or forever for processing-time)."""
+) -> RunningQuery:
+    """Start ``process`` on every micro-batch of ``stream``; :func:`await_queries` waits for it."""
     summary = RunSummary(query_name)
-    listener = PrometheusQueryListener(metrics) if metrics is not None else None
+    listener = PrometheusQueryListener(metrics, query_name) if metrics is not None else None
     if listener is not None:
         stream.sparkSession.streams.addListener(listener)
 
@@ -87,7 +103,6 @@ def run_foreach_batch(
             metrics.record_batch(query_name, counts, newest)
         on_batch(result)
 
-    started = time.monotonic()
     query = (
         stream.writeStream.queryName(query_name)
         .option("checkpointLocation", checkpoint)
@@ -95,11 +110,84 @@ def run_foreach_batch(
         .trigger(**parse_trigger(trigger))
         .start()
     )
+    return RunningQuery(stream.sparkSession, query, summary, listener, time.monotonic())
+
+
+class _StopRequest:
+    """SIGTERM/SIGINT ask running queries to stop after their current micro-batch (main thread only)."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.signal is not None and signum == signal.SIGINT:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def await_queries(running: list[RunningQuery], poll_s: float = 0.5) -> None:
+    """Wait until every query ends. On SIGTERM/SIGINT each query is stopped between micro-batches
+    (a batch in progress finishes and is committed first), so a restart resumes from the checkpoint
+    without redoing work. The first query failure stops the others and is raised."""
+    if not running:
+        return
     try:
-        query.awaitTermination()
+        with _StopRequest() as stop:
+            active = list(running)
+            while active:
+                for item in list(active):
+                    query = item.query
+                    if stop.signal is not None and query.isActive and not query.status["isTriggerActive"]:
+                        query.stop()
+                    if not query.isActive:
+                        active.remove(item)
+                        item.summary.seconds = time.monotonic() - item.started
+                        if query.exception() is not None:
+                            for other in active:
+                                other.query.stop()
+                            query.awaitTermination()  # raises the query's error
+                if active:
+                    with contextlib.suppress(Exception):  # a failure is raised above on the next pass
+                        active[0].query.awaitTermination(poll_s)
+            if stop.signal is not None:
+                log.info("stopped by signal %s after the current micro-batch", stop.signal)
     finally:
-        if listener is not None:
-            _drain_listener_bus(stream.sparkSession)
-            stream.sparkSession.streams.removeListener(listener)
-    summary.seconds = time.monotonic() - started
-    return summary
+        for item in running:
+            if item.listener is not None:
+                _drain_listener_bus(item.spark)
+                item.spark.streams.removeListener(item.listener)
+
+
+def run_foreach_batch(
+    stream: DataFrame,
+    *,
+    query_name: str,
+    checkpoint: str,
+    trigger: str,
+    process: Callable[[DataFrame, int], dict[str, int]],
+    on_batch: Callable[[BatchCounts], None] = lambda _b: None,
+    metrics: StreamMetrics | None = None,
+) -> RunSummary:
+    """Run ``process`` on every micro-batch until the trigger completes (processing-time: until SIGTERM)."""
+    running = start_foreach_batch(
+        stream,
+        query_name=query_name,
+        checkpoint=checkpoint,
+        trigger=trigger,
+        process=process,
+        on_batch=on_batch,
+        metrics=metrics,
+    )
+    await_queries([running])
+    return running.summary
