@@ -108,6 +108,7 @@ bench: stack-up            ## every benchmark; each prints its figures and ratio
 	$(BIN)/python benchmarks/freshness.py --runs $(BENCH_ROUNDS)
 	$(BIN)/python benchmarks/scaling.py --runs $(BENCH_RUNS) --sizes $(BENCH_SIZES)
 	$(BIN)/python benchmarks/silver_steps.py $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
+	$(BIN)/python benchmarks/silver_batch.py
 
 bench-smoke: stack-up      ## every benchmark at tiny sizes, checking result keys and row counts (minutes)
 	$(BIN)/pytest -m integration tests/integration/test_benchmarks_smoke.py $(PYTEST_ARGS)

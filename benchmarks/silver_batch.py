@@ -11,11 +11,13 @@ post, a new Kafka offset); each batch is timed, and its Spark jobs and Delta com
 - **commits**: new files in every lake table's ``_delta_log`` (bronze excluded), read right after
   the batch's function returned.
 
-With ``--history K`` the lake first gets K days of older silver history (processed by the same
-query, then moved out of the lateness window), so the one-row batch cost can be compared at 1x and
-10x history. Writes <results-dir>/silver_batch.json.
+Bounded state: after the first one-row batches, the ledger (dedup state) and the snapshot tables get
+``--history`` - 1 more copies of everything silver holds, dated 10, 20, ... days earlier (outside the
+lateness window, as a long-running pipeline's past is), and the same number of one-row batches runs
+again: the ratio of the two medians is the cost of history (goal <= 1.2 at 10x).
+Writes <results-dir>/silver_batch.json.
 
-    .venv/bin/python benchmarks/silver_batch.py [--rows 2000] [--batches 5]
+    .venv/bin/python benchmarks/silver_batch.py [--rows 2000] [--batches 3] [--history 10]
 """
 
 from __future__ import annotations
@@ -84,7 +86,39 @@ def _append_one_bronze_row(spark: Any, bronze: str, k: int) -> None:
     new.write.format("delta").mode("append").save(bronze)
 
 
-def measure(spark: Any, scratch: Scratch, config: Any, *, rows: int, batches: int, seed: int, event_dir: Path) -> dict:
+def _add_history(spark: Any, config: Any, copies: int) -> dict[str, int]:
+    """``copies`` more of the ledger and snapshot tables, each copy dated 10 more days back, new keys."""
+    from pyspark.sql import functions as F
+
+    from dip.tables import SILVER_LEDGER, SILVER_POST_CAPTIONS, SILVER_POST_METRICS
+
+    added = {}
+    for table, time_col, key_col in (
+        (SILVER_LEDGER, "fetched_at", "content_key"),
+        (SILVER_POST_METRICS, "captured_at", "run_id"),
+        (SILVER_POST_CAPTIONS, "captured_at", "run_id"),
+    ):
+        current = spark.read.format("delta").load(table.path(config)).persist()
+        frames = [
+            current.withColumn(time_col, F.col(time_col) - F.expr(f"INTERVAL {10 * i} DAYS")).withColumn(
+                key_col, F.concat(F.col(key_col), F.lit(f"-h{i}"))
+            )
+            for i in range(1, copies + 1)
+        ]
+        history = frames[0]
+        for frame in frames[1:]:
+            history = history.unionByName(frame)
+        if "event_date" in current.columns:
+            history = history.withColumn("event_date", F.to_date("fetched_at"))
+        history.write.format("delta").mode("append").save(table.path(config))
+        added[table.name] = current.count() * copies
+        current.unpersist()
+    return added
+
+
+def measure(
+    spark: Any, scratch: Scratch, config: Any, *, rows: int, batches: int, history: int, seed: int, event_dir: Path
+) -> dict:
     from dip.streaming.bronze_job import run_stream_bronze
     from dip.streaming.silver_job import run_stream_silver
     from dip.tables import BRONZE_EVENTS
@@ -124,6 +158,10 @@ def measure(spark: Any, scratch: Scratch, config: Any, *, rows: int, batches: in
     for k in range(1, batches + 1):
         _append_one_bronze_row(spark, BRONZE_EVENTS.path(config), k)
         wait_for(k + 1)
+    history_rows = _add_history(spark, config, history - 1) if history > 1 else {}
+    for k in range(batches + 1, 2 * batches + 1 if history > 1 else batches + 1):
+        _append_one_bronze_row(spark, BRONZE_EVENTS.path(config), k)
+        wait_for(k + 1)
     for q in spark.streams.active:
         q.stop()
     thread.join(60)
@@ -142,7 +180,18 @@ def measure(spark: Any, scratch: Scratch, config: Any, *, rows: int, batches: in
         per_batch.append({**b, "jobs": len(ran), "job_seconds": round(sum(j.get("seconds", 0) for j in ran), 3),
                           "delta_commits": sum(commits.values()), "commits_by_table": commits,
                           "job_list": ran})  # fmt: skip
-    small = per_batch[1:]
+    small = per_batch[1 : batches + 1]
+    later = per_batch[batches + 1 :]
+    with_history = {}
+    if later:
+        median = statistics.median(b["seconds"] for b in later)
+        with_history = {
+            "factor": history,
+            "rows_added": history_rows,
+            "batches": later,
+            "median_s": round(median, 3),
+            "ratio_to_1x": round(median / statistics.median(b["seconds"] for b in small), 3),
+        }
     return {
         "rows": rows,
         "load": load,
@@ -155,6 +204,7 @@ def measure(spark: Any, scratch: Scratch, config: Any, *, rows: int, batches: in
             "median_delta_commits": statistics.median(b["delta_commits"] for b in small),
             "median_job_seconds": round(statistics.median(b["job_seconds"] for b in small), 3),
         },
+        "with_history": with_history,
     }
 
 
@@ -167,12 +217,15 @@ def report(result: dict[str, Any]) -> str:
         f"{first['delta_commits']:3} Delta commits",
         f"  one-row batch (median of {len(result['one_row_batches'])})"
         f"  {small['median_s']:6.2f}s  {small['median_jobs']:4} jobs  {small['median_delta_commits']:3} Delta commits",
+        *([f"  one-row batch with {h['factor']}x history   {h['median_s']:6.2f}s  ratio to 1x {h['ratio_to_1x']}"]
+          if (h := result.get("with_history")) else []),
     ])  # fmt: skip
 
 
 def main() -> int:
     parser = bench_parser(__doc__, rows=2000, runs=1)
-    parser.add_argument("--batches", type=int, default=5, help="one-row batches after the warm-up batch")
+    parser.add_argument("--batches", type=int, default=3, help="one-row batches after the warm-up batch")
+    parser.add_argument("--history", type=int, default=10, help="history factor for the bounded-state check (1: off)")
     args = parser.parse_args()
     from pyspark.sql import SparkSession
 
@@ -188,8 +241,8 @@ def main() -> int:
     spark = build_session(config, app_name="dip-bench-silver-batch", builder=builder)
     env = environment(spark, config)
     try:
-        figures = measure(spark, scratch, config, rows=args.rows, batches=args.batches, seed=args.seed,
-                          event_dir=event_dir)  # fmt: skip
+        figures = measure(spark, scratch, config, rows=args.rows, batches=args.batches, history=args.history,
+                          seed=args.seed, event_dir=event_dir)  # fmt: skip
     finally:
         spark.stop()
         scratch.cleanup()
