@@ -164,18 +164,3 @@ def with_failures(df: DataFrame, suite: Suite) -> DataFrame:
     hard = [e.name for e in suite.row_level if e.mostly >= 1]
     df = df.withColumn("_failed", F.filter(F.array(*failed), lambda x: x.isNotNull()))
     return df.withColumn("_hard", F.exists("_failed", lambda x: x.isin(hard)) if hard else F.lit(False))
-
-
-def passes_all(suite: Suite) -> Column:
-    """True when a row passes every row-level expectation of ``suite`` (one cheap boolean per row)."""
-    checks = [F.coalesce(predicate(e), F.lit(False)) for e in suite.row_level]
-    result = F.lit(True)
-    for check in checks:
-        result = result & check
-    return result
-
-
-def split_rows(df: DataFrame, suite: Suite) -> tuple[DataFrame, DataFrame]:
-    """(good rows, failing rows with ``_failed``): failure names are only built for the failing rows."""
-    ok = passes_all(suite)
-    return df.where(ok), with_failures(df.where(~ok), suite)

@@ -357,8 +357,10 @@ def _process(
     pre = classified.groupBy("source", "entity", F.coalesce("_reason", F.lit("")).alias("reason")).count().collect()
     to_parse = {(r["source"], r["entity"]) for r in pre if r["reason"] == ""}
     accepted = classified.where(F.col("_outcome").isNull())
-    parsed = {k: f for k, f in parse_accepted(accepted, settings.registry).items() if k in to_parse}
-    checked = {t: _with_checks(f, settings.suites.get(t)) for t, f in normalise_parsed(parsed).items()}
+    # cached, not checkpointed: filled by the summary job (no job of its own), so every payload is parsed
+    # once although the summary, the MERGEs and the outcomes all read it
+    parsed = {k: f.persist() for k, f in parse_accepted(accepted, settings.registry).items() if k in to_parse}
+    checked = {t: _with_checks(f, settings.suites.get(t)).persist() for t, f in normalise_parsed(parsed).items()}
 
     summary = _summary(parsed, checked) if parsed else []
     by_reason: dict[str, int] = {}
@@ -465,6 +467,8 @@ def _process(
         if quarantine is not None:
             quarantine.unpersist()
         final.unpersist()
+        for frame in [*parsed.values(), *checked.values()]:
+            frame.unpersist()
 
     counts: dict = {}
     for table in checked:
