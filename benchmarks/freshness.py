@@ -145,9 +145,11 @@ def _silver_snapshots(config: Any, post_id: str) -> int:
     from dip.tables import SILVER_POST_METRICS
 
     path = SILVER_POST_METRICS.path(config).removeprefix("file://")
-    if not Path(path, "_delta_log").is_dir():
+    try:
+        table = DeltaTable(path)
+    except Exception:  # not created yet, or its first commit is still being written
         return 0
-    return DeltaTable(path).to_pyarrow_table(columns=["post_id"], filters=[("post_id", "=", post_id)]).num_rows
+    return table.to_pyarrow_table(columns=["post_id"], filters=[("post_id", "=", post_id)]).num_rows
 
 
 def measure_live(spark: Any, config: Any, *, rounds: int, warmup: int, seed: int, trigger: str) -> dict:
