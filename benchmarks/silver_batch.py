@@ -99,6 +99,7 @@ def _add_history(spark: Any, config: Any, copies: int) -> dict[str, int]:
         (SILVER_POST_CAPTIONS, "captured_at", "run_id"),
     ):
         current = spark.read.format("delta").load(table.path(config)).persist()
+        before = current.count()
         frames = [
             current.withColumn(time_col, F.col(time_col) - F.expr(f"INTERVAL {10 * i} DAYS")).withColumn(
                 key_col, F.concat(F.col(key_col), F.lit(f"-h{i}"))
@@ -111,7 +112,7 @@ def _add_history(spark: Any, config: Any, copies: int) -> dict[str, int]:
         if "event_date" in current.columns:
             history = history.withColumn("event_date", F.to_date("fetched_at"))
         history.write.format("delta").mode("append").save(table.path(config))
-        added[table.name] = current.count() * copies
+        added[table.name] = before * copies  # (counted before the append: the write invalidates the cache)
         current.unpersist()
     return added
 
