@@ -136,6 +136,17 @@ def _tail(log: Path, chars: int = 6000) -> str:
     return log.read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
+def _log_with(log: Path, *expected: str, timeout_s: float = 60) -> str:
+    """A task log once it holds every ``expected`` text: Airflow may still be writing a finished task's
+    log file when the run is reported done (a read right then once missed the last lines)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        if all(e in text for e in expected) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.5)
+
+
 TODAY = datetime.now(UTC).date()
 SILVER_ASSETS = [
     f"dip.silver_{t}"
@@ -237,9 +248,10 @@ def _scheduler(env: dict[str, str]) -> Iterator[dict[str, str]]:
 def _nightly_run(env: dict[str, str], timeout_s: float) -> dict:
     """The asset-triggered dip_nightly run, once it has finished."""
     deadline = time.monotonic() + timeout_s
+    run = None
     while time.monotonic() < deadline:
-        run = next(r for r in _chain(env)["nightly_runs"] if r["run_type"] == "asset_triggered")
-        if run["state"] in {"success", "failed"}:
+        run = next((r for r in _chain(env)["nightly_runs"] if r["run_type"] == "asset_triggered"), None)
+        if run is not None and run["state"] in {"success", "failed"}:
             return run
         time.sleep(10)
     home = Path(env["AIRFLOW_HOME"])
@@ -266,10 +278,10 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
         {"batch_features": "success", "push_online": "success", "quality_report": "success",
          "train_due": "success", "train": "skipped"},
     )  # fmt: skip
-    features = task_log["batch_features"].read_text(encoding="utf-8")
+    features = _log_with(task_log["batch_features"], f"--date {day}", "features: 1 day(s) computed")
     assert f"--date {day}" in features and "features: 1 day(s) computed" in features
-    assert f"--date {day}" in task_log["quality_report"].read_text(encoding="utf-8")
-    assert f"train not due for {day}: " in task_log["train_due"].read_text(encoding="utf-8")
+    assert f"--date {day}" in _log_with(task_log["quality_report"], f"--date {day}")
+    assert f"train not due for {day}: " in _log_with(task_log["train_due"], f"train not due for {day}: ")
 
     runs = [
         r for r in lineage.recent_runs(spark, config) if r["parent_run"].startswith(f"dip_nightly/{run['run_id']}/")
