@@ -127,6 +127,7 @@ def measure_freshness(spark: Any, scratch: Scratch, config: Any, *, rounds: int,
     last = [r["last_fetch_to_visible_s"] for r in counted]
     stage_names = counted[0]["stages_s"] if counted else {}
     return {
+        "chain": "simulator API -> ingest -> Kafka -> bronze -> silver -> features -> Redis -> GET /v1/features",
         "rounds": len(counted),
         "warmup_rounds": warmup,
         "entity": {"view": VIEW, "post_id": post_id},
@@ -212,6 +213,7 @@ def measure_live(spark: Any, config: Any, *, rounds: int, warmup: int, seed: int
     first = [r["first_fetch_to_silver_s"] for r in counted]
     last = [r["last_fetch_to_silver_s"] for r in counted]
     return {
+        "chain": "simulator API -> ingest -> Kafka -> bronze -> silver post_metrics",
         "rounds": len(counted),
         "warmup_rounds": warmup,
         "entity": {"table": "silver post_metrics", "post_id": post_id},
@@ -268,7 +270,6 @@ def main() -> int:
         return run_spark_benchmark(
             "freshness_live",
             lambda spark, scratch, config: {
-                "chain": "simulator API -> ingest -> Kafka -> bronze -> silver post_metrics",
                 "trigger": args.trigger,
                 **measure_live(
                     spark, config, rounds=args.runs, warmup=args.warmup, seed=args.seed, trigger=args.trigger
@@ -282,7 +283,6 @@ def main() -> int:
     return run_spark_benchmark(
         "freshness",
         lambda spark, scratch, config: {
-            "chain": "simulator API -> ingest -> Kafka -> bronze -> silver -> features -> Redis -> GET /v1/features",
             "trigger": "available-now",
             **measure_freshness(spark, scratch, config, rounds=args.runs, warmup=args.warmup, seed=args.seed),
         },
