@@ -19,7 +19,7 @@ from dip.streaming.runner import (
     BatchCounts,
     RunningQuery,
     RunSummary,
-    await_queries,
+    run_to_end,
     start_foreach_batch,
 )
 from dip.tables import BRONZE_EVENTS
@@ -89,9 +89,7 @@ def run_stream_bronze(
     metrics: StreamMetrics | None = None,
 ) -> RunSummary:
     """Run stream_bronze with ``trigger`` (default from config) and return per-batch counts."""
-    running = start_stream_bronze(spark, config, trigger, on_batch, metrics)
-    await_queries([running])
-    return running.summary
+    return run_to_end(start_stream_bronze(spark, config, trigger, on_batch, metrics))
 
 
 def start_stream_bronze(

@@ -169,25 +169,7 @@ def await_queries(running: list[RunningQuery], poll_s: float = 0.5) -> None:
                 item.spark.streams.removeListener(item.listener)
 
 
-def run_foreach_batch(
-    stream: DataFrame,
-    *,
-    query_name: str,
-    checkpoint: str,
-    trigger: str,
-    process: Callable[[DataFrame, int], dict[str, int]],
-    on_batch: Callable[[BatchCounts], None] = lambda _b: None,
-    metrics: StreamMetrics | None = None,
-) -> RunSummary:
-    """Run ``process`` on every micro-batch until the trigger completes (processing-time: until SIGTERM)."""
-    running = start_foreach_batch(
-        stream,
-        query_name=query_name,
-        checkpoint=checkpoint,
-        trigger=trigger,
-        process=process,
-        on_batch=on_batch,
-        metrics=metrics,
-    )
+def run_to_end(running: RunningQuery) -> RunSummary:
+    """Wait for one started query (see :func:`await_queries`) and return what its batches did."""
     await_queries([running])
     return running.summary

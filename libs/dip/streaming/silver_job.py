@@ -16,7 +16,7 @@ from dip.quality.suites import load_suites
 from dip.silver.process import SilverSettings, process_silver_batch
 from dip.silver.spark_schema import load_registry
 from dip.streaming.kafka_io import checkpoint_path
-from dip.streaming.runner import BatchCounts, RunningQuery, RunSummary, await_queries, start_foreach_batch
+from dip.streaming.runner import BatchCounts, RunningQuery, RunSummary, run_to_end, start_foreach_batch
 from dip.tables import BRONZE_EVENTS, SILVER_TABLES
 
 QUERY = "stream_silver"
@@ -50,9 +50,7 @@ def run_stream_silver(
     metrics: StreamMetrics | None = None,
 ) -> RunSummary:
     """Run stream_silver with ``trigger`` (default from config) and return per-batch counts."""
-    running = start_stream_silver(spark, config, trigger, on_batch, metrics)
-    await_queries([running])
-    return running.summary
+    return run_to_end(start_stream_silver(spark, config, trigger, on_batch, metrics))
 
 
 def start_stream_silver(
