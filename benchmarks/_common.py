@@ -163,13 +163,11 @@ class Scratch:
     def drop_topics(self) -> None:
         """Delete every Kafka topic named under the tag (best effort). Call it after the Spark session
         stopped: a cached Kafka consumer of a live session can auto-create a deleted topic again."""
-        from confluent_kafka.admin import AdminClient
-
         from dip.config import load_config
-        from dip.connectors.publisher import kafka_client_config
+        from dip.kafka_clients import make_admin
 
         try:
-            admin = AdminClient(kafka_client_config(self.last_config or load_config()))
+            admin = make_admin(self.last_config or load_config())
             names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(f"{self.tag}.")]
             for future in (admin.delete_topics(names, operation_timeout=30) if names else {}).values():
                 future.result()

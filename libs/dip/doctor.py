@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from dip.config import Config
-from dip.credentials import redis_password
 from dip.lake import delete_path, lake_path
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
@@ -77,10 +76,10 @@ def check_hudi(spark: SparkSession, config: Config, scratch: str) -> str:
 
 
 def check_kafka(spark: SparkSession, config: Config, scratch: str) -> str:
-    from confluent_kafka import Producer
+    from dip.kafka_clients import make_producer, spark_kafka_options
 
     topic = f"dip.doctor.{uuid.uuid4().hex[:8]}"
-    producer = Producer({"bootstrap.servers": config.kafka.bootstrap_servers, "enable.idempotence": True})
+    producer = make_producer(config, **{"enable.idempotence": True})
     errors: list[str] = []
     for i in range(3):
         producer.produce(
@@ -94,7 +93,7 @@ def check_kafka(spark: SparkSession, config: Config, scratch: str) -> str:
     _expect(remaining == 0 and not errors, f"produce failed: {errors or f'{remaining} undelivered'}")
     rows = (
         spark.read.format("kafka")
-        .option("kafka.bootstrap.servers", config.kafka.bootstrap_servers)
+        .options(**spark_kafka_options(config))
         .option("subscribe", topic)
         .option("startingOffsets", "earliest")
         .load()
@@ -108,16 +107,9 @@ def check_kafka(spark: SparkSession, config: Config, scratch: str) -> str:
 
 
 def check_redis(spark: SparkSession, config: Config, scratch: str) -> str:
-    import redis
+    from dip.online.client import make_client
 
-    client = redis.Redis(
-        host=config.redis.host,
-        port=config.redis.port,
-        db=config.redis.db,
-        ssl=config.redis.tls,
-        password=redis_password(config.redis),
-        socket_timeout=config.redis.socket_timeout_s,
-    )
+    client = make_client(config.redis)
     key = f"dip:doctor:{uuid.uuid4().hex[:8]}"
     try:
         client.hset(key, mapping={"views": 10, "caption": "عباية"})

@@ -16,7 +16,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
-from dip.streaming.kafka_io import bronze_topic_pattern, kafka_options
+from dip.kafka_clients import spark_kafka_options
+from dip.streaming.kafka_io import bronze_topic_pattern
 from dip.tables import BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE
 
 
@@ -73,11 +74,11 @@ def kafka_watermarks(config: Config) -> dict[tuple[str, int], tuple[int, int]]:
     """(low, high) watermark offsets of every partition of the topics bronze reads."""
     import re
 
-    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka import TopicPartition
 
-    consumer = Consumer(
-        {"bootstrap.servers": config.kafka.bootstrap_servers, "group.id": "dip-reconcile", "enable.auto.commit": False}
-    )
+    from dip.kafka_clients import make_consumer
+
+    consumer = make_consumer(config, "dip-reconcile")
     try:
         pattern = re.compile(bronze_topic_pattern(config))
         metadata = consumer.list_topics(timeout=10)
@@ -103,7 +104,7 @@ def kafka_counts_for_date(spark: SparkSession, config: Config, day: date) -> dic
     """Messages per raw topic appended on ``day`` (UTC), counted by reading the topics."""
     df = (
         spark.read.format("kafka")
-        .options(**kafka_options(config))
+        .options(**spark_kafka_options(config))
         .option("subscribePattern", bronze_topic_pattern(config))
         .option("startingOffsets", "earliest")
         .load()

@@ -77,6 +77,7 @@ class KafkaConfig(_Strict):
     sasl_password: SecretStr | None = None
     # or an AWS Secrets Manager secret {"username", "password"} (Amazon MSK SCRAM's format), read on first use
     sasl_secret_id: str | None = None
+    ssl_ca_location: str | None = None  # PEM CA bundle for SSL/SASL_SSL when the system trust store is not enough
     topics: KafkaTopics = Field(default_factory=KafkaTopics)
     producer: dict[str, str | int | bool] = Field(default_factory=dict)
 

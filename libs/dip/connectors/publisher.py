@@ -5,29 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, KafkaException, Message
+from confluent_kafka.admin import NewTopic
 
 from dip.config import Config
 from dip.connectors.envelope import OutMessage
-from dip.credentials import kafka_sasl
+from dip.kafka_clients import make_admin, make_producer
 
 
 class DeliveryError(RuntimeError):
     """Kafka did not acknowledge some messages; the page's state must not advance."""
-
-
-def kafka_client_config(config: Config) -> dict[str, Any]:
-    """Connection settings (bootstrap, security, SASL secrets) shared by producer and admin client."""
-    k = config.kafka
-    conf: dict[str, Any] = {"bootstrap.servers": k.bootstrap_servers, "security.protocol": k.security_protocol}
-    if k.sasl_mechanism:
-        conf["sasl.mechanism"] = k.sasl_mechanism
-    if k.security_protocol.upper().startswith("SASL") and (credentials := kafka_sasl(k)):
-        conf["sasl.username"], conf["sasl.password"] = credentials
-    return conf
 
 
 class KafkaPublisher:
@@ -35,9 +23,7 @@ class KafkaPublisher:
 
     def __init__(self, config: Config, *, delivery_timeout_s: float = 60.0) -> None:
         self.config = config
-        conf = kafka_client_config(config) | {k: v for k, v in config.kafka.producer.items()}
-        conf |= {"enable.idempotence": True, "acks": "all"}
-        self.producer = Producer(conf)
+        self.producer = make_producer(config, **{"enable.idempotence": True, "acks": "all"})
         self.delivery_timeout_s = delivery_timeout_s
         self._known_topics: set[str] = set()
         self._lock = threading.Lock()
@@ -47,7 +33,7 @@ class KafkaPublisher:
         wanted = set(topics) - self._known_topics
         if not wanted:
             return
-        admin = AdminClient(kafka_client_config(self.config))
+        admin = make_admin(self.config)
         existing = set(admin.list_topics(timeout=10).topics)
         missing = sorted(wanted - existing)
         if missing:

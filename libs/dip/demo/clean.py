@@ -24,9 +24,9 @@ def clean_lake(config: Config) -> str:
 
 def clean_topics(config: Config) -> list[str]:
     """Delete the raw, DLQ and predictions topics (they are re-created on the next publish)."""
-    from confluent_kafka.admin import AdminClient
+    from dip.kafka_clients import make_admin
 
-    admin = AdminClient({"bootstrap.servers": config.kafka.bootstrap_servers})
+    admin = make_admin(config)
     topics = config.kafka.topics
     names = [
         t
@@ -41,9 +41,9 @@ def clean_topics(config: Config) -> list[str]:
 
 def clean_online(config: Config) -> int:
     """Delete every ``dip:*`` key from the online store."""
-    import redis
+    from dip.online.client import make_client
 
-    client = redis.Redis(host=config.redis.host, port=config.redis.port, db=config.redis.db)
+    client = make_client(config.redis)
     try:
         keys = list(client.scan_iter("dip:*", count=1000))
         return client.delete(*keys) if keys else 0

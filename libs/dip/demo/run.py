@@ -166,9 +166,9 @@ def _serve(spark, config: Config, console: Console, report: DemoReport, clock, w
 
 
 def _redis_keys(config: Config) -> int:
-    import redis
+    from dip.online.client import make_client
 
-    client = redis.Redis(host=config.redis.host, port=config.redis.port, db=config.redis.db)
+    client = make_client(config.redis)
     try:
         return sum(1 for _ in client.scan_iter("dip:*", count=1000))
     finally:

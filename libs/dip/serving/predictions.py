@@ -71,13 +71,9 @@ def prediction_envelope(payload: dict[str, Any]) -> dict[str, Any]:
 
 def make_producer(config: Config) -> ProducerLike:
     """A confluent-kafka producer with the connection settings and producer options from config."""
-    from confluent_kafka import Producer
+    from dip.kafka_clients import make_producer
 
-    from dip.connectors.publisher import kafka_client_config
-
-    conf: dict[str, Any] = {"message.timeout.ms": 30_000}
-    conf |= kafka_client_config(config) | dict(config.kafka.producer)
-    return Producer(conf)
+    return make_producer(config, **{"message.timeout.ms": 30_000} | dict(config.kafka.producer))
 
 
 class PredictionLogger:

@@ -135,12 +135,12 @@ class KafkaBroker:
         host, port = host_port(self.address)
         if not port_open(host, port):
             return False
-        from confluent_kafka import KafkaException, Producer
+        from confluent_kafka import KafkaException
+
+        from dip.kafka_clients import make_producer
 
         delivered: list[bool] = []
-        producer = Producer(
-            {"bootstrap.servers": self.address, "message.timeout.ms": int(timeout_s * 1000), "acks": "all"}
-        )
+        producer = make_producer(self.config, **{"message.timeout.ms": int(timeout_s * 1000), "acks": "all"})
         try:
             producer.produce(HEALTH_TOPIC, b"ping", on_delivery=lambda err, _msg: delivered.append(err is None))
             producer.flush(timeout_s)

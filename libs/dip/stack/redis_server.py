@@ -7,6 +7,7 @@ from pathlib import Path
 import redis
 
 from dip.config import Config
+from dip.online.client import make_client
 from dip.stack.kafka_broker import port_open
 from dip.stack.prereqs import ensure_command
 from dip.stack.process import ManagedProcess
@@ -55,7 +56,7 @@ class RedisServer:
         return True
 
     def healthy(self) -> bool:
-        client = redis.Redis(host=self.config.redis.host, port=self.config.redis.port, socket_timeout=1.0)
+        client = make_client(self.config.redis)
         try:
             return bool(client.ping())
         except redis.RedisError:

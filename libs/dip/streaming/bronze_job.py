@@ -9,11 +9,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.kafka_clients import spark_kafka_options
 from dip.observability.streaming import StreamMetrics
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
 from dip.streaming.delta_io import append_idempotent, writer_id
 from dip.streaming.dlq_io import write_dlq
-from dip.streaming.kafka_io import bronze_topic_pattern, checkpoint_path, kafka_options
+from dip.streaming.kafka_io import bronze_topic_pattern, checkpoint_path
 from dip.streaming.runner import (
     NEWEST_EVENT,
     BatchCounts,
@@ -31,7 +32,7 @@ def read_raw_stream(spark: SparkSession, config: Config) -> DataFrame:
     """Spark's Kafka source over ``dip.raw.*`` and ``dip.predictions``; offsets, rate limit, data loss from config."""
     reader = (
         spark.readStream.format("kafka")
-        .options(**kafka_options(config))
+        .options(**spark_kafka_options(config))
         .option("subscribePattern", bronze_topic_pattern(config))
         .option("startingOffsets", config.streaming.starting_offsets)
         .option("failOnDataLoss", str(config.streaming.fail_on_data_loss).lower())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from dip.config import Config
+from dip.kafka_clients import spark_kafka_options
 from dip.streaming.delta_io import append_idempotent
 from dip.streaming.dlq import dlq_to_kafka_records
-from dip.streaming.kafka_io import kafka_options
 from dip.tables import DLQ
 
 
@@ -24,7 +24,7 @@ def write_dlq(dlq: DataFrame, config: Config, app_id: str, batch_id: int, expect
         (
             dlq_to_kafka_records(dlq)
             .write.format("kafka")
-            .options(**kafka_options(config))
+            .options(**spark_kafka_options(config))
             .option("topic", config.kafka.topics.dlq)
             .save()
         )

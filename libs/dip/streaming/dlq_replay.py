@@ -35,17 +35,12 @@ def replay_target(row: dict, config: Config) -> tuple[str, bytes | None]:
 
 def replay(spark: SparkSession, config: Config, *, dlq_id: str | None = None, stage: str | None = None) -> int:
     """Re-publish the original bytes of the selected dead letters to their raw topic; returns how many."""
-    from confluent_kafka import Producer
-
     if not dlq_id and not stage:
         raise ValueError("choose what to replay: --id <dlq_id> or --stage <bronze|silver>")
     selected = dlq_rows(spark, config, dlq_id=dlq_id, stage=stage).collect()
-    producer = Producer(
-        {
-            "bootstrap.servers": config.kafka.bootstrap_servers,
-            **{k: v for k, v in config.kafka.producer.items() if k in {"enable.idempotence", "acks"}},
-        }
-    )
+    from dip.kafka_clients import make_producer
+
+    producer = make_producer(config)
     errors: list[str] = []
     for row in selected:
         topic, key = replay_target(row.asDict(), config)
