@@ -232,6 +232,11 @@ def ingest_cmd(
             err_console.print(f"[red]ingest:[/red] {exc}")
             raise typer.Exit(2) from None
         console.print(ingest_table(run.run_id, summaries))
+        for s in summaries:
+            for reason, items in sorted(s.skipped.items()):
+                console.print(f"[yellow]skipped:[/yellow] {s.source} {items} × {escape(reason)}")
+        for message in (m for s in summaries for m in s.warnings):
+            console.print("[yellow]warning:[/yellow]", escape(message))
         for message in (m for s in summaries for m in s.errors):
             err_console.print("[red]error:[/red]", escape(message))
         if any(s.errors for s in summaries):

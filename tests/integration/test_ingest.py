@@ -223,6 +223,52 @@ def test_full_ingest_exact_records_raw_zone_and_quiet_rerun(tmp_path: Path, simu
     )
 
 
+def test_a_refused_media_or_a_broken_account_stops_nothing_else(tmp_path: Path, simulator: tuple[str, object]) -> None:
+    """Insights code 10 on some media: recorded and skipped, the account goes on. A media list answered with a
+    JSON list: that account's error (its body dead-lettered), while the other accounts and TikTok complete."""
+    url, _ = simulator
+    config = make_config(tmp_path, url, uuid.uuid4().hex[:10])
+    broken = IG_IDS[0]
+    faults = {"insights_unavailable_every": 7, "broken_accounts": [broken]}
+    httpx.post(f"{url}/_sim/faults", json=faults).raise_for_status()
+    run, summary = ingest(config)
+
+    data = build_dataset(SEED)
+    refused = {p.id for a, acc in data.instagram.items() if a != broken for p in acc.posts if int(p.id) % 7 == 0}
+    assert len(refused) == 3
+    lost = {k for k in expected_keys() if k.startswith("instagram:") and k != f"instagram:account:{broken}"}
+    lost = {k for k in lost if any(p.id in k for p in data.instagram[broken].posts) or k.endswith(broken)}
+    lost |= {k for k in expected_keys() if k.startswith(f"instagram:audience:{broken}:")}
+    lost |= {f"instagram:media_insights:{media_id}" for media_id in refused}
+    published = read_topic(config, config.kafka.topics.raw_prefix + "instagram")
+    published += read_topic(config, config.kafka.topics.raw_prefix + "tiktok")
+    assert {k for k, _, _ in published} == expected_keys() - lost
+    assert len(lost) == 2 * 10 + 3 + 3  # none of it silently: the account is an error, the insights skipped
+
+    ig = summary["instagram"]
+    assert [e.split(" (")[0] for e in ig.errors] == [
+        f"instagram/{broken}: UnexpectedResponse: expected a JSON object from media, got list"
+    ]
+    assert ig.skipped == {
+        "media_insights code 10: Graph API error 10/None (OAuthException): "
+        "(#10) Not enough viewers for the media to show insights": 3
+    }
+    assert summary["tiktok"].errors == [] and summary["tiktok"].records == 33
+    assert run.metrics.value("dip_connector_item_errors_total", source="instagram", code="10") == 3
+    dlq = [json.loads(v) for _, v, _ in read_topic(config, config.kafka.topics.dlq)]
+    assert [(d["source"], d["entity"], d["error_type"]) for d in dlq] == [("instagram", "media", "malformed_response")]
+    assert json.loads(dlq[0]["original"]) == [{"unexpected": "a list where the Graph API answers an object"}]
+    assert dlq[0]["error_message"] == "expected a JSON object from media, got list"
+
+    # the faults gone, the next run fetches what was missing; nothing else is published twice
+    httpx.post(f"{url}/_sim/faults", json={}).raise_for_status()
+    _, again = ingest(config)
+    assert again["instagram"].errors == [] and again["instagram"].skipped == {}
+    republished = read_topic(config, config.kafka.topics.raw_prefix + "instagram")
+    assert {k for k, _, _ in republished} == {k for k in expected_keys() if k.startswith("instagram:")}
+    assert len(republished) == 72
+
+
 def test_faults_give_the_same_final_content_and_malformed_pages_in_dlq(
     tmp_path: Path, simulator: tuple[str, object]
 ) -> None:

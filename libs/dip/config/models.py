@@ -170,6 +170,8 @@ class ConnectorsConfig(_Strict):
     throttle_threshold_pct: float = 75.0
     throttle_max_delay_s: float = 10.0
     max_concurrency: int = 2
+    max_pages_per_run: int = 500  # per account and stream; the rest is fetched by the next run (saved cursor)
+    item_retry_runs: int = 5  # an item refused for good (insights code 10) is asked again by this many runs
     restatement_lookback_days: int = 7
     schemas_dir: str = "conf/schemas"
     state_dir: str | None = None  # incremental state per source/account; None: <state_dir>/ingest-state

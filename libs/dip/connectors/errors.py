@@ -43,5 +43,14 @@ class AuthExpired(ApiError):
     """The token is invalid or expired: refresh it and retry once."""
 
 
+class UnexpectedResponse(ApiError):
+    """Valid JSON of the wrong shape (e.g. a list where the API documents an object): retrying will not help."""
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """An API error that neither waiting, retrying nor a new token will fix (permissions, unavailable data...)."""
+    return isinstance(exc, ApiError) and not isinstance(exc, (RetryableError, AuthExpired))
+
+
 class ConfigurationError(ConnectorError):
     """A source lacks a setting or a secret it needs."""

@@ -48,6 +48,8 @@ class SourceSummary:
     retries: int = 0
     rate_limited: int = 0
     dlq: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # "<entity> code <c>: <message>" -> items
+    warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -60,6 +62,18 @@ class SourceSummary:
     def error(self, message: str) -> None:
         with self._lock:
             self.errors.append(message)
+
+    def warn(self, message: str) -> None:
+        with self._lock:
+            self.warnings.append(message)
+
+    def skip(self, reason: str) -> None:
+        with self._lock:
+            self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    @property
+    def skipped_items(self) -> int:
+        return sum(self.skipped.values())
 
 
 def state_store(config: Config) -> StateStore:
@@ -78,17 +92,47 @@ class _AccountRun:
         self.run, self.source, self.account_id, self.summary = run, source, account_id, summary
         self.state: AccountState = run.states.load(source.name, account_id)
         lookback = run.config.connectors.restatement_lookback_days * 86_400
-        self.ctx = FetchContext(account_id, self.state.streams, lookback)
+        settings = run.config.connectors
+        self.ctx = FetchContext(
+            account_id,
+            self.state.streams,
+            lookback,
+            settings.max_pages_per_run,
+            self.state.retry,  # the same dict: committed with each page
+            settings.item_retry_runs,
+        )
         self.processor = PageProcessor(run.config, source, run.schemas, run.run_id)
 
     def execute(self) -> None:
+        """Never raises: whatever goes wrong stops this account only (its committed pages stay committed), is
+        recorded as an error of the run, and the other accounts and sources go on."""
         try:
             for page in self.source.pages(self.ctx):
                 self.commit(page)
-        except (ConnectorError, DeliveryError, KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:  # isolation per account is the point
+            expected = isinstance(exc, (ConnectorError, DeliveryError))
             self.summary.error(f"{self.source.name}/{self.account_id}: {type(exc).__name__}: {exc}")
-            log.warning("ingest of %s/%s stopped: %s", self.source.name, self.account_id, exc)
-            self.land_leftovers()
+            log.warning("ingest of %s/%s stopped: %s", self.source.name, self.account_id, exc, exc_info=not expected)
+            try:
+                self.land_leftovers()
+            except Exception as leftover:  # e.g. Kafka is the thing that failed
+                self.summary.error(f"{self.source.name}/{self.account_id}: leftovers not landed: {leftover}")
+        finally:
+            self.report_items()
+
+    def report_items(self) -> None:
+        """Items refused for good and paging warnings: metrics, summary, log."""
+        name = self.source.name
+        for item in self.ctx.skipped:
+            self.run.metrics.item_errors.labels(name, item.entity, item.code).inc()
+            self.summary.skip(f"{item.entity} code {item.code}: {item.message.split(' [fbtrace_id')[0]}")
+        if self.ctx.skipped:
+            log.info("%s/%s: %d item(s) refused by the API, skipped", name, self.account_id, len(self.ctx.skipped))
+        for stream, reason, message in self.ctx.warnings:
+            self.run.metrics.paging_stops.labels(name, stream, reason).inc()
+            self.summary.warn(f"{name}/{self.account_id}: {message}")
+            log.warning("%s/%s: %s", name, self.account_id, message)
+        self.ctx.skipped, self.ctx.warnings = [], []
 
     def land_leftovers(self) -> None:
         """Responses of an unfinished page (e.g. malformed bodies before giving up): raw zone + DLQ, no state."""
@@ -171,7 +215,14 @@ class IngestRun:
     def run_source(self, name: str) -> SourceSummary:
         summary = SourceSummary(name)
         started = time.monotonic()
-        source = self.registry.create(name, self.config, secrets_provider(self.config), self.metrics, clock=self.clock)
+        try:
+            source = self.registry.create(
+                name, self.config, secrets_provider(self.config), self.metrics, clock=self.clock
+            )
+        except Exception as exc:  # e.g. a missing secret: this source fails, the others run
+            summary.error(f"{name}: {type(exc).__name__}: {exc}")
+            summary.seconds = time.monotonic() - started
+            return summary
         try:
             self.publisher.ensure_topics([raw_topic(self.config, name), self.config.kafka.topics.dlq])
             source.authenticate()
@@ -182,8 +233,9 @@ class IngestRun:
                 runs = [in_current_context(_AccountRun(self, source, a, summary).execute) for a in accounts]
                 for future in [pool.submit(run) for run in runs]:
                     future.result()
-        except ConnectorError as exc:
-            summary.error(f"{name}: {exc}")
+        except Exception as exc:  # a source's failure must not skip the sources after it
+            summary.error(f"{name}: {type(exc).__name__}: {exc}")
+            log.warning("ingest of %s stopped: %s", name, exc, exc_info=not isinstance(exc, ConnectorError))
         finally:
             source.close()
             summary.retries = int(self.metrics.value("dip_connector_retries_total", source=name))

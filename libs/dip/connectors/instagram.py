@@ -12,9 +12,17 @@ import httpx
 from pydantic import SecretStr
 
 from dip.config import Config
-from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Source
+from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Skipped, Source, json_object
 from dip.connectors.clock import Clock, utc_now
-from dip.connectors.errors import ApiError, AuthExpired, ConfigurationError, ConnectorError, RateLimited, RetryableError
+from dip.connectors.errors import (
+    ApiError,
+    AuthExpired,
+    ConfigurationError,
+    ConnectorError,
+    RateLimited,
+    RetryableError,
+    is_permanent,
+)
 from dip.connectors.http import ApiClient
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.secrets import SecretsProvider
@@ -164,19 +172,21 @@ class InstagramSource(Source):
         self._get(ctx, ig_id, "account", {"fields": ACCOUNT_FIELDS})
         yield Page("account")
         yield from self._media_pages(ctx)
+        retry = ctx.retry_ids("media_insights")
+        for media_id in retry:  # refused by an earlier run, e.g. too few viewers then; older than the lookback
+            self._media_insights(ctx, media_id)
+        if retry:
+            yield Page("media_insights")
         for breakdown in self.settings.breakdowns:
-            self._get(
-                ctx,
-                f"{ig_id}/insights",
-                "audience",
-                {
-                    "metric": "follower_demographics",
-                    "period": "lifetime",
-                    "metric_type": "total_value",
-                    "breakdown": breakdown,
-                },
-                context={"breakdown": breakdown},
-            )
+            params = {"metric": "follower_demographics", "period": "lifetime", "metric_type": "total_value"}
+            try:
+                self._get(
+                    ctx, f"{ig_id}/insights", "audience", params | {"breakdown": breakdown}, {"breakdown": breakdown}
+                )
+            except ApiError as exc:  # e.g. fewer than 100 followers: no demographics, the account goes on
+                if not is_permanent(exc):
+                    raise
+                ctx.skip(Skipped("audience", f"{ig_id}:{breakdown}", str(exc.code), str(exc)))  # asked every run
         yield Page("audience")
 
     def _media_pages(self, ctx: FetchContext) -> Iterator[Page]:
@@ -184,29 +194,46 @@ class InstagramSource(Source):
         state = ctx.stream("media")
         cutoff = ctx.cutoff("media")
         after = state.cursor
+        pager = ctx.pager("media")
         while True:
             params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": self.settings.page_size}
             if after:
                 params["after"] = after
-            listing = self._get(ctx, f"{ctx.account_id}/media", "media", params)
-            items = [m for m in listing.data.get("data", []) if isinstance(m, dict)]
+            try:
+                listing = self._get(ctx, f"{ctx.account_id}/media", "media", params)
+            except ApiError as exc:
+                if after and pager.pages == 0 and is_permanent(exc):  # the saved cursor: stale or invalid
+                    ctx.warn("media", "cursor_reset", f"media: saved cursor rejected ({exc}); paging from the newest")
+                    after = None
+                    continue
+                raise
+            page = json_object(listing)
+            items = [m for m in page.get("data", []) if isinstance(m, dict)]
             for media in items:
-                self._get(
-                    ctx,
-                    f"{media['id']}/insights",
-                    "media_insights",
-                    {"metric": MEDIA_METRICS},
-                    context={"media_id": str(media["id"])},
-                )
+                self._media_insights(ctx, str(media["id"]))
             times = [parse_timestamp(m["timestamp"]) for m in items if m.get("timestamp")]
-            paging = listing.data.get("paging") or {}
+            paging = page.get("paging") or {}
             next_after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
             reached = cutoff is not None and any(t < cutoff for t in times)
             done = not next_after or reached or not items
+            stop = pager.stop_reason(None if done else next_after)
+            done = done or stop == "repeated_cursor"
             yield Page("media", cursor=None if done else next_after, done=done, max_ts=max(times, default=None))
-            if done:
+            if done or stop:
                 return
             after = next_after
+
+    def _media_insights(self, ctx: FetchContext, media_id: str) -> None:
+        """One media's insights; a permanent refusal (code 10 too few viewers, permissions, unsupported metric)
+        is recorded and the media goes on without them (its views/reach/saves/shares stay null downstream)."""
+        try:
+            self._get(ctx, f"{media_id}/insights", "media_insights", {"metric": MEDIA_METRICS}, {"media_id": media_id})
+        except ApiError as exc:
+            if not is_permanent(exc):
+                raise
+            ctx.skip(Skipped("media_insights", media_id, str(exc.code), str(exc)), retry=True)
+        else:
+            ctx.fetched("media_insights", media_id)
 
     def map_response(self, response: ApiResponse) -> list[Record]:
         data = response.data

@@ -48,6 +48,18 @@ class ConnectorMetrics:
             ["source", "entity"],
             registry=r,
         )
+        self.item_errors = Counter(
+            "dip_connector_item_errors_total",
+            "Items whose request failed for good (e.g. insights not available); the account went on",
+            ["source", "entity", "code"],
+            registry=r,
+        )
+        self.paging_stops = Counter(
+            "dip_connector_paging_stops_total",
+            "Paging loops stopped early: repeated cursor, page cap, or a saved cursor the API rejected",
+            ["source", "stream", "reason"],
+            registry=r,
+        )
         self.dlq = Counter(
             "dip_connector_dlq_total", "Messages sent to the DLQ", ["source", "entity", "error_type"], registry=r
         )

@@ -20,6 +20,7 @@ def ingest_table(run_id: str, summaries: list[SourceSummary]) -> Table:
         "retries",
         "429s",
         "DLQ",
+        "skipped",
         "errors",
         "time",
     ):
@@ -35,6 +36,7 @@ def ingest_table(run_id: str, summaries: list[SourceSummary]) -> Table:
             str(s.retries),
             str(s.rate_limited),
             str(s.dlq),
+            str(s.skipped_items),
             str(len(s.errors)),
             f"{s.seconds:.1f}s",
         )

@@ -19,6 +19,7 @@ class AccountState:
     account_id: str
     streams: dict[str, StreamState] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    retry: dict[str, int] = field(default_factory=dict)  # items refused for good, asked again by later runs
 
 
 class StateStore:
@@ -37,7 +38,9 @@ class StateStore:
             return AccountState(source, account_id)
         data = json.loads(path.read_text(encoding="utf-8"))
         streams = {name: StreamState(**value) for name, value in data.get("streams", {}).items()}
-        return AccountState(source, account_id, streams, dict(data.get("fingerprints", {})))
+        return AccountState(
+            source, account_id, streams, dict(data.get("fingerprints", {})), dict(data.get("retry", {}))
+        )
 
     def save(self, state: AccountState) -> None:
         path = self.path(state.source, state.account_id)
@@ -47,6 +50,7 @@ class StateStore:
             "account_id": state.account_id,
             "streams": {k: asdict(v) for k, v in sorted(state.streams.items())},
             "fingerprints": dict(sorted(state.fingerprints.items())),
+            "retry": dict(sorted(state.retry.items())),
         }
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:

@@ -12,9 +12,17 @@ import httpx
 from pydantic import SecretStr
 
 from dip.config import Config
-from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Source
+from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Source, json_object
 from dip.connectors.clock import Clock, utc_now
-from dip.connectors.errors import ApiError, AuthExpired, ConfigurationError, ConnectorError, RateLimited, RetryableError
+from dip.connectors.errors import (
+    ApiError,
+    AuthExpired,
+    ConfigurationError,
+    ConnectorError,
+    RateLimited,
+    RetryableError,
+    is_permanent,
+)
 from dip.connectors.http import ApiClient
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.secrets import SecretsProvider
@@ -102,6 +110,17 @@ class TikTokTokenAuth:
         return [v for v in values if v]
 
 
+def saved_cursor(ctx: FetchContext, value: str | None) -> int | None:
+    """The saved video/list cursor (epoch milliseconds); an unreadable one is dropped with a warning."""
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        ctx.warn("video", "cursor_reset", f"video: saved cursor {value[:40]!r} is not a number; paging from the newest")
+        return None
+
+
 class TikTokSource(Source):
     """API v2: ``user`` and ``video`` entities per authorised user (open id)."""
 
@@ -178,13 +197,21 @@ class TikTokSource(Source):
         yield Page("user")
         state = ctx.stream("video")
         cutoff = ctx.cutoff("video")
-        cursor = int(state.cursor) if state.cursor else None
+        cursor = saved_cursor(ctx, state.cursor)
+        pager = ctx.pager("video")
         while True:
             body: dict[str, Any] = {"max_count": self.settings.page_size}
             if cursor is not None:
                 body["cursor"] = cursor
-            listing = self._call(ctx, "POST", "video/list/", "video", "video_list", LIST_FIELDS, body)
-            data = listing.data.get("data") or {}
+            try:
+                listing = self._call(ctx, "POST", "video/list/", "video", "video_list", LIST_FIELDS, body)
+            except ApiError as exc:
+                if cursor is not None and pager.pages == 0 and is_permanent(exc):  # the saved cursor was refused
+                    ctx.warn("video", "cursor_reset", f"video: saved cursor rejected ({exc}); paging from the newest")
+                    cursor = None
+                    continue
+                raise
+            data = json_object(listing).get("data") or {}
             videos = [v for v in data.get("videos", []) if isinstance(v, dict)]
             if videos:
                 ids = [str(v["id"]) for v in videos]
@@ -195,8 +222,10 @@ class TikTokSource(Source):
             reached = cutoff is not None and any(t < cutoff for t in times)
             done = not data.get("has_more") or reached or not videos
             next_cursor = data.get("cursor")
+            stop = pager.stop_reason(None if done else str(next_cursor))
+            done = done or stop == "repeated_cursor"
             yield Page("video", cursor=None if done else str(next_cursor), done=done, max_ts=max(times, default=None))
-            if done:
+            if done or stop:
                 return
             cursor = int(next_cursor)
 

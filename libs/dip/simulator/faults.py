@@ -13,7 +13,9 @@ class Faults(BaseModel):
     ``Retry-After: retry_after_s``. ``error_500_every``: every Nth request answers HTTP 500.
     ``slow_every``/``slow_s``: every Nth request is delayed. ``malformed_pages``: the next N list pages
     (media list / video list) have a truncated, invalid JSON body. ``expire_tokens``: invalidate every
-    token issued so far (one-shot, applied when set).
+    token issued so far (one-shot, applied when set). ``insights_unavailable_every``: Instagram media whose
+    numeric id is a multiple of N answer their insights with the documented error code 10 ("Not enough
+    viewers"). ``broken_accounts``: these Instagram account ids answer their media list with HTTP 200 and a JSON list.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -28,6 +30,8 @@ class Faults(BaseModel):
     expire_tokens: bool = False
     token_ttl_s: int = 86_400
     app_call_limit: int = 5_000
+    insights_unavailable_every: int = 0
+    broken_accounts: list[str] = []
 
 
 def parse_fault_flags(flags: list[str]) -> Faults:

@@ -136,6 +136,8 @@ def build_router(state: SimState) -> APIRouter:
                 kind="GraphMethodException",
                 subcode=33,
             )
+        if node_id in state.faults.broken_accounts:
+            return JSONResponse([{"unexpected": "a list where the Graph API answers an object"}])
         q = request.query_params
         fields = [f for f in q.get("fields", "id,timestamp").split(",") if f]
         limit = min(int(q.get("limit", "25")), 100)
@@ -171,6 +173,11 @@ def build_router(state: SimState) -> APIRouter:
         if post is None or not state.visible([post]):
             return graph_error(
                 400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException", subcode=33
+            )
+        every = state.faults.insights_unavailable_every
+        if every and int(node_id) % every == 0:
+            return graph_error(
+                400, 10, "(#10) Not enough viewers for the media to show insights", kind="OAuthException"
             )
         unknown = [m for m in metrics if m not in MEDIA_INSIGHTS]
         if unknown or not metrics:
