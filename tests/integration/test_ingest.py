@@ -375,6 +375,15 @@ def test_s3_raw_zone_round_trip(tmp_path: Path, simulator: tuple[str, object], m
     user_bodies = [json.loads(gzip.decompress(store.get(k))) for k in bodies if "/entity=user/" in k]
     assert sorted(b["data"]["user"]["open_id"] for b in user_bodies) == sorted(TT_IDS)
 
+    # the ingest state is in the bucket too (nothing on local disk): a run on a fresh machine continues from it
+    assert sorted(store.list("_state/ingest/")) == [f"_state/ingest/tiktok/{i}.json" for i in sorted(TT_IDS)]
+    saved = json.loads(store.get(f"_state/ingest/tiktok/{TT_IDS[0]}.json"))
+    assert saved["streams"]["video"]["hwm"] > 0 and len(saved["fingerprints"]) == 11
+    assert not (tmp_path / "state" / "ingest-state").exists() and not (tmp_path / "lake").exists()
+    _, rerun = ingest(config, "tiktok")
+    # nothing new is published, and paging stopped at the saved high-water mark minus the lookback (27 of 33)
+    assert (rerun["tiktok"].records, rerun["tiktok"].unchanged, rerun["tiktok"].errors) == (0, 27, [])
+
 
 def test_sigkill_mid_run_then_rerun_loses_nothing(tmp_path: Path) -> None:
     app = create_app(SEED)
@@ -400,7 +409,7 @@ def test_sigkill_mid_run_then_rerun_loses_nothing(tmp_path: Path) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        state_dir = tmp_path / "state" / "ingest-state" / "instagram"
+        state_dir = tmp_path / "lake" / "_state" / "ingest" / "instagram"
         deadline = time.monotonic() + 180  # the subprocess start alone can take long on a loaded machine
         while time.monotonic() < deadline and len(list(state_dir.glob("*.json"))) < 2:
             time.sleep(0.05)

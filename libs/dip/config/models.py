@@ -174,7 +174,7 @@ class ConnectorsConfig(_Strict):
     item_retry_runs: int = 5  # an item refused for good (insights code 10) is asked again by this many runs
     restatement_lookback_days: int = 7
     schemas_dir: str = "conf/schemas"
-    state_dir: str | None = None  # incremental state per source/account; None: <state_dir>/ingest-state
+    state_dir: str | None = None  # ingest state per source/account, a folder or URI; None: <lake.root>/_state/ingest
     raw_zone_enabled: bool = True
     s3_endpoint_url: str | None = None
     metrics_port: int | None = None

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dip.config import Config
 from dip.connectors.base import FetchContext, Page, Source
@@ -23,7 +22,7 @@ from dip.connectors.publisher import DeliveryError, KafkaPublisher
 from dip.connectors.raw_zone import RawZone, object_store
 from dip.connectors.registry import SourceRegistry, default_registry
 from dip.connectors.secrets import secrets_provider
-from dip.connectors.state import AccountState, StateStore
+from dip.connectors.state import AccountState, state_store
 from dip.observability.tracing import in_current_context
 from dip.schemas import SchemaRegistry, schemas_dir
 
@@ -74,15 +73,6 @@ class SourceSummary:
     @property
     def skipped_items(self) -> int:
         return sum(self.skipped.values())
-
-
-def state_store(config: Config) -> StateStore:
-    return StateStore(ingest_state_dir(config))
-
-
-def ingest_state_dir(config: Config) -> Path:
-    """Where the incremental state lives: ``connectors.state_dir`` or ``<state_dir>/ingest-state``."""
-    return Path(config.connectors.state_dir or Path(config.state_dir) / "ingest-state")
 
 
 class _AccountRun:

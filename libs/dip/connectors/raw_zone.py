@@ -31,7 +31,12 @@ class ObjectStore(ABC):
         """Store ``data`` at ``key``; raise FileExistsError if it exists (never overwrite)."""
 
     @abstractmethod
-    def get(self, key: str) -> bytes: ...
+    def put(self, key: str, data: bytes) -> None:
+        """Store ``data`` at ``key``, atomically replacing what is there (mutable state, not the raw zone)."""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The bytes at ``key``; FileNotFoundError when there are none."""
 
     @abstractmethod
     def list(self, prefix: str) -> list[str]:
@@ -56,6 +61,21 @@ class LocalStore(ObjectStore):
             os.link(tmp, target)  # fails with FileExistsError instead of replacing
         finally:
             os.unlink(tmp)
+
+    def put(self, key: str, data: bytes) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
     def get(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
@@ -91,8 +111,18 @@ class S3Store(ObjectStore):
                 raise FileExistsError(f"s3://{self.bucket}/{self._key(key)} exists") from None
             raise
 
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)  # a PUT replaces atomically
+
     def get(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError(f"s3://{self.bucket}/{self._key(key)}") from None
+            raise
 
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []
@@ -102,14 +132,21 @@ class S3Store(ObjectStore):
         return sorted(keys)
 
 
-def object_store(config: Config) -> ObjectStore:
-    """The store for ``lake.root`` (``file://`` or ``s3://``/``s3a://``)."""
-    parsed = urlparse(config.lake.root)
+def store_at(location: str, s3_endpoint_url: str | None = None) -> ObjectStore:
+    """The store for a ``file://``, ``s3://``/``s3a://`` URI or a plain local path."""
+    parsed = urlparse(location)
+    if parsed.scheme == "":
+        return LocalStore(Path(location))
     if parsed.scheme == "file":
         return LocalStore(Path(url2pathname(parsed.path)))
     if parsed.scheme in ("s3", "s3a"):
-        return S3Store(parsed.netloc, parsed.path, config.connectors.s3_endpoint_url)
-    raise ValueError(f"raw zone supports file:// and s3:// lakes, not {config.lake.root!r}")
+        return S3Store(parsed.netloc, parsed.path, s3_endpoint_url)
+    raise ValueError(f"the raw zone and ingest state support file:// and s3:// locations, not {location!r}")
+
+
+def object_store(config: Config) -> ObjectStore:
+    """The store for ``lake.root``."""
+    return store_at(config.lake.root, config.connectors.s3_endpoint_url)
 
 
 @dataclass(frozen=True)

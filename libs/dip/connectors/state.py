@@ -1,14 +1,20 @@
-"""Durable incremental state per source/account: stream cursors, high-water marks, published fingerprints."""
+"""Durable incremental state per source/account: stream cursors, high-water marks, published fingerprints.
+
+It lives where the lake lives (``<lake.root>/_state/ingest/`` on the local disk or S3, or ``connectors.state_dir``),
+so an EMR step or an Airflow worker that starts on a fresh machine continues where the last run stopped.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
+from dip.config import Config
 from dip.connectors.base import StreamState
+from dip.connectors.raw_zone import ObjectStore, store_at
 
 
 @dataclass
@@ -23,28 +29,28 @@ class AccountState:
 
 
 class StateStore:
-    """One JSON file per source/account under ``<state_dir>/ingest-state/``; written atomically (temp + rename)."""
+    """One JSON object per source/account (``<source>/<account>.json``); each save replaces it atomically
+    (temp file + rename locally, one PUT on S3), so a killed run leaves the previous or the new state."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
 
-    def path(self, source: str, account_id: str) -> Path:
+    @staticmethod
+    def key(source: str, account_id: str) -> str:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in account_id)
-        return self.root / source / f"{safe}.json"
+        return f"{source}/{safe}.json"
 
     def load(self, source: str, account_id: str) -> AccountState:
-        path = self.path(source, account_id)
-        if not path.exists():
+        try:
+            data = json.loads(self.store.get(self.key(source, account_id)))
+        except FileNotFoundError:
             return AccountState(source, account_id)
-        data = json.loads(path.read_text(encoding="utf-8"))
         streams = {name: StreamState(**value) for name, value in data.get("streams", {}).items()}
         return AccountState(
             source, account_id, streams, dict(data.get("fingerprints", {})), dict(data.get("retry", {}))
         )
 
     def save(self, state: AccountState) -> None:
-        path = self.path(state.source, state.account_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "source": state.source,
             "account_id": state.account_id,
@@ -52,14 +58,22 @@ class StateStore:
             "fingerprints": dict(sorted(state.fingerprints.items())),
             "retry": dict(sorted(state.retry.items())),
         }
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        self.store.put(self.key(state.source, state.account_id), json.dumps(data, indent=1).encode("utf-8"))
+
+
+def state_location(config: Config) -> str:
+    """``connectors.state_dir`` (a folder or URI), else ``<lake.root>/_state/ingest``."""
+    return config.connectors.state_dir or f"{config.lake.root.rstrip('/')}/_state/ingest"
+
+
+def local_state_dir(config: Config) -> Path:
+    """The ingest state's folder when it is on the local disk (the demo keeps its timeline next to it)."""
+    location = state_location(config)
+    parsed = urlparse(location)
+    if parsed.scheme not in ("", "file"):
+        raise ValueError(f"the ingest state is at {location}, not on the local disk")
+    return Path(url2pathname(parsed.path)) if parsed.scheme else Path(location)
+
+
+def state_store(config: Config) -> StateStore:
+    return StateStore(store_at(state_location(config), config.connectors.s3_endpoint_url))

@@ -16,9 +16,9 @@ def clean_lake(config: Config) -> str:
         raise RuntimeError(f"--clean only removes a local lake, not {config.lake.root}")
     path = Path(parsed.path)
     shutil.rmtree(path, ignore_errors=True)
-    from dip.connectors.ingest import ingest_state_dir
+    from dip.connectors.state import local_state_dir
 
-    shutil.rmtree(ingest_state_dir(config), ignore_errors=True)
+    shutil.rmtree(local_state_dir(config), ignore_errors=True)
     return str(path)
 
 

@@ -38,7 +38,8 @@ def ingest_rounds(
     Between rounds the shared clock jumps to the next round's time; progress is saved after each
     round, so a later run resumes (or, when all are done, ingests the last round again: nothing new).
     """
-    from dip.connectors.ingest import ingest_state_dir, run_ingest
+    from dip.connectors.ingest import run_ingest
+    from dip.connectors.state import local_state_dir
     from dip.simulator import create_app
     from dip.simulator.data import POSTS_PER_ACCOUNT
     from dip.simulator.server import background_server
@@ -64,7 +65,7 @@ def ingest_rounds(
             for key, value in counts.items():
                 result.counts[key] += value
             result.rounds += 1
-            result.timeline = save_progress(ingest_state_dir(config), result.timeline, moment)
+            result.timeline = save_progress(local_state_dir(config), result.timeline, moment)
             if on_round:
                 on_round(n + 1, len(pending), f"{moment:%Y-%m-%d %H:%M}", counts)
     return result

@@ -24,7 +24,7 @@ def run_demo(
     today: date | None = None,
 ) -> DemoReport:
     """Stack, simulated ingest rounds, streams, features, push-online, train, serve + score, reconcile."""
-    from dip.connectors.ingest import ingest_state_dir
+    from dip.connectors.state import local_state_dir
     from dip.demo.ingest import ingest_rounds
     from dip.demo.timeline import load_timeline
     from dip.stack import stack_up
@@ -37,7 +37,7 @@ def run_demo(
     if clean:
         _clean(config, console, report)
 
-    timeline = load_timeline(ingest_state_dir(config), rounds, hours_per_round, today or datetime.now(UTC).date())
+    timeline = load_timeline(local_state_dir(config), rounds, hours_per_round, today or datetime.now(UTC).date())
     pending = timeline.pending()
     span = f"{pending[0]:%Y-%m-%d %H:%M}..{pending[-1]:%Y-%m-%d %H:%M}"
     title = f"ingest {len(pending)} round(s) every {hours_per_round} h, {span} (simulated)"

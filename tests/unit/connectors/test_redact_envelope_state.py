@@ -15,6 +15,7 @@ from dip.connectors.envelope import dlq_message, fingerprint, raw_message
 from dip.connectors.errors import RetryableError
 from dip.connectors.http import ApiClient, redact_body
 from dip.connectors.metrics import ConnectorMetrics
+from dip.connectors.raw_zone import LocalStore
 from dip.connectors.redact import RedactingFilter, redact_text, redact_url
 from dip.connectors.state import AccountState, StateStore
 from dip.connectors.throttle import RequestBudget
@@ -135,9 +136,12 @@ def test_fingerprint_ignores_key_order_but_not_values() -> None:
 
 
 def test_state_store_round_trip_and_no_temp_files(tmp_path: Path) -> None:
-    store = StateStore(tmp_path)
-    state = AccountState("tiktok", "_000Open/Id", {"video": StreamState("1795", 1795, None)}, {"k": "f"})
+    store = StateStore(LocalStore(tmp_path))
+    state = AccountState("tiktok", "_000Open/Id", {"video": StreamState("1795", 1795, None)}, {"k": "f"}, {"v:1": 2})
     store.save(state)
+    assert store.load("tiktok", "_000Open/Id") == state
+    state.fingerprints["k"] = "g"
+    store.save(state)  # replaced in place
     assert store.load("tiktok", "_000Open/Id") == state
     assert [p.name for p in (tmp_path / "tiktok").iterdir()] == ["_000Open_Id.json"]
     assert store.load("tiktok", "other") == AccountState("tiktok", "other")
