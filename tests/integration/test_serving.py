@@ -78,6 +78,7 @@ def _environ(test_config: Config, **extra: str) -> dict[str, str]:
         "DIP__SERVING__MAX_BATCH_ENTITIES": "50",
         "DIP__SERVING__JWT__ENABLED": "true",
         "DIP__SERVING__JWT__AUDIENCE": "dip",
+        "DIP__SERVING__JWT__ISSUER": "dip-auth",
         "DIP__SERVING__JWT__SECRET": JWT_SECRET,
         "DIP__SERVING__SCORING__ENABLED": "true",
         "DIP__SERVING__SCORING__VIEW": POSTS,
@@ -176,7 +177,10 @@ def _key(name: str) -> dict[str, str]:
 
 # Tokens are minted when the module is collected, which can be minutes before the test runs: valid for an hour.
 def _bearer(scope: str, exp_in_s: int = 3600) -> dict[str, str]:
-    token = jwt.encode({"sub": "svc-a", "aud": "dip", "scope": scope, "exp": int(time.time()) + exp_in_s}, JWT_SECRET)
+    token = jwt.encode(
+        {"sub": "svc-a", "iss": "dip-auth", "aud": "dip", "scope": scope, "exp": int(time.time()) + exp_in_s},
+        JWT_SECRET,
+    )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -404,6 +408,50 @@ def test_score_errors(http: httpx.Client) -> None:
     assert (forbidden.status_code, forbidden.json()["detail"]) == (403, "credential 'reader' lacks scope 'score'")
 
 
+@pytest.mark.parametrize(
+    ("raw", "loc"),
+    [
+        ('{"entity_id": "p1", "features": {"views": 1e400}}', ["body", "features", "views"]),
+        ('{"entity_id": "p1", "features": {"views": NaN}}', ["body", "features", "views"]),
+        ('{"entity_id": "p1", "features": {"views": -Infinity}}', ["body", "features", "views"]),
+        ('{"entity_id": "p1", "features": {"views": 1' + "0" * 400 + "}}", ["body", "features", "views"]),
+        ('{"entity_id": "p1", "features": {"vec": [1.0, 1e999]}}', ["body", "features", "vec"]),
+    ],
+)
+def test_non_finite_and_huge_numbers_are_422_in_the_error_shape(http: httpx.Client, raw: str, loc: list) -> None:
+    headers = _key("scorer") | {"content-type": "application/json"}
+    response = http.post("/v1/score", content=raw, headers=headers)
+    assert response.status_code == 422 and response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert {tuple(e["loc"][:3]) for e in body["detail"]} == {tuple(loc)}
+    assert all(len(json.dumps(e)) < 1000 for e in body["detail"])  # a 400-digit input is not echoed whole
+
+
+def test_request_size_and_list_limits(config: Config, http: httpx.Client) -> None:
+    limit = config.serving.max_body_bytes
+    too_big = b'{"entity_id": "p1", "features": {"caption": "' + b"x" * limit + b'"}}'
+    declared = http.post("/v1/score", content=too_big, headers={"content-type": "application/json"})
+    assert (declared.status_code, declared.json()) == (
+        413,
+        {"error": "payload_too_large", "detail": f"request body exceeds {limit} bytes"},
+    )  # before authentication: no credentials were sent
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it streams
+        yield too_big[: limit // 2]
+        yield too_big[limit // 2 :]
+
+    streamed = http.post("/v1/score", content=chunks(), headers=_key("scorer") | {"content-type": "application/json"})
+    assert (streamed.status_code, streamed.json()["error"]) == (413, "payload_too_large")
+
+    many = {"entity_id": "p1", "features": {f"f{i}": i for i in range(1001)}}
+    response = http.post("/v1/score", json=many, headers=_key("scorer"))
+    assert (response.status_code, response.json()["detail"][0]["type"]) == (422, "too_long")
+    groups = {"requests": [{"view": POSTS, "entity_ids": ["p1"]}] * 101}
+    response = http.post("/v1/features:batch", json=groups, headers=_key("admin"))
+    assert (response.status_code, response.json()["detail"][0]["type"]) == (422, "too_long")
+
+
 def test_score_a_new_post_from_caption_and_account_features(http: httpx.Client) -> None:
     published = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 7200))
     post = {"account_id": "acct-9", "caption": "Black abaya #Abaya #abaya ✨", "published_at": published}
@@ -481,6 +529,8 @@ def test_metrics_count_routes_hits_misses_and_stale(config: Config, client: redi
         for entity_id in ("p1", "p2", "p404"):
             http.get(f"/v1/features/{POSTS}/{entity_id}", headers=_key("reader"))
         http.get(f"/v1/features/{POSTS}/p1")
+        for method in ("BREW", "X-ANYTHING-1", "X-ANYTHING-2"):  # clients choose methods: they must not add series
+            http.request(method, f"/v1/features/{POSTS}/p1")
         text = http.get("/metrics").text
     assert "# TYPE dip_serving_request_duration_seconds histogram" in text
     assert "# TYPE dip_serving_errors_total counter" in text
@@ -494,7 +544,9 @@ def test_metrics_count_routes_hits_misses_and_stale(config: Config, client: redi
         f'dip_serving_feature_hits_total{{view="{POSTS}"}} 2.0',
         f'dip_serving_feature_misses_total{{view="{POSTS}"}} 1.0',
         f'dip_serving_stale_features_total{{view="{POSTS}"}} 1.0',
+        f'dip_serving_requests_total{{method="other",route="{route}",status="405"}} 3.0',
     } <= lines
+    assert not [line for line in lines if "BREW" in line or "X-ANYTHING" in line]
 
 
 def test_redis_outage_is_503_and_not_ready(config: Config) -> None:

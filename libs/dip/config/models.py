@@ -249,8 +249,17 @@ class JwtConfig(_Strict):
 
     @model_validator(mode="after")
     def _require_secret(self) -> JwtConfig:
-        if self.enabled and self.secret is None:
+        """With JWTs on: a secret of at least 32 bytes (HS256 needs a 256-bit key, RFC 7518 3.2), and the
+        issuer and audience every token must carry (a token minted for another service is refused)."""
+        if not self.enabled:
+            return self
+        if self.secret is None:
             raise ValueError("missing secret serving.jwt.secret: set DIP__SERVING__JWT__SECRET in the environment")
+        if len(self.secret.get_secret_value().encode("utf-8")) < 32:
+            raise ValueError("serving.jwt.secret is shorter than 32 bytes (HS256 needs a 256-bit key)")
+        missing = [name for name in ("issuer", "audience") if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"serving.jwt.{' and serving.jwt.'.join(missing)} must be set when JWTs are enabled")
         return self
 
 
@@ -278,6 +287,7 @@ class ServingConfig(_Strict):
     port: int = 8000
     access_log: bool = False
     max_batch_entities: int = Field(1000, gt=0)
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Larger request bodies get 413 before being read.")
     admin_scope: str = Field("admin", min_length=1, description="Scope of POST /v1/admin/reload-model.")
     api_keys: dict[str, ApiKeyConfig] = Field(default_factory=dict)
     jwt: JwtConfig = Field(default_factory=JwtConfig)

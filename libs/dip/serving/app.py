@@ -27,6 +27,7 @@ from dip.online import ENTITY_ID_PATTERN, OnlineRecord, ViewSpec, make_async_cli
 from dip.online.codec import FeatureValue
 from dip.serving.auth import API_KEY_HEADER, Authenticator, Principal
 from dip.serving.errors import ApiError, error_responses, install_error_handlers
+from dip.serving.limits import BodySizeLimit
 from dip.serving.metrics import MetricsMiddleware, ServingMetrics
 from dip.serving.new_post import new_post_features
 from dip.serving.predictions import PredictionLogger, ProducerLike, iso_utc, make_producer
@@ -106,7 +107,8 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=config.serving.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts the 413s too
 
     api_key_scheme = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Plain API key (stored hashed).")
     bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT", description="HS256 JWT with a `scope` claim.")

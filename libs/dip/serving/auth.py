@@ -82,7 +82,7 @@ class Authenticator:
                 audience=self._jwt.audience,
                 issuer=self._jwt.issuer,
                 leeway=self._jwt.leeway_s,
-                options={"require": ["exp", "sub"], "verify_aud": self._jwt.audience is not None},
+                options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
             raise _unauthorized(f"invalid bearer token: {exc}") from None

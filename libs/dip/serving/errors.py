@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 import redis
@@ -13,6 +15,20 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dip.online import RowError
+
+log = logging.getLogger(__name__)
+
+
+def _json_safe(value: Any, limit: int = 200) -> Any:
+    """A rejected input as it can be echoed: JSON without NaN/Infinity and short (``1e400``, ``10**400``)."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        text = None
+    if text is not None and len(text) <= limit:
+        return value
+    shown = repr(value)
+    return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(shown)} characters)"
 
 
 class ErrorBody(BaseModel):
@@ -54,8 +70,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [{k: v for k, v in err.items() if k != "url"} for err in exc.errors()]
+        errors = [
+            {k: _json_safe(v) if k == "input" else v for k, v in err.items() if k != "url"} for err in exc.errors()
+        ]
         return body(422, "invalid_request", jsonable_encoder(errors))
+
+    async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+        return body(500, "internal_error", f"unexpected {type(exc).__name__}; the server log has the details")
 
     async def on_redis(_: Request, exc: Exception) -> JSONResponse:
         return body(503, "store_unavailable", f"online store unreachable ({type(exc).__name__})")
@@ -73,3 +95,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(redis.RedisError, on_redis)
     app.add_exception_handler(RowError, on_corrupt)
+    app.add_exception_handler(Exception, on_unexpected)  # never Starlette's plain-text 500

@@ -9,6 +9,19 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 from dip.online.codec import ENTITY_ID_PATTERN, FeatureValue
 
 EntityId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ENTITY_ID_PATTERN)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+# what a client may send as a feature: finite numbers, 64-bit integers, bounded strings and vectors
+RequestFeatureValue = (
+    Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+    | FiniteFloat
+    | Annotated[str, StringConstraints(max_length=10_000)]
+    | bool
+    | Annotated[list[FiniteFloat], Field(max_length=4096)]
+    | None
+)
+FeatureName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+MAX_FEATURES = 1000
+MAX_LOOKUP_GROUPS = 100
 
 
 class FeatureRecord(BaseModel):
@@ -25,13 +38,13 @@ class FeatureRecord(BaseModel):
 
 class BatchLookup(BaseModel):
     view: str
-    entity_ids: list[EntityId] = Field(min_length=1)
+    entity_ids: list[EntityId] = Field(min_length=1, max_length=10_000)  # serving.max_batch_entities in total
 
 
 class BatchRequest(BaseModel):
     """Entities to read, grouped by view (one Redis round trip per group)."""
 
-    requests: list[BatchLookup] = Field(min_length=1)
+    requests: list[BatchLookup] = Field(min_length=1, max_length=MAX_LOOKUP_GROUPS)
 
 
 class BatchItem(BaseModel):
@@ -71,7 +84,7 @@ class ScoreRequest(BaseModel):
     """Score a stored entity (features from the scoring view), supplied features, or a new post to featurise."""
 
     entity_id: EntityId = Field(description="Post id (for a new post: any id of it); also the A/B stickiness key.")
-    features: dict[str, FeatureValue] | None = None
+    features: dict[FeatureName, RequestFeatureValue] | None = Field(None, max_length=MAX_FEATURES)
     post: NewPost | None = None
 
     @model_validator(mode="after")

@@ -21,14 +21,14 @@ JWT_SECRET = "jwt-test-secret-0123456789abcdef0123"
 def authenticator() -> Authenticator:
     serving = ServingConfig(
         api_keys={"dashboard": ApiKeyConfig(sha256=KEY_SHA256, scopes=["features:post_features_daily"])},
-        jwt=JwtConfig(enabled=True, audience="dip", secret=SecretStr(JWT_SECRET)),
+        jwt=JwtConfig(enabled=True, issuer="dip-auth", audience="dip", secret=SecretStr(JWT_SECRET)),
     )
     return Authenticator(serving)
 
 
 def _token(claims: dict[str, object], secret: str = JWT_SECRET) -> str:
-    """An HS256 token with defaults (sub, aud, exp in 60 s); a claim set to None is left out."""
-    merged = {"sub": "svc-a", "aud": "dip", "exp": int(time.time()) + 60, **claims}
+    """An HS256 token with defaults (sub, iss, aud, exp in 60 s); a claim set to None is left out."""
+    merged = {"sub": "svc-a", "iss": "dip-auth", "aud": "dip", "exp": int(time.time()) + 60, **claims}
     return jwt.encode({k: v for k, v in merged.items() if v is not None}, secret, "HS256")
 
 
@@ -107,6 +107,9 @@ def test_valid_jwt_gives_subject_and_scopes(authenticator: Authenticator) -> Non
         ({"aud": "other"}, JWT_SECRET, "invalid bearer token: Audience doesn't match"),
         ({"sub": None}, JWT_SECRET, 'invalid bearer token: Token is missing the "sub" claim'),
         ({"exp": None}, JWT_SECRET, 'invalid bearer token: Token is missing the "exp" claim'),
+        ({"aud": None}, JWT_SECRET, 'invalid bearer token: Token is missing the "aud" claim'),
+        ({"iss": None}, JWT_SECRET, 'invalid bearer token: Token is missing the "iss" claim'),
+        ({"iss": "someone-else"}, JWT_SECRET, "invalid bearer token: Invalid issuer"),
     ],
 )
 def test_bad_jwts_are_401(authenticator: Authenticator, claims: dict[str, object], secret: str, detail: str) -> None:
@@ -135,6 +138,23 @@ def test_missing_scope_is_403() -> None:
 def test_jwt_enabled_without_secret_is_a_config_error() -> None:
     with pytest.raises(ValueError, match="set DIP__SERVING__JWT__SECRET in the environment"):
         JwtConfig(enabled=True)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"secret": "short-secret"}, "serving.jwt.secret is shorter than 32 bytes"),
+        ({"issuer": None}, "serving.jwt.issuer must be set when JWTs are enabled"),
+        ({"audience": None}, "serving.jwt.audience must be set when JWTs are enabled"),
+        ({"issuer": "", "audience": None}, "serving.jwt.issuer and serving.jwt.audience must be set"),
+    ],
+)
+def test_jwt_settings_that_would_accept_foreign_or_forgeable_tokens_are_refused(
+    settings: dict[str, object], message: str
+) -> None:
+    values = {"enabled": True, "issuer": "dip-auth", "audience": "dip", "secret": JWT_SECRET} | settings
+    with pytest.raises(ValueError, match=message):
+        JwtConfig.model_validate(values)
 
 
 def test_api_key_hash_must_be_sha256_hex() -> None:
