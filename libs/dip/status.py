@@ -26,6 +26,7 @@ from dip.tables import (
     FEATURE_PUSH_STATE,
     FEATURE_RUNS,
     FEATURE_TABLES,
+    SILVER_LEDGER,
     SILVER_QUARANTINE,
     SILVER_TABLES,
     Table,
@@ -96,6 +97,22 @@ class DeadLetters:
     newest: datetime | None
 
 
+@dataclass(frozen=True)
+class RejectedBatch:
+    """A silver micro-batch of the last 24 h that sent more than ``streaming.max_rejected_share`` to the DLQ."""
+
+    writer: str
+    batch_id: int
+    rows: int
+    dlq: int
+    reasons: str  # the distinct DLQ reasons, e.g. "future_event_time, late"
+    processed_at: datetime | None
+
+    @property
+    def share(self) -> float:
+        return self.dlq / self.rows if self.rows else 0.0
+
+
 @dataclass
 class StatusReport:
     """Everything `dip status` shows."""
@@ -105,6 +122,7 @@ class StatusReport:
     jobs: list[JobRun]
     dead_letters: list[DeadLetters]
     notes: list[str] = field(default_factory=list)
+    rejected: list[RejectedBatch] = field(default_factory=list)
 
     @property
     def breaches(self) -> list[Freshness]:
@@ -287,6 +305,33 @@ def dead_letter_counts(spark: SparkSession, config: Config, now: datetime) -> li
     return result
 
 
+def rejected_batches(spark: SparkSession, config: Config, now: datetime, limit: int = 20) -> list[RejectedBatch]:
+    """Silver batches processed in the last 24 h whose DLQ share (late, future-dated, unreadable rows) is over
+    ``streaming.max_rejected_share``, newest first; read from the silver ledger (one row per bronze row)."""
+    ledger = _read_delta(spark, SILVER_LEDGER, config)
+    if ledger is None:
+        return []
+    since = (now - RECENT).astimezone(UTC).replace(tzinfo=None)
+    dead = F.col("outcome") == "dlq"
+    rows = (
+        ledger.where(F.col("processed_at") >= F.lit(since))
+        .groupBy("writer", "batch_id")
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.count(F.when(dead, True)).alias("dlq"),
+            F.max(F.unix_micros("processed_at")).alias("at"),
+            F.array_sort(F.collect_set(F.when(dead, F.col("reason")))).alias("reasons"),
+        )
+        .where(F.col("dlq") > F.col("rows") * F.lit(config.streaming.max_rejected_share))
+        .orderBy(F.desc("at"))
+        .limit(limit)
+    )
+    return [
+        RejectedBatch(r["writer"], r["batch_id"], r["rows"], r["dlq"], ", ".join(r["reasons"]), _from_micros(r["at"]))
+        for r in rows.collect()
+    ]
+
+
 def build_status(spark: SparkSession, config: Config, now: datetime | None = None) -> StatusReport:
     """The whole `dip status` report at ``now`` (default: the current UTC time)."""
     now = now or datetime.now(UTC)
@@ -295,7 +340,9 @@ def build_status(spark: SparkSession, config: Config, now: datetime | None = Non
     else:
         jobs, notes = job_runs_from_textfiles(Path(config.metrics.textfile_dir))
     jobs = latest_per_job([*jobs, *job_runs_from_table(spark, config)])
-    return StatusReport(now, table_freshness(spark, config, now), jobs, dead_letter_counts(spark, config, now), notes)
+    report = StatusReport(now, table_freshness(spark, config, now), jobs, dead_letter_counts(spark, config, now), notes)
+    report.rejected = rejected_batches(spark, config, now)
+    return report
 
 
 def format_age(minutes: float | None) -> str:
@@ -318,7 +365,10 @@ def summarize(report: StatusReport) -> str:
     dlq = sum(d.rows for d in report.dead_letters if d.kind == "dlq")
     quarantine = sum(d.rows for d in report.dead_letters if d.kind == "quarantine")
     head = f"{len(breached)} SLA breach(es): {', '.join(f.table for f in breached)}" if breached else "all SLAs met"
-    return f"status: {head}; {len(report.jobs)} job(s); DLQ {dlq} rows, quarantine {quarantine} rows"
+    line = f"status: {head}; {len(report.jobs)} job(s); DLQ {dlq} rows, quarantine {quarantine} rows"
+    if report.rejected:
+        line += f"; {len(report.rejected)} silver batch(es) over the DLQ-share threshold in 24 h"
+    return line
 
 
 def latest_first(runs: Iterable[JobRun]) -> list[JobRun]:

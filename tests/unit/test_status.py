@@ -198,6 +198,29 @@ def test_build_status_and_summary(spark: SparkSession, lake: Config) -> None:
     )
 
 
+def test_silver_batches_over_the_dlq_share_are_reported(spark: SparkSession, tmp_path: Path) -> None:
+    from dip.status import RejectedBatch, rejected_batches
+    from dip.tables import SILVER_LEDGER
+
+    config = _config(tmp_path)
+    config.streaming.max_rejected_share = 0.05
+
+    def rows(batch: int, at: datetime, outcomes: list[tuple[str, str | None]]) -> list[tuple]:
+        return [("w1", batch, outcome, reason, at.replace(tzinfo=None)) for outcome, reason in outcomes]
+
+    ledger = (
+        rows(1, at(26, 9), [("silver", None)] * 98 + [("dlq", "late")] * 2)  # 2 %: fine
+        + rows(2, at(26, 10), [("silver", None)] * 4 + [("dlq", "late")] * 5 + [("dlq", "future_event_time")])
+        + rows(3, at(25, 10), [("dlq", "late")] * 10)  # 100 %, but 26 h ago
+        + rows(4, at(26, 11), [("silver", None)] * 19 + [("dlq", "unparseable")])  # exactly 5 %: not over
+    )
+    ddl = "writer STRING, batch_id BIGINT, outcome STRING, reason STRING, processed_at TIMESTAMP"
+    _write(spark, config, SILVER_LEDGER, ledger, ddl)
+    assert rejected_batches(spark, config, NOW) == [
+        RejectedBatch("w1", 2, 10, 6, "future_event_time, late", at(26, 10))
+    ]
+
+
 def test_unknown_sla_table_is_rejected(spark: SparkSession, tmp_path: Path) -> None:
     config = _config(tmp_path)
     config.status.sla_minutes = {"bronze": 5}

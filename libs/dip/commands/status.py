@@ -57,8 +57,21 @@ def dead_letters_table(report) -> Table:
     return table
 
 
+def rejected_table(report) -> Table:
+    """Silver batches of the last 24 h over the DLQ-share threshold (``streaming.max_rejected_share``)."""
+    table = Table(title="silver batches over the DLQ-share threshold (24 h)")
+    for column in ("writer", "batch", "rows", "DLQ", "share", "reasons", "processed"):
+        table.add_column(column, justify="right" if column in ("batch", "rows", "DLQ", "share") else "left")
+    for b in report.rejected:
+        table.add_row(
+            b.writer, str(b.batch_id), str(b.rows), str(b.dlq), f"{b.share:.0%}", b.reasons, _when(b.processed_at)
+        )
+    return table
+
+
 def status_cmd(env: EnvOption = None) -> None:
-    """Freshness of each table against its SLA, last run per job, DLQ/quarantine counts; exit 1 on a breach."""
+    """Freshness of each table against its SLA, last run per job, DLQ/quarantine counts, silver batches over the
+    DLQ-share threshold; exit 1 on an SLA breach or such a batch."""
     from dip.status import build_status, check_sla_tables, summarize
 
     config = config_or_exit(env)
@@ -71,10 +84,12 @@ def status_cmd(env: EnvOption = None) -> None:
     console.print(freshness_table(report))
     console.print(jobs_table(report))
     console.print(dead_letters_table(report))
+    if report.rejected:
+        console.print(rejected_table(report))
     for note in report.notes:
         err_console.print(f"[yellow]note:[/yellow] {escape(note)}")
     console.print(summarize(report), markup=False)
-    if report.breaches:
+    if report.breaches or report.rejected:
         raise typer.Exit(1)
 
 

@@ -35,7 +35,7 @@ def _metrics(config):
     from dip.observability.export import serve_metrics
     from dip.observability.streaming import StreamMetrics
 
-    metrics = StreamMetrics()
+    metrics = StreamMetrics(max_rejected_share=config.streaming.max_rejected_share)
     port = serve_metrics(metrics.registry, config)
     if port:
         console.print(f"serving metrics on http://{config.metrics.host}:{port}/metrics")

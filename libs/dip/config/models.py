@@ -194,6 +194,9 @@ class StreamingConfig(_Strict):
     max_files_per_trigger: int | None = None
     watermark_delay_hours: float = 72.0  # silver: events older than (max event time - delay) are late -> DLQ
     max_clock_skew_minutes: float = Field(default=15.0, ge=0)  # silver: events after now + skew -> DLQ (future)
+    # a batch sending more than this share of its input to the DLQ (late, future, unreadable) is flagged:
+    # metric dip_stream_rejected_batches_total, alert DipStreamBatchRejectedShareHigh, `dip status`
+    max_rejected_share: float = Field(default=0.05, ge=0, le=1)
     app_id: str = "dip"
 
 

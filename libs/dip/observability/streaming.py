@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -9,12 +10,15 @@ from pyspark.sql.streaming import StreamingQueryListener
 
 from dip.observability.jobs import JobMetrics
 
+log = logging.getLogger(__name__)
+
 
 class StreamMetrics:
     """The ``dip_stream_*`` metrics of one job, in their own registry."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, max_rejected_share: float | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self.max_rejected_share = max_rejected_share
         labels = ["query"]
         self.input_rate = Gauge(
             "dip_stream_input_rows_per_second", "Input rows/s of the last micro-batch", labels, registry=self.registry
@@ -39,6 +43,18 @@ class StreamMetrics:
         self.output_rows = Counter(
             "dip_stream_output_rows", "Rows written per output and outcome", ["query", "output"], registry=self.registry
         )
+        self.rejected_share = Gauge(
+            "dip_stream_batch_rejected_share",
+            "Share of the last micro-batch's input rows sent to the DLQ (late, future-dated, unreadable)",
+            labels,
+            registry=self.registry,
+        )
+        self.rejected_batches = Counter(
+            "dip_stream_rejected_batches",
+            "Micro-batches whose DLQ share exceeded streaming.max_rejected_share",
+            labels,
+            registry=self.registry,
+        )
         self.job = JobMetrics(self.registry)  # dip_job_*: shared with job_run(..., metrics=self.job)
         self.last_success = self.job.last_success
 
@@ -46,6 +62,20 @@ class StreamMetrics:
         """Counts and freshness of one processed batch (called from foreachBatch on the driver)."""
         for output, rows in counts.items():
             self.output_rows.labels(query, output).inc(rows)
+        inputs = counts.get("kafka", counts.get("bronze", 0))  # stream_bronze reads Kafka, stream_silver bronze
+        if inputs:
+            share = counts.get("dlq", 0) / inputs
+            self.rejected_share.labels(query).set(share)
+            if self.max_rejected_share is not None and share > self.max_rejected_share:
+                self.rejected_batches.labels(query).inc()
+                log.warning(
+                    "%s: %d of %d rows of this batch went to the DLQ (%.1f%% > %.1f%%); `dip dlq list` has the reasons",
+                    query,
+                    counts.get("dlq", 0),
+                    inputs,
+                    100 * share,
+                    100 * self.max_rejected_share,
+                )
         if newest_event_epoch_s is not None:
             self.event_lag.labels(query).set(max(0.0, time.time() - newest_event_epoch_s))
         self.last_success.labels(query).set(time.time())

@@ -24,7 +24,7 @@ def _promtool(*args: str) -> subprocess.CompletedProcess:
 def test_promtool_check_rules() -> None:
     result = _promtool("check", "rules", "alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 16 rules found" in result.stdout
+    assert "SUCCESS: 17 rules found" in result.stdout
 
 
 @needs_promtool
@@ -55,6 +55,7 @@ def test_rules_cover_the_pipeline() -> None:
         "DipQuarantineRateHigh",
         "DipServing5xxRateHigh",
         "DipServingLatencyP99High",
+        "DipStreamBatchRejectedShareHigh",
         "DipStreamDlqRateHigh",
         "DipStreamStale",
     ]

@@ -123,3 +123,22 @@ def test_online_push_failure_counter() -> None:
     push.record_failure("account_features_daily")
     assert push.registry.get_sample_value("dip_online_push_failures_total", {"view": "account_features_daily"}) == 1.0
     assert push.registry.get_sample_value("dip_online_push_failures_total", {"view": "post_features_daily"}) == 0.0
+
+
+def test_a_batch_over_the_dlq_share_is_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    stream = StreamMetrics(max_rejected_share=0.05)
+    stream.record_batch("stream_silver", {"bronze": 100, "silver": 95, "dlq": 5}, None)  # 5 %: at the limit
+    stream.record_batch("stream_bronze", {"kafka": 10, "bronze": 2, "dlq": 8}, None)  # input is Kafka here
+    stream.record_batch("stream_silver", {"bronze": 20, "silver": 10, "dlq": 10}, None)
+
+    def value(name: str, query: str) -> float | None:
+        return stream.registry.get_sample_value(name, {"query": query})
+
+    assert value("dip_stream_rejected_batches_total", "stream_silver") == 1.0
+    assert value("dip_stream_rejected_batches_total", "stream_bronze") == 1.0
+    assert value("dip_stream_batch_rejected_share", "stream_silver") == 0.5
+    assert value("dip_stream_batch_rejected_share", "stream_bronze") == 0.8
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "stream_bronze: 8 of 10 rows of this batch went to the DLQ (80.0% > 5.0%); `dip dlq list` has the reasons",
+        "stream_silver: 10 of 20 rows of this batch went to the DLQ (50.0% > 5.0%); `dip dlq list` has the reasons",
+    ]
