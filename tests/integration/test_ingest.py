@@ -269,6 +269,38 @@ def test_a_refused_media_or_a_broken_account_stops_nothing_else(tmp_path: Path, 
     assert len(republished) == 72
 
 
+def test_no_secret_reaches_any_log_record(
+    tmp_path: Path, simulator: tuple[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every logger at DEBUG (httpx/httpcore URLs, retries, token refreshes, an account that fails with a
+    traceback): no configured secret and no token the API issued appears in any message or traceback."""
+    import logging
+
+    url, sim = simulator
+    config = make_config(tmp_path, url, uuid.uuid4().hex[:10])
+    caplog.set_level(logging.DEBUG)
+    faults = {"expire_tokens": True, "error_500_every": 11, "broken_accounts": [IG_IDS[1]]}
+    httpx.post(f"{url}/_sim/faults", json=faults).raise_for_status()
+    _, summary = ingest(config)
+    issued = set(sim.tokens)  # expiring clears the simulator's list: keep what it issued so far
+    httpx.post(f"{url}/_sim/faults", json={"expire_tokens": True}).raise_for_status()  # 401, then a refresh
+    ingest(config)
+    issued |= set(sim.tokens)
+    assert len(summary["instagram"].errors) == 1 and summary["instagram"].retries > 0
+    logging.getLogger("dip.test").exception(
+        "boom", exc_info=RuntimeError(f"token {next(iter(sim.tokens))} in a traceback")
+    )
+    secrets = ["dev-ig-app-secret", "dev-ig-user-token", "dev-tt-client-secret", *(f"dev-refresh-{i}" for i in TT_IDS)]
+    secrets += sorted(issued)  # every access/refresh token the simulated APIs issued
+    assert len(secrets) > 10
+    text = (
+        "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}" for r in caplog.records)
+        + caplog.text
+    )
+    assert "access_token=REDACTED" in text and "in a traceback" in text
+    assert [s for s in secrets if s in text] == []
+
+
 def test_faults_give_the_same_final_content_and_malformed_pages_in_dlq(
     tmp_path: Path, simulator: tuple[str, object]
 ) -> None:

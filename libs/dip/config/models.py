@@ -77,7 +77,12 @@ class KafkaConfig(_Strict):
     sasl_password: SecretStr | None = None
     # or an AWS Secrets Manager secret {"username", "password"} (Amazon MSK SCRAM's format), read on first use
     sasl_secret_id: str | None = None
-    ssl_ca_location: str | None = None  # PEM CA bundle for SSL/SASL_SSL when the system trust store is not enough
+    ssl_ca_location: str | None = None
+    # ingest dead letters carry the response body; above this it is cut (the raw zone keeps the whole body),
+    # so a DLQ message stays under the broker's message.max.bytes (1 MiB by default)
+    dlq_max_original_bytes: int = Field(
+        default=256_000, gt=0
+    )  # PEM CA bundle for SSL/SASL_SSL when the system trust store is not enough
     topics: KafkaTopics = Field(default_factory=KafkaTopics)
     producer: dict[str, str | int | bool] = Field(default_factory=dict)
 

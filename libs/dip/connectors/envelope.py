@@ -59,9 +59,18 @@ def dlq_message(
     run_id: str,
     request_id: str = "",
     stage: str = "ingest",
+    max_original_bytes: int | None = None,
 ) -> OutMessage:
-    """DLQ value ``{stage, error_type, error_message, source, entity, original, failed_at}`` plus headers."""
+    """DLQ value ``{stage, error_type, error_message, source, entity, original, failed_at}`` plus headers;
+    an ``original`` over ``max_original_bytes`` is cut there and the message says so."""
     text = original.decode("utf-8", errors="replace") if isinstance(original, bytes) else original
+    if max_original_bytes is not None:
+        encoded = text.encode("utf-8")
+        if len(encoded) > max_original_bytes:
+            text = encoded[:max_original_bytes].decode("utf-8", errors="ignore")
+            error_message += (
+                f" [original cut to its first {max_original_bytes} of {len(encoded)} bytes; the raw zone has it all]"
+            )
     value = {
         "stage": stage,
         "error_type": error_type,

@@ -16,7 +16,7 @@ from dip.connectors.base import ApiResponse
 from dip.connectors.clock import Clock, iso_utc, utc_now
 from dip.connectors.errors import AuthExpired, ConnectorError, MalformedResponse, RateLimited, RetryableError
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.redact import install_log_redaction, redact_text, redact_url
+from dip.connectors.redact import install_log_redaction, redact_text, redact_url, remember_secrets
 from dip.connectors.throttle import RequestBudget, backoff_delay, usage_delay
 from dip.observability.tracing import span
 
@@ -187,6 +187,7 @@ class ApiClient:
         if auth is not None:
             auth.apply(query, headers)
         secrets = auth.secret_values() if auth is not None else []
+        remember_secrets(secrets)
         self.budget.acquire()
         started = time.monotonic()
         url_for_humans = redact_url(f"{self.http.base_url}{path}")

@@ -79,6 +79,7 @@ class PageProcessor:
                 key=key,
                 run_id=self.run_id,
                 request_id=request_id,
+                max_original_bytes=self.config.kafka.dlq_max_original_bytes,
             )
         )
         out.dlq_types.append((entity, error_type))

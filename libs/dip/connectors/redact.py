@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable
 
 REDACTED = "REDACTED"
@@ -36,20 +37,55 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
+_known: set[str] = set()
+_lock = threading.Lock()
+_installed = False
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Secret values (tokens, client secrets) to redact from every log record from now on."""
+    fresh = {v for v in values if v and len(v) >= 4} - _known
+    if fresh:
+        with _lock:
+            _known.update(fresh)
+
+
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Redact the formatted message and the traceback text of ``record`` in place."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a malformed %-format: leave it to the handler's own error path
+        return record
+    known = tuple(_known)
+    redacted = redact_text(message, known)
+    if redacted != message:
+        record.msg, record.args = redacted, None
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info), known)
+    if record.stack_info:
+        record.stack_info = redact_text(record.stack_info, known)
+    return record
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts secrets in the formatted message (httpx logs full request URLs)."""
+    """A logging filter that redacts secrets in the formatted message and traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact_text(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        redact_record(record)
         return True
 
 
-def install_log_redaction(logger_names: Iterable[str] = ("httpx", "httpcore", "dip")) -> None:
-    """Attach :class:`RedactingFilter` to the named loggers once (idempotent)."""
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(RedactingFilter())
+def install_log_redaction() -> None:
+    """Redact every log record of the process when it is created (idempotent): any logger, child loggers and
+    third-party ones included, whatever handlers are attached later, tracebacks too."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+            return redact_record(previous(*args, **kwargs))
+
+        logging.setLogRecordFactory(factory)
+        _installed = True

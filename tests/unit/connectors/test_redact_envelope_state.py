@@ -130,6 +130,27 @@ def test_dlq_message_fields_and_headers() -> None:
     assert dict(message.headers)["error_type"] == b"malformed_response"
 
 
+def test_an_oversized_dlq_original_is_cut_on_a_character_boundary_and_says_so() -> None:
+    body = ("عباية" * 100_000).encode()  # 1 MB of two-byte characters: over Kafka's default message limit
+    message = dlq_message(
+        "dip.dlq",
+        source="instagram",
+        entity="media",
+        error_type="malformed_response",
+        error_message="invalid JSON",
+        original=body,
+        key="k",
+        run_id="r",
+        max_original_bytes=1001,
+    )
+    value = json.loads(message.value)
+    assert value["original"] == "عباية" * 100  # 1000 bytes: the half character at byte 1001 is dropped
+    assert value["error_message"] == (
+        "invalid JSON [original cut to its first 1001 of 1000000 bytes; the raw zone has it all]"
+    )
+    assert len(message.value) < 2000
+
+
 def test_fingerprint_ignores_key_order_but_not_values() -> None:
     assert fingerprint({"a": 1, "b": 2}) == fingerprint({"b": 2, "a": 1})
     assert fingerprint({"a": 1}) != fingerprint({"a": 2})

@@ -26,11 +26,11 @@ def test_load_suites_from_the_project_folder() -> None:
     suites = load_suites(EXPECTATIONS)
     summary = {t: (s.name, len(s.expectations), len(s.row_level), len(s.table_level)) for t, s in suites.items()}
     assert summary == {
-        "account_metrics": ("silver_account_metrics", 5, 5, 0),
+        "account_metrics": ("silver_account_metrics", 6, 6, 0),
         "accounts": ("silver_accounts", 3, 2, 1),
-        "audience": ("silver_audience", 4, 4, 0),
+        "audience": ("silver_audience", 6, 6, 0),
         "post_captions": ("silver_post_captions", 4, 3, 1),
-        "post_metrics": ("silver_post_metrics", 10, 9, 1),
+        "post_metrics": ("silver_post_metrics", 11, 10, 1),
         "posts": ("silver_posts", 8, 7, 1),
         "predictions": ("silver_predictions", 7, 6, 1),
     }
@@ -221,3 +221,18 @@ def test_with_failures_of_a_suite_without_row_level_expectations(spark: SparkSes
     out = with_failures(spark.createDataFrame([(1,)], "x INT"), suite)
     assert out.schema["_failed"].dataType.simpleString() == "array<string>"
     assert [r["_failed"] for r in out.collect()] == [[]]
+
+
+def test_every_merge_key_column_has_a_not_null_expectation() -> None:
+    """A null key never matches in MERGE: each replay would insert the row again. So every key is checked."""
+    from dip.quality.suites import load_suites
+    from dip.silver.merge import SPECS
+
+    suites = load_suites(Path(__file__).resolve().parents[3] / "expectations")
+    missing = []
+    for table, spec in SPECS.items():
+        checked = {
+            e.kwargs["column"] for e in suites[table].expectations if e.type == "expect_column_values_to_not_be_null"
+        }
+        missing += [f"{table}.{column}" for column in spec.keys if column not in checked and column != "source"]
+    assert missing == []
