@@ -53,6 +53,8 @@ EXTRAS = {
         "moto[server]==5.2.5",
         # property-based API tests against docs/openapi.json (tests/integration/test_schemathesis.py)
         "schemathesis==4.32.5",
+        # fuzzing of the envelope parser, silver normalisers and online codec (tests/unit/fuzz)
+        "hypothesis==6.170.17",
         # notebooks/ run top to bottom in the integration tests (tests/integration/notebook_runner.py)
         "nbclient==0.11.0",
         "nbformat==5.11.1",

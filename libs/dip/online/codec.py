@@ -98,7 +98,10 @@ def _encode_int(value: Any) -> str:
 def _encode_float(value: Any) -> str | None:
     if isinstance(value, bool) or (not isinstance(value, int | float) and not hasattr(value, "__float__")):
         raise TypeError(f"expected a number, got {type(value).__name__} {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{value!r:.40} is outside the float range") from None
     return repr(number) if math.isfinite(number) else None
 
 
@@ -117,7 +120,10 @@ def _encode_str(value: Any) -> str:
 def _encode_vector(value: Any) -> str | None:
     if isinstance(value, str | bytes) or (not isinstance(value, Sequence) and not hasattr(value, "__array__")):
         raise TypeError(f"expected a sequence of numbers, got {type(value).__name__}")
-    numbers = [float(v) for v in value]
+    try:
+        numbers = [float(v) for v in value]
+    except OverflowError:
+        raise ValueError("vector element outside the float range") from None
     if not all(math.isfinite(n) for n in numbers):
         return None
     try:
@@ -199,7 +205,7 @@ def encode_row(view: ViewSpec, row: Mapping[str, Any]) -> tuple[str, str, list[s
     for name, kind in view.features.items():
         try:
             encoded = encode_value(kind, row.get(name))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise RowError(f"row {entity_id!r}: feature {name} ({kind}): {exc}") from None
         if encoded is not None:
             pairs += [name, encoded]
@@ -219,8 +225,15 @@ def decode_hash(view: ViewSpec, entity_id: str, fields: Mapping[bytes | str, byt
     features: dict[str, FeatureValue] = {}
     for name, name_bytes, decode in view._plan:
         raw = get(name_bytes if as_bytes else name)
-        features[name] = None if raw is None else decode(raw)
-    version, event_ts, fsv = (int(value) for value in reserved)  # type: ignore[arg-type]
+        try:
+            features[name] = None if raw is None else decode(raw)
+        except ValueError as exc:  # bad number, bool, UTF-8 or base64: a corrupt record, said as such
+            kind = view.features[name]
+            raise RowError(f"{online_key(view.name, entity_id)}: field {name} ({kind}) is corrupt: {exc}") from None
+    try:
+        version, event_ts, fsv = (int(value) for value in reserved)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise RowError(f"{online_key(view.name, entity_id)}: a reserved field is corrupt: {exc}") from None
     return OnlineRecord(
         entity_id=entity_id, version=version, event_ts_ms=event_ts, feature_set_version=fsv, features=features
     )
