@@ -96,7 +96,7 @@ BENCH_SIZES ?= 100000 1000000 3000000
 BENCH_RUNS ?= 3
 BENCH_ROUNDS ?= 5
 BENCH_COMMON = --runs $(BENCH_RUNS) $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke chaos
 
 bench: stack-up            ## every benchmark; each prints its figures and ratio and writes benchmarks/results/<name>.json
 	$(BIN)/python benchmarks/stream.py $(BENCH_COMMON)
@@ -109,6 +109,9 @@ bench: stack-up            ## every benchmark; each prints its figures and ratio
 	$(BIN)/python benchmarks/scaling.py --runs $(BENCH_RUNS) --sizes $(BENCH_SIZES)
 	$(BIN)/python benchmarks/silver_steps.py $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
 	$(BIN)/python benchmarks/silver_batch.py
+
+chaos: stack-up            ## kill -9 every stage at seeded points, restart Kafka/Redis, API storms; compare with a clean run
+	$(BIN)/python benchmarks/chaos.py $(if $(CHAOS_POINTS),--points $(CHAOS_POINTS))
 
 bench-smoke: stack-up      ## every benchmark at tiny sizes, checking result keys and row counts (minutes)
 	$(BIN)/pytest -m integration tests/integration/test_benchmarks_smoke.py $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from dip.silver.normalize import NORMALIZERS
 from dip.silver.parse import Registry
 
-from ..silver.conftest import BRONZE_DDL, FETCHED_AT, registry  # noqa: F401 - registry is a fixture
+from ..silver.conftest import BRONZE_DDL, FETCHED_AT
 
 AUDIENCE_DATA = [{"name": "follower_demographics", "total_value": {"breakdowns": [{"dimension_keys": ["age"],
                   "results": [{"dimension_values": ["18-24"], "value": 5}]}]}}]  # fmt: skip
