@@ -301,6 +301,27 @@ def test_no_secret_reaches_any_log_record(
     assert [s for s in secrets if s in text] == []
 
 
+@pytest.mark.parametrize("source", ["instagram", "tiktok"])
+def test_a_token_expiring_in_the_middle_of_paging_is_refreshed_and_nothing_differs(
+    tmp_path: Path, simulator: tuple[str, object], source: str
+) -> None:
+    url, sim = simulator
+    tag = uuid.uuid4().hex[:10]
+    clean = make_config(tmp_path / "clean", url, tag + "c")
+    _, reference = ingest(clean, source)
+    requests = sim.requests
+    assert requests > 20
+    expiring = make_config(tmp_path / "expiring", url, tag)
+    httpx.post(f"{url}/_sim/faults", json={"expire_tokens_after": requests // 2}).raise_for_status()
+    _, summary = ingest(expiring, source)
+    assert summary[source].errors == [] and summary[source].records == reference[source].records
+    assert sim.requests > 2 * requests  # a 401 and a token refresh happened half way
+    topic = "{}" + source
+    assert latest_payloads(read_topic(expiring, topic.format(expiring.kafka.topics.raw_prefix))) == latest_payloads(
+        read_topic(clean, topic.format(clean.kafka.topics.raw_prefix))
+    )
+
+
 def test_faults_give_the_same_final_content_and_malformed_pages_in_dlq(
     tmp_path: Path, simulator: tuple[str, object]
 ) -> None:

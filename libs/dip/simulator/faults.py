@@ -16,6 +16,8 @@ class Faults(BaseModel):
     token issued so far (one-shot, applied when set). ``insights_unavailable_every``: Instagram media whose
     numeric id is a multiple of N answer their insights with the documented error code 10 ("Not enough
     viewers"). ``broken_accounts``: these Instagram account ids answer their media list with HTTP 200 and a JSON list.
+    ``expire_tokens_after``: after N more API requests every issued token is invalidated (one-shot): a 401 in
+    the middle of paging.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -32,6 +34,7 @@ class Faults(BaseModel):
     app_call_limit: int = 5_000
     insights_unavailable_every: int = 0
     broken_accounts: list[str] = []
+    expire_tokens_after: int = 0
 
 
 def parse_fault_flags(flags: list[str]) -> Faults:

@@ -58,6 +58,7 @@ class SimState:
     tick: int = 0
     requests: int = 0
     burst_left: int = 0
+    expire_at: int | None = None  # request number at which every token stops being valid (expire_tokens_after)
     bursts: int = 0
     tokens: dict[str, Token] = field(default_factory=dict)
     recent: deque[float] = field(default_factory=deque)
@@ -100,11 +101,14 @@ class SimState:
             faults = faults.model_copy(update={"expire_tokens": False})
         self.faults = faults
         self.burst_left = 0
+        self.expire_at = self.requests + faults.expire_tokens_after if faults.expire_tokens_after else None
 
     def gate(self) -> FaultDecision:
         """Count one API request and decide which fault (if any) it gets."""
         self.requests += 1
         n = self.requests
+        if self.expire_at == n:
+            self.tokens.clear()  # this request and the ones after it carry a token that is no longer valid
         now = time.monotonic()
         self.recent.append(now)
         while self.recent and self.recent[0] < now - 3600:
