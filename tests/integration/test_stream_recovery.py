@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.streaming.bronze_job import run_stream_bronze
+from dip.streaming.kafka_io import checkpoint_path
 from dip.streaming.silver_job import run_stream_silver
 from dip.tables import BRONZE_EVENTS, SILVER_LEDGER, SILVER_POST_METRICS, SILVER_POSTS
 from tests.integration.helpers import envelope, isolated_config, produce
@@ -43,23 +45,31 @@ def _delta_commits(path: str) -> int:
     return len(list(log.glob("*.json"))) if log.is_dir() else 0
 
 
-def _kill_after_commits(cmd: list[str], env: dict[str, str], table_path: str, commits: int) -> None:
-    """Start ``cmd``, wait until the table has ``commits`` Delta commits, then SIGKILL the whole process group."""
+def _crash_after_batch(cmd: list[str], env: dict[str, str], point: str) -> None:
+    """Run ``cmd`` with the crash point ``<query>:<batch>`` armed: it must end there (exit 86), after that batch's
+    Delta commits and before Spark's checkpoint records the batch."""
+    from dip.streaming.runner import CRASH_AFTER_BATCH_ENV, CRASH_EXIT_CODE
+
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        cmd,
+        cwd=ROOT,
+        env=env | {CRASH_AFTER_BATCH_ENV: point},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
-    deadline = time.monotonic() + 240
     try:
-        while _delta_commits(table_path) < commits:
-            assert proc.poll() is None, f"{cmd} ended before it could be killed (exit {proc.returncode})"
-            assert time.monotonic() < deadline, f"{table_path} never reached {commits} commits"
-            time.sleep(0.2)
+        out, _ = proc.communicate(timeout=300)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the driver's JVM must not outlive it
+    assert proc.returncode == CRASH_EXIT_CODE, out[-3000:]
 
 
-def test_kill_minus_nine_mid_stream_then_restart(spark: SparkSession, stack: Config, tmp_path: Path) -> None:
+def test_crash_between_commit_and_checkpoint_then_restart(spark: SparkSession, stack: Config, tmp_path: Path) -> None:
+    """Both streams die right after a batch's Delta commits, before its checkpoint commit: the restart replays
+    that batch, and the idempotent writes keep every row exactly once."""
     config = isolated_config(stack, tmp_path)
     topic = f"{config.kafka.topics.raw_prefix}tiktok"
     produce(config, topic, [
@@ -71,11 +81,14 @@ def test_kill_minus_nine_mid_stream_then_restart(spark: SparkSession, stack: Con
     ])  # fmt: skip
     dip = str(Path(sys.executable).parent / "dip")
     env = _env(config)
-    stream = [dip, "stream", "bronze", "--trigger", "processing-time=1 second"]
-    _kill_after_commits(stream, env, BRONZE_EVENTS.path(config), commits=3)
-    _kill_after_commits(
-        [dip, "stream", "silver", "--trigger", "processing-time=1 second"], env, SILVER_POSTS.path(config), commits=2
-    )
+    env["DIP__STREAMING__MAX_OFFSETS_PER_TRIGGER"] = "8"  # several batches: the crash is in the middle
+    _crash_after_batch([dip, "stream", "bronze"], env, "stream_bronze:1")
+    bronze_commits = _delta_commits(BRONZE_EVENTS.path(config))
+    checkpoint = Path(checkpoint_path(config, "stream_bronze").removeprefix("file://"))
+    assert sorted(p.name for p in (checkpoint / "commits").iterdir() if p.name.isdigit()) == ["0"]
+    assert sorted(p.name for p in (checkpoint / "offsets").iterdir() if p.name.isdigit()) == ["0", "1"]
+    assert bronze_commits >= 2  # batch 1 is in bronze, though the checkpoint does not know it
+    _crash_after_batch([dip, "stream", "silver"], env, "stream_silver:0")
 
     # Restart both in-process until caught up.
     config.streaming.max_offsets_per_trigger = 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -15,6 +16,10 @@ from pyspark.sql.streaming import StreamingQuery
 
 from dip.observability.streaming import PrometheusQueryListener, StreamMetrics
 
+# fault injection: "<query>:<batch id>" ends the process right after that batch's writes committed and before
+# Spark records the batch in the checkpoint (the window a replay must survive); tests and chaos runs set it
+CRASH_AFTER_BATCH_ENV = "DIP_FAULT_CRASH_AFTER_BATCH"
+CRASH_EXIT_CODE = 86
 NEWEST_EVENT = "_newest_event_epoch_s"  # optional entry of a batch's counts: newest event time written
 log = logging.getLogger(__name__)
 
@@ -96,6 +101,11 @@ def start_foreach_batch(
     def handle(batch_df: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         counts = process(batch_df, batch_id)
+        if os.environ.get(CRASH_AFTER_BATCH_ENV) == f"{query_name}:{batch_id}":
+            log.warning("%s batch %d committed; crashing before the checkpoint (%s)", query_name, batch_id,
+                        CRASH_AFTER_BATCH_ENV)  # fmt: skip
+            logging.shutdown()
+            os._exit(CRASH_EXIT_CODE)
         newest = counts.pop(NEWEST_EVENT, None)
         result = BatchCounts(batch_id, counts, time.monotonic() - started)
         summary.batches.append(result)
