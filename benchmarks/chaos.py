@@ -13,7 +13,8 @@ rows lost, rows duplicated and mismatches must all be 0.
 
     python benchmarks/chaos.py [--points 3] [--seed 11] [--quick]     # results: benchmarks/results/chaos.json
 
-``--quick`` (CI): one kill point per stage, ingest and streaming only (no features/push/serving).
+``--quick`` (CI): ingest (storm, one kill point, a broker restart) and `dip stream all` crashed right after
+bronze's and silver's first batch commits; three Spark applications in all (no features/push/serving).
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ class Side:
     runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def dip(side: Side, *args: str, kill_after: float | None = None, timeout: float = 1200) -> dict[str, Any]:
+def dip(
+    side: Side, *args: str, kill_after: float | None = None, timeout: float = 1200, allow_exit: int | None = None
+) -> dict[str, Any]:
     """Run ``dip <args>`` as its own process; SIGKILL it after ``kill_after`` seconds when still running."""
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -95,7 +98,7 @@ def dip(side: Side, *args: str, kill_after: float | None = None, timeout: float 
     if kill_after is not None:
         run["kill_after_s"] = round(kill_after, 2)
     side.runs.append(run)
-    if not killed and proc.returncode != 0 and kill_after is None:
+    if not killed and proc.returncode not in (0, allow_exit) and kill_after is None:
         raise RuntimeError(f"{side.name}: dip {' '.join(args)} exited {proc.returncode}:\n{out[-3000:]}")
     run["output_tail"] = out[-400:] if proc.returncode else ""
     return run
@@ -143,13 +146,23 @@ def during(side: Side, args: list[str], after_s: float, fault: str, config: Any)
     )  # fmt: skip
 
 
-def stage_with_kills(side: Side, args: list[str], reference_s: float, points: int, rng: random.Random) -> None:
-    """``points`` SIGKILLs at seeded moments across the reference duration, then a run to completion."""
-    for at in sorted(rng.uniform(0.15, 0.95) * reference_s for _ in range(points)):
+def kills(side: Side, args: list[str], reference_s: float, points: int, rng: random.Random) -> None:
+    """``points`` runs killed with SIGKILL at seeded moments inside the reference duration (a run that ends
+    before its moment is recorded as not injected)."""
+    for at in sorted(rng.uniform(0.15, 0.7) * reference_s for _ in range(points)):
         run = dip(side, *args, kill_after=at)
         side.faults.append({"fault": "kill -9", "during": " ".join(args), "after_s": round(at, 2),
                             "injected": run["killed"]})  # fmt: skip
-    dip(side, *args)
+
+
+def crash_after_batch(side: Side, args: list[str], point: str) -> None:
+    """A run that dies right after batch ``point``'s commits, before its checkpoint (the replay window)."""
+    from dip.streaming.runner import CRASH_AFTER_BATCH_ENV, CRASH_EXIT_CODE
+
+    crashing = Side(side.name, side.env | {CRASH_AFTER_BATCH_ENV: point}, side.faults, side.runs)
+    run = dip(crashing, *args, kill_after=None, allow_exit=CRASH_EXIT_CODE)
+    side.faults.append({"fault": "crash between commit and checkpoint", "during": " ".join(args), "point": point,
+                        "injected": run["exit"] == CRASH_EXIT_CODE})  # fmt: skip
 
 
 def serving_through_a_redis_restart(side: Side, config: Any, view: str, entity_id: str) -> dict[str, Any]:
@@ -289,9 +302,10 @@ def main() -> None:
             make_client(config.redis).flushdb()
             sides[name] = (Side(name, env), config, scratch)
 
-        stages = [["ingest"], ["stream", "bronze"], ["stream", "silver"]]
-        if not args.quick:
-            stages += [["features", "--date", today], ["push-online"]]
+        # quick (CI): both streams in one Spark application, so the whole run starts three JVMs
+        stages = [["ingest"], ["stream", "all"]] if args.quick else [
+            ["ingest"], ["stream", "bronze"], ["stream", "silver"], ["features", "--date", today], ["push-online"]
+        ]  # fmt: skip
         ref, ref_config, _ = sides["reference"]
         durations = {}
         for stage in stages:
@@ -303,21 +317,26 @@ def main() -> None:
         httpx.post(sim, json=STORM | {"expire_tokens": True}).raise_for_status()
         chaos.faults.append({"fault": "API storm", "settings": STORM | {"expire_tokens": True}})
         print("chaos: ingest under an API storm, kill -9 and a broker restart", flush=True)
-        for at in sorted(rng.uniform(0.15, 0.95) * durations["ingest"] for _ in range(points)):
-            run = dip(chaos, "ingest", kill_after=at)
-            chaos.faults.append({"fault": "kill -9", "during": "ingest", "after_s": round(at, 2),
-                                 "injected": run["killed"]})  # fmt: skip
+        kills(chaos, ["ingest"], durations["ingest"], points, rng)
         during(chaos, ["ingest"], min(1.5, durations["ingest"] / 2), "kafka", chaos_config)
         httpx.post(sim, json={"expire_tokens": True}).raise_for_status()  # storm over; tokens expire once more
         dip(chaos, "ingest")
         for stage in stages[1:]:
             name = " ".join(stage)
-            print(f"chaos: dip {name} with {points} kill -9 point(s)", flush=True)
+            print(f"chaos: dip {name}: kill -9 at {points} point(s), crashes, service restarts", flush=True)
+            if stage == ["stream", "all"]:  # quick: deterministic crashes inside each stream instead of timed kills
+                crash_after_batch(chaos, stage, "stream_bronze:0")
+                crash_after_batch(chaos, stage, "stream_silver:0")
+            else:
+                kills(chaos, stage, durations[name], points, rng)
             if stage == ["stream", "bronze"]:
+                crash_after_batch(chaos, stage, "stream_bronze:0")
                 during(chaos, stage, durations[name] * 0.6, "kafka", chaos_config)
+            if stage == ["stream", "silver"]:
+                crash_after_batch(chaos, stage, "stream_silver:0")
             if stage == ["push-online"]:
                 during(chaos, stage, durations[name] * 0.6, "redis", chaos_config)
-            stage_with_kills(chaos, stage, durations[name], points, rng)
+            dip(chaos, *stage)
 
         reconcile = {}
         for side, _, _ in sides.values():

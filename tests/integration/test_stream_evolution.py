@@ -53,7 +53,13 @@ def _add_media_v2(config: Config) -> None:
     (folder / "v2.json").write_text(json.dumps(schema))
 
 
-def test_evolution_late_data_replay_and_reconcile(spark: SparkSession, config: Config) -> None:
+def _sql(value: object) -> str:
+    return "NULL" if value is None else f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def test_evolution_late_data_replay_and_reconcile(
+    spark: SparkSession, config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     topic = f"{config.kafka.topics.raw_prefix}instagram"
     produce(config, topic, [
         (b"a", envelope("instagram", "media", "2001", _media("2001"), fetched_at="2026-11-26T10:00:00Z")),
@@ -117,7 +123,41 @@ def test_evolution_late_data_replay_and_reconcile(spark: SparkSession, config: C
     later = {b.scope: b for b in reconcile(spark, config) if b.check.startswith("kafka")}
     assert (later[topic].expected, later[topic].actual, later[topic].pending, later[topic].balanced) == (5, 5, 1, True)
 
-    # Tampering is caught: a bronze row the ledger never saw unbalances the books.
-    bronze_path = f"{config.lake.root}/bronze/events"
-    spark.read.format("delta").load(bronze_path).limit(1).write.format("delta").mode("append").save(bronze_path)
-    assert [b.scope for b in reconcile(spark, config) if not b.balanced] == [topic, "instagram/media"]
+    # Tampering in every direction is caught, each by exactly the balance it breaks, and the CLI exits 1.
+    from delta.tables import DeltaTable
+    from typer.testing import CliRunner
+
+    from dip.cli import app
+    from dip.commands import streaming as streaming_commands
+    from dip.tables import BRONZE_EVENTS, SILVER_LEDGER
+
+    def broken() -> list[tuple[str, str]]:
+        return [(b.check, b.scope) for b in reconcile(spark, config) if not b.balanced]
+
+    entity_balance = ("bronze = silver + quarantine + dlq + duplicates", "instagram/media")
+    cases = [
+        (BRONZE_EVENTS, "entity_id = '2001'", [("kafka = bronze + dlq", topic), entity_balance]),
+        (SILVER_LEDGER, "outcome = 'silver'", [entity_balance]),
+        (SILVER_QUARANTINE, "true", [("ledger quarantine = quarantined bronze rows", "all")]),
+        (DLQ, "stage = 'silver'", [("ledger dlq = silver DLQ rows", "all")]),
+    ]
+    for table, where, expected in cases:
+        delta = DeltaTable.forPath(spark, table.path(config))
+        version = delta.history(1).first()["version"]
+        first = spark.read.format("delta").load(table.path(config)).where(where).limit(1).collect()[0]
+        delta.delete(" AND ".join(f"`{c}` <=> {_sql(first[c])}" for c in ("topic", "partition", "offset")
+                                  if c in first.asDict()))  # fmt: skip
+        assert broken() == expected, table.name
+        delta.restoreToVersion(version)
+    assert broken() == []
+
+    spark.read.format("delta").load(BRONZE_EVENTS.path(config)).limit(1).write.format("delta").mode("append").save(
+        BRONZE_EVENTS.path(config)
+    )  # a bronze row the ledger never saw
+    balances = reconcile(spark, config)
+    assert [b.scope for b in balances if not b.balanced] == [topic, "instagram/media"]
+    monkeypatch.setattr(streaming_commands, "config_or_exit", lambda env: config)
+    monkeypatch.setattr(streaming_commands, "session", lambda config, name: spark)
+    result = CliRunner().invoke(app, ["reconcile"], env={"COLUMNS": "200"})
+    summary = f"reconcile: {len(balances) - 2} balanced, 2 unbalanced (1 Kafka messages after bronze's last batch"
+    assert result.exit_code == 1 and result.output.splitlines()[-1].startswith(summary), result.output

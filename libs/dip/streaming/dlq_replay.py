@@ -37,21 +37,28 @@ def replay(spark: SparkSession, config: Config, *, dlq_id: str | None = None, st
     """Re-publish the original bytes of the selected dead letters to their raw topic; returns how many."""
     if not dlq_id and not stage:
         raise ValueError("choose what to replay: --id <dlq_id> or --stage <bronze|silver>")
-    selected = dlq_rows(spark, config, dlq_id=dlq_id, stage=stage).collect()
     from dip.kafka_clients import make_producer
 
     producer = make_producer(config)
     errors: list[str] = []
-    for row in selected:
+    sent = 0
+    # streamed partition by partition: a replay of millions of dead letters never holds them all on the driver
+    for row in dlq_rows(spark, config, dlq_id=dlq_id, stage=stage).toLocalIterator(prefetchPartitions=True):
         topic, key = replay_target(row.asDict(), config)
-        producer.produce(
-            topic,
-            value=bytes(row["original"]) if row["original"] is not None else None,
-            key=key,
-            headers={"dip-replay-of": row["dlq_id"]},
-            on_delivery=lambda err, _m: errors.append(str(err)) if err else None,
-        )
+        while True:
+            try:
+                producer.produce(
+                    topic,
+                    value=bytes(row["original"]) if row["original"] is not None else None,
+                    key=key,
+                    headers={"dip-replay-of": row["dlq_id"]},
+                    on_delivery=lambda err, _m: errors.append(str(err)) if err else None,
+                )
+                break
+            except BufferError:  # the producer's queue is full: let it deliver, then retry this message
+                producer.poll(0.5)
+        sent += 1
     producer.flush(60)
     if errors:
         raise RuntimeError(f"{len(errors)} dead letters could not be re-published: {errors[0]}")
-    return len(selected)
+    return sent
