@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,8 +39,13 @@ ACCOUNTS = f"test_accounts_{RUN}"
 JWT_SECRET = "integration-jwt-secret-0123456789abcdef"
 KEYS = {"reader": "reader-key-1", "admin": "admin-key-1", "scorer": "scorer-key-1", "ops": "ops-key-1"}
 SCOPES = {"reader": [f"features:{POSTS}"], "admin": ["features:*", "score"], "scorer": ["score"], "ops": ["admin"]}
-NOW_MS = int(time.time() * 1000)
-TS = {"p1": NOW_MS - 60_000, "p2": NOW_MS - 7_200_000, "p3": NOW_MS, "p9": NOW_MS, "acct-9": NOW_MS - 1000}
+TS: dict[str, int] = {}  # event times relative to when Redis is seeded (the `client` fixture), not to collection
+
+
+def _set_times() -> None:
+    now_ms = int(time.time() * 1000)
+    TS.update({"p1": now_ms - 60_000, "p2": now_ms - 7_200_000, "p3": now_ms, "p9": now_ms, "acct-9": now_ms - 1000})
+    P1["event_ts_ms"] = TS["p1"]
 
 
 class LinearModel:
@@ -97,6 +102,7 @@ def config(stack: Config) -> Config:
 @pytest.fixture(scope="module")
 def client(config: Config) -> Iterator[redis.Redis]:
     """Redis seeded with the test views' entities; every key of both views is deleted afterwards."""
+    _set_times()
     client = make_client(config.redis)
     views = view_specs(config.online)
     base = {"_fsv": 3}
@@ -175,7 +181,6 @@ def _key(name: str) -> dict[str, str]:
     return {"X-API-Key": KEYS[name]}
 
 
-# Tokens are minted when the module is collected, which can be minutes before the test runs: valid for an hour.
 def _bearer(scope: str, exp_in_s: int = 3600) -> dict[str, str]:
     token = jwt.encode(
         {"sub": "svc-a", "iss": "dip-auth", "aud": "dip", "scope": scope, "exp": int(time.time()) + exp_in_s},
@@ -188,7 +193,7 @@ P1 = {
     "view": POSTS,
     "entity_id": "p1",
     "version": 10,
-    "event_ts_ms": TS["p1"],
+    "event_ts_ms": None,  # set with TS
     "feature_set_version": 3,
     "stale": False,
     "features": {"views": 120, "ratio": 0.25, "caption": "عباية ✨", "arabic": True, "vec": [1.0, -2.0]},
@@ -214,32 +219,42 @@ def test_stale_features_are_flagged(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     ("headers", "status", "body"),
-    [
+    [  # headers are built when the test runs: a token minted at collection could expire before it
         (
-            {},
+            dict,
             401,
             {
                 "error": "unauthorized",
                 "detail": "missing credentials: send an X-API-Key header or Authorization: Bearer <jwt>",
             },
         ),
-        ({"X-API-Key": "wrong-key"}, 401, {"error": "unauthorized", "detail": "invalid API key"}),
+        (lambda: {"X-API-Key": "wrong-key"}, 401, {"error": "unauthorized", "detail": "invalid API key"}),
         (
-            {"Authorization": "Bearer not.a.jwt"},
+            lambda: {"Authorization": "Bearer not.a.jwt"},
             401,
             {"error": "unauthorized", "detail": "invalid bearer token: Invalid header padding"},
         ),
-        (_key("scorer"), 403, {"error": "forbidden", "detail": f"credential 'scorer' lacks scope 'features:{POSTS}'"}),
-        (_bearer("score"), 403, {"error": "forbidden", "detail": f"credential 'svc-a' lacks scope 'features:{POSTS}'"}),
         (
-            _bearer(f"features:{POSTS}", exp_in_s=-3600),
+            lambda: _key("scorer"),
+            403,
+            {"error": "forbidden", "detail": f"credential 'scorer' lacks scope 'features:{POSTS}'"},
+        ),
+        (
+            lambda: _bearer("score"),
+            403,
+            {"error": "forbidden", "detail": f"credential 'svc-a' lacks scope 'features:{POSTS}'"},
+        ),
+        (
+            lambda: _bearer(f"features:{POSTS}", exp_in_s=-3600),
             401,
             {"error": "unauthorized", "detail": "invalid bearer token: Signature has expired"},
         ),
     ],
 )
-def test_auth_failures(http: httpx.Client, headers: dict[str, str], status: int, body: dict[str, str]) -> None:
-    response = http.get(f"/v1/features/{POSTS}/p1", headers=headers)
+def test_auth_failures(
+    http: httpx.Client, headers: Callable[[], dict[str, str]], status: int, body: dict[str, str]
+) -> None:
+    response = http.get(f"/v1/features/{POSTS}/p1", headers=headers())
     assert (response.status_code, response.json()) == (status, body)
     if status == 401:
         assert response.headers["www-authenticate"] == 'Bearer, ApiKey header="X-API-Key"'
