@@ -37,6 +37,7 @@ def run_notebooks(env: Mapping[str, str], work_dir: Path, notebooks: list[Path] 
     Executed copies (with outputs) are written to ``work_dir`` for inspection; the sources stay output-free.
     """
     import nbformat
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
     paths = notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -57,5 +58,9 @@ def run_notebooks(env: Mapping[str, str], work_dir: Path, notebooks: list[Path] 
             client.execute(env=dict(env), cwd=str(NOTEBOOKS))
         finally:
             nbformat.write(notebook, work_dir / path.name)
+            # nbclient shuts down only kernels it created itself: this one (and its Spark JVM) would otherwise
+            # live until the test process ends, holding a core's worth of threads and GBs for the rest of the run
+            if client.km is not None and run_sync(client.km.is_alive)():
+                run_sync(client.km.shutdown_kernel)(now=False)
         timings[path.name] = round(time.monotonic() - started, 1)
     return timings
