@@ -39,6 +39,7 @@ ACCOUNTS = f"test_accounts_{RUN}"
 JWT_SECRET = "integration-jwt-secret-0123456789abcdef"
 KEYS = {"reader": "reader-key-1", "admin": "admin-key-1", "scorer": "scorer-key-1", "ops": "ops-key-1"}
 SCOPES = {"reader": [f"features:{POSTS}"], "admin": ["features:*", "score"], "scorer": ["score"], "ops": ["admin"]}
+PREDICTIONS_TOPIC = f"test.serving.{uuid.uuid4().hex[:8]}.predictions"
 TS: dict[str, int] = {}  # event times relative to when Redis is seeded (the `client` fixture), not to collection
 
 
@@ -69,6 +70,7 @@ def _environ(test_config: Config, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DIP__LAKE__ROOT": test_config.lake.root,
+        "DIP__KAFKA__TOPICS__PREDICTIONS": PREDICTIONS_TOPIC,  # scores are logged: never to the default topic
         f"DIP__ONLINE__VIEWS__{POSTS.upper()}": json.dumps(
             {
                 "entity": "post",
