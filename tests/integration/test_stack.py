@@ -17,13 +17,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture()
 def spare_stack_config(tmp_path: Path, test_config: Config) -> Config:
+    from dip.simulator.server import free_port
+
+    ports: list[int] = []
+    while len(ports) < 3:  # never a fixed port another run could hold
+        ports += [p for p in [free_port()] if p not in ports]
+    broker, controller, redis_port = ports
     environ = {
         **os.environ,
         "DIP__STATE_DIR": str(tmp_path / "state"),
         "DIP__JARS__DIR": test_config.jars.dir,
-        "DIP__KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:19092",
-        "DIP__STACK__KAFKA__CONTROLLER_PORT": "19093",
-        "DIP__REDIS__PORT": "16379",
+        "DIP__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{broker}",
+        "DIP__STACK__KAFKA__CONTROLLER_PORT": str(controller),
+        "DIP__REDIS__PORT": str(redis_port),
     }
     return load_config("local", environ=environ)
 
@@ -48,5 +54,6 @@ def test_up_twice_status_then_down_leaves_nothing(spare_stack_config: Config) ->
     assert [(s.name, s.action) for s in down] == [("redis", "stopped"), ("kafka", "stopped")]
     pids = [s.pid for s in first]
     assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
-    assert not port_open("127.0.0.1", 19092) and not port_open("127.0.0.1", 16379)
+    broker = int(config.kafka.bootstrap_servers.rsplit(":", 1)[1])
+    assert not port_open("127.0.0.1", broker) and not port_open("127.0.0.1", config.redis.port)
     assert [(s.name, s.action) for s in stack_down(config)] == [("redis", "not running"), ("kafka", "not running")]
