@@ -169,3 +169,51 @@ def test_one_batch_many_batches_and_replays_give_identical_silver(
     # the 2031 record did not move the cutoff: the next run's records (after it in bronze) are silver
     after = expected["ledger"].where("fetched_at >= '2026-11-26 11:00:00' AND fetched_at < '2027-01-01'")
     assert sorted(r["outcome"] for r in after.collect()) == ["silver", "silver", "silver"]
+
+
+def _suites_with_a_failing_table_check(tmp_path: Path) -> Path:
+    """The project's suites, posts with one more table-level expectation that this bronze breaks (3 posts)."""
+    import json
+
+    target = tmp_path / "expectations"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "expectations", target)
+    posts = json.loads((target / "posts.json").read_text())
+    posts["expectations"].append({"type": "expect_table_row_count_to_be_between", "kwargs": {"max_value": 2}})
+    (target / "posts.json").write_text(json.dumps(posts))
+    return target
+
+
+def test_table_level_policies_drop_and_fail_then_a_rebuild_restores_the_table(
+    spark: SparkSession, bronze: tuple[Config, Path], tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from dip.streaming.silver_job import rebuild_silver
+
+    base, bronze_dir = bronze
+    suites = _suites_with_a_failing_table_check(tmp_path)
+    check = "expect_table_row_count_to_be_between"
+
+    failing = _lake_with(bronze_dir, base, tmp_path, "fail")
+    failing.quality.expectations_dir, failing.quality.policies = str(suites), {"posts": "fail"}
+    with pytest.raises(Exception, match=f"posts: table-level expectations failed in batch 0: {check}"):
+        run_stream_silver(spark, failing)
+    assert not Path(SILVER_LEDGER.path(failing).removeprefix("file://")).exists()  # the batch wrote nothing
+
+    dropping = _lake_with(bronze_dir, base, tmp_path, "drop")
+    dropping.quality.expectations_dir, dropping.quality.policies = str(suites), {"posts": "drop"}
+    run_stream_silver(spark, dropping)
+    read = spark.read.format("delta").load
+    assert not Path(SILVER_TABLES["posts"].path(dropping).removeprefix("file://")).exists()
+    quarantined = read(SILVER_QUARANTINE.path(dropping)).where("table_name = 'posts'")
+    assert sorted(r["entity_id"] for r in quarantined.collect()) == ["m1", "m1", "m2", "m2", "m3"]
+    assert all(check in r["failed_expectations"] for r in quarantined.collect())
+    assert read(SILVER_TABLES["post_metrics"].path(dropping)).count() == 4  # the other tables are written
+
+    # the check fixed (policy warn), a rebuild of the day writes posts and appends its quarantine rows again
+    dropping.quality.policies = {"posts": "warn"}
+    day = read(BRONZE_EVENTS.path(dropping)).first()["ingest_date"]
+    before = read(SILVER_QUARANTINE.path(dropping)).count()
+    rebuild_silver(spark, dropping, day, day + dt.timedelta(days=0))
+    assert sorted(r["post_id"] for r in read(SILVER_TABLES["posts"].path(dropping)).collect()) == ["m1", "m2", "m3"]
+    assert read(SILVER_QUARANTINE.path(dropping)).count() > before  # the rebuild's appends are not skipped
