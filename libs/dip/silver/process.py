@@ -314,7 +314,8 @@ def process_silver_batch(
     """Turn one bronze micro-batch into silver rows, quarantine, DLQ, quality results and ledger rows.
 
     ``rebuild`` (``dip silver rebuild``) re-derives silver from bronze: no dedup, no lateness, no
-    ledger rows, so the stream's accounting is untouched while MERGE refreshes the rows.
+    ledger rows, so the stream's accounting is untouched while MERGE refreshes the rows. Rows dated in
+    the future are refused in a rebuild too.
     """
     spark = batch.sparkSession
     spark.conf.set("spark.databricks.delta.merge.materializeSource", "none")  # the source is a cached batch
@@ -322,13 +323,13 @@ def process_silver_batch(
     now = started.strftime("%Y-%m-%d %H:%M:%S.%f")
     writer = writer_id(spark, settings.app_id)
     keyed = batch.transform(record_key).transform(content_key)
+    future_after = started + timedelta(minutes=settings.max_clock_skew_minutes)
     if rebuild:
-        newest, late_before, seen, future_after = {}, {}, None, None
+        newest, late_before, seen = {}, {}, None
     else:
         newest = _watermarks(spark, config, settings, writer, batch_id)
         late_before = cutoffs(newest, started, settings.watermark_delay_hours, settings.max_clock_skew_minutes)
         seen = _seen_window(spark, config, late_before, writer, batch_id)
-        future_after = started + timedelta(minutes=settings.max_clock_skew_minutes)
     # materialised once and cut from its lineage: every later plan starts from these rows, not from the
     # bronze scan + dedup join + window (query planning, not Spark jobs, was most of a small batch's time)
     classified = classify(keyed, seen, late_before, future_after, settings.registry).localCheckpoint(eager=True)
