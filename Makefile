@@ -96,7 +96,7 @@ BENCH_SIZES ?= 100000 1000000 3000000
 BENCH_RUNS ?= 3
 BENCH_ROUNDS ?= 5
 BENCH_COMMON = --runs $(BENCH_RUNS) $(if $(BENCH_ROWS),--rows $(BENCH_ROWS))
-.PHONY: bench bench-smoke chaos
+.PHONY: bench bench-smoke chaos chaos-quick
 
 bench: stack-up            ## every benchmark; each prints its figures and ratio and writes benchmarks/results/<name>.json
 	$(BIN)/python benchmarks/stream.py $(BENCH_COMMON)
@@ -112,6 +112,9 @@ bench: stack-up            ## every benchmark; each prints its figures and ratio
 
 chaos: stack-up            ## kill -9 every stage at seeded points, restart Kafka/Redis, API storms; compare with a clean run
 	$(BIN)/python benchmarks/chaos.py $(if $(CHAOS_POINTS),--points $(CHAOS_POINTS))
+
+chaos-quick: stack-up      ## the bounded chaos run as a test (tests/integration/test_chaos.py, marker chaos)
+	$(BIN)/pytest -m chaos tests/integration/test_chaos.py $(PYTEST_ARGS)
 
 bench-smoke: stack-up      ## every benchmark at tiny sizes, checking result keys and row counts (minutes)
 	$(BIN)/pytest -m integration tests/integration/test_benchmarks_smoke.py $(PYTEST_ARGS)

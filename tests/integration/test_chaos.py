@@ -14,7 +14,7 @@ import pytest
 
 from dip.config import Config
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.chaos]  # `make chaos-quick`; kept out of `make test` for time
 ROOT = Path(__file__).resolve().parents[2]
 
 
