@@ -66,12 +66,9 @@ class Side:
     runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def dip(
-    side: Side, *args: str, kill_after: float | None = None, timeout: float = 1200, allow_exit: int | None = None
-) -> dict[str, Any]:
-    """Run ``dip <args>`` as its own process; SIGKILL it after ``kill_after`` seconds when still running."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
+def _start(side: Side, args: tuple[str, ...] | list[str]) -> subprocess.Popen:
+    """``dip <args>`` as its own process group (a kill reaches its JVM too), output captured."""
+    return subprocess.Popen(
         [sys.executable, "-m", "dip.cli", *args],
         env=side.env,
         stdout=subprocess.PIPE,
@@ -79,6 +76,14 @@ def dip(
         text=True,
         start_new_session=True,
     )
+
+
+def dip(
+    side: Side, *args: str, kill_after: float | None = None, timeout: float = 1200, allow_exit: int | None = None
+) -> dict[str, Any]:
+    """Run ``dip <args>`` as its own process; SIGKILL it after ``kill_after`` seconds when still running."""
+    started = time.monotonic()
+    proc = _start(side, args)
     killed = False
     try:
         out, _ = proc.communicate(timeout=kill_after if kill_after is not None else timeout)
@@ -125,14 +130,7 @@ def restart_stack(config: Any) -> None:
 
 def during(side: Side, args: list[str], after_s: float, fault: str, config: Any) -> None:
     """Run ``dip <args>``; ``after_s`` seconds in, kill -9 the ``fault`` service and start it again."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dip.cli", *args],
-        env=side.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    proc = _start(side, args)
     started = time.monotonic()
     time.sleep(after_s)
     pid = kill_service(config, fault)

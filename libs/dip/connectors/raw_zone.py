@@ -49,32 +49,29 @@ class LocalStore(ObjectStore):
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def put_new(self, key: str, data: bytes) -> None:
-        target = self.root / key
+    def _synced_temp(self, target: Path, data: bytes) -> str:
+        """``data`` written and fsynced to a temp file next to ``target``; the caller links or renames it."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return tmp
+
+    def put_new(self, key: str, data: bytes) -> None:
+        tmp = self._synced_temp(self.root / key, data)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.link(tmp, target)  # fails with FileExistsError instead of replacing
+            os.link(tmp, self.root / key)  # fails with FileExistsError instead of replacing
         finally:
             os.unlink(tmp)
 
     def put(self, key: str, data: bytes) -> None:
-        target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        tmp = self._synced_temp(self.root / key, data)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
+            os.replace(tmp, self.root / key)
         except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            os.unlink(tmp)
             raise
 
     def get(self, key: str) -> bytes:
