@@ -37,7 +37,6 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import Scratch, bench_parser, environment, write_result
 
-ROOT = Path(__file__).resolve().parents[1]
 TT_IDS = ["_000LinaAbayasOpenId", "_000NoorModestOpenId", "_000DubaiAbayaOpenId"]
 # columns that differ between two correct runs: ids and times of runs, batches, fetches and commits
 VOLATILE = {
