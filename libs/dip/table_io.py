@@ -31,8 +31,15 @@ def _hadoop_exists(spark: SparkSession, uri: str) -> bool:
 
 
 def hudi_table_exists(spark: SparkSession, path: str) -> bool:
-    """A Hudi table has ``.hoodie/hoodie.properties`` under its base path."""
-    return _hadoop_exists(spark, path.rstrip("/") + "/.hoodie/hoodie.properties")
+    """A Hudi table with a completed commit: ``.hoodie/hoodie.properties`` and a schema to read.
+
+    A writer killed during a table's first commit leaves ``.hoodie`` with only an inflight commit: Spark
+    reads that as an empty relation without columns, so it counts as not written yet (the next write
+    rolls the inflight commit back and writes the table).
+    """
+    if not _hadoop_exists(spark, path.rstrip("/") + "/.hoodie/hoodie.properties"):
+        return False
+    return bool(spark.read.format("hudi").load(path).columns)
 
 
 def table_exists(spark: SparkSession, config: Config, table: Table) -> bool:
