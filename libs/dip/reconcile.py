@@ -5,12 +5,20 @@ Two balances, per source (topic) and per source/entity:
   bronze DLQ rows; messages produced after that batch (e.g. live predictions) are reported as pending
   bronze rows = silver + quarantine + silver DLQ + counted duplicates (the silver ledger), where the
   ledger's quarantine and DLQ figures are cross-checked against the quarantine and DLQ tables.
+
+And the silver tables themselves, per table, counted in merge keys (MERGE keeps one row per key): the
+bronze rows the ledger marks ``silver`` are re-normalised with the same transforms the stream uses, and
+every key they give must be in the table (nothing the ledger counts as delivered is missing); every key in
+the table must come from a bronze row the ledger accepted (nothing arrived from nowhere). Quarantined rows
+may still have written their other tables, and ``dip silver rebuild`` takes late rows in, so those rows'
+keys are allowed but not required.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -18,7 +26,10 @@ from pyspark.sql import functions as F
 from dip.config import Config
 from dip.kafka_clients import spark_kafka_options
 from dip.streaming.kafka_io import bronze_topic_pattern
-from dip.tables import BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE
+from dip.tables import BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE, SILVER_TABLES
+
+TABLE_HAS_DELIVERED = "silver table keys include every key of the rows delivered to silver"
+TABLE_IS_EXPLAINED = "silver table keys all come from accepted bronze rows"
 
 
 @dataclass(frozen=True)
@@ -184,4 +195,63 @@ def reconcile(spark: SparkSession, config: Config, day: date | None = None) -> l
     if dlq is not None and day is None:
         silver_dlq = dlq.where("stage = 'silver'").select("topic", "partition", "offset").distinct().count()
         balances.append(Balance("ledger dlq = silver DLQ rows", "all", total_ledger["dlq"], {"dlq table": silver_dlq}))
+    if bronze is not None and ledger is not None and day is None:
+        balances += table_key_balances(spark, config, bronze, ledger)
+    return balances
+
+
+def table_key_balances(spark: SparkSession, config: Config, bronze: DataFrame, ledger: DataFrame) -> list[Balance]:
+    """Per silver table: its merge keys against the keys of the bronze rows the ledger delivered (one Spark job)."""
+    from pathlib import Path
+
+    from dip.silver.merge import SPECS
+    from dip.silver.parse import record_key
+    from dip.silver.process import normalise
+    from dip.silver.spark_schema import load_registry
+
+    outcomes = ledger.where(
+        F.col("outcome").isin("silver", "quarantine") | ((F.col("outcome") == "dlq") & (F.col("reason") == "late"))
+    ).select(F.col("record_key").alias("_record_key"), (F.col("outcome") == "silver").alias("_delivered"))
+    accepted = bronze.transform(record_key).join(outcomes, "_record_key", "left_semi")
+    per_table, _ = normalise(accepted, load_registry(Path(config.connectors.schemas_dir)))
+    sides: list[DataFrame] = []
+    for name in SILVER_TABLES:
+        keys = SPECS[name].keys
+        key = F.to_json(F.struct(*keys))
+        if name in per_table:
+            derived = (
+                per_table[name]
+                .where(reduce(lambda a, b: a & b, [F.col(k).isNotNull() for k in keys]))
+                .join(outcomes, "_record_key")
+                .groupBy(F.lit(name).alias("table"), key.alias("key"))
+                .agg(F.max("_delivered").alias("delivered"), F.lit(True).alias("derived"), F.lit(False).alias("stored"))
+            )
+            sides.append(derived)
+        stored = _read(spark, SILVER_TABLES[name].path(config))
+        if stored is not None:
+            flags = (F.lit(False).alias("delivered"), F.lit(False).alias("derived"), F.lit(True).alias("stored"))
+            sides.append(stored.select(F.lit(name).alias("table"), key.alias("key"), *flags))
+    if not sides:
+        return []
+    per_key = (
+        reduce(DataFrame.unionByName, sides)
+        .groupBy("table", "key")
+        .agg(*(F.max(c).alias(c) for c in ("delivered", "derived", "stored")))
+    )
+    counts = {
+        r["table"]: r
+        for r in per_key.groupBy("table")
+        .agg(
+            F.count_if("delivered").alias("delivered"),
+            F.count_if(F.col("delivered") & F.col("stored")).alias("delivered_stored"),
+            F.count_if("stored").alias("stored"),
+            F.count_if(F.col("stored") & F.col("derived")).alias("stored_derived"),
+        )
+        .collect()
+    }
+    balances = []
+    for name in sorted(counts):
+        r = counts[name]
+        balances.append(Balance(TABLE_HAS_DELIVERED, name, r["delivered"], {"in table": r["delivered_stored"]}))
+        balances.append(Balance(TABLE_IS_EXPLAINED, name, r["stored"], {"from accepted rows": r["stored_derived"]}))
     return balances

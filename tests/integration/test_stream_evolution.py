@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from dip.config import Config
-from dip.reconcile import reconcile
+from dip.reconcile import TABLE_HAS_DELIVERED, TABLE_IS_EXPLAINED, reconcile
 from dip.streaming.bronze_job import run_stream_bronze
 from dip.streaming.dlq_replay import replay
 from dip.streaming.silver_job import run_stream_silver
@@ -113,6 +114,11 @@ def test_evolution_late_data_replay_and_reconcile(
     by_scope = {(b.check.split(" =")[0], b.scope): (b.expected, b.parts) for b in balances}
     assert by_scope[("kafka", topic)] == (5, {"bronze": 5, "dlq": 0})
     assert by_scope[("bronze", "instagram/media")] == (5, {"silver": 2, "quarantine": 1, "dlq": 2, "duplicate": 0})
+    media_tables = ("post_captions", "post_metrics", "posts")
+    assert {(c, s): v for (c, s), v in by_scope.items() if c in (TABLE_HAS_DELIVERED, TABLE_IS_EXPLAINED)} == {
+        **{(TABLE_HAS_DELIVERED, t): (2, {"in table": 2}) for t in media_tables},
+        **{(TABLE_IS_EXPLAINED, t): (2, {"from accepted rows": 2}) for t in media_tables},
+    }  # counted in the silver tables themselves: posts 2001 and 2002; the quarantined 2003 and late 2004 are not there
 
     # A message produced after bronze's last batch is pending, not missing.
     produce(
@@ -135,20 +141,29 @@ def test_evolution_late_data_replay_and_reconcile(
         return [(b.check, b.scope) for b in reconcile(spark, config) if not b.balanced]
 
     entity_balance = ("bronze = silver + quarantine + dlq + duplicates", "instagram/media")
+    unexplained = [(TABLE_IS_EXPLAINED, t) for t in media_tables]  # a post's keys in all three tables
     cases = [
-        (BRONZE_EVENTS, "entity_id = '2001'", [("kafka = bronze + dlq", topic), entity_balance]),
-        (SILVER_LEDGER, "outcome = 'silver'", [entity_balance]),
+        (BRONZE_EVENTS, "entity_id = '2001'", [("kafka = bronze + dlq", topic), entity_balance, *unexplained]),
+        (SILVER_LEDGER, "outcome = 'silver'", [entity_balance, *unexplained]),
         (SILVER_QUARANTINE, "true", [("ledger quarantine = quarantined bronze rows", "all")]),
         (DLQ, "stage = 'silver'", [("ledger dlq = silver DLQ rows", "all")]),
+        (SILVER_POSTS, "post_id = '2001'", [(TABLE_HAS_DELIVERED, "posts")]),  # a delivered row lost from silver
     ]
     for table, where, expected in cases:
         delta = DeltaTable.forPath(spark, table.path(config))
         version = delta.history(1).first()["version"]
         first = spark.read.format("delta").load(table.path(config)).where(where).limit(1).collect()[0]
-        delta.delete(" AND ".join(f"`{c}` <=> {_sql(first[c])}" for c in ("topic", "partition", "offset")
+        delta.delete(" AND ".join(f"`{c}` <=> {_sql(first[c])}" for c in ("topic", "partition", "offset", "post_id")
                                   if c in first.asDict()))  # fmt: skip
         assert broken() == expected, table.name
         delta.restoreToVersion(version)
+    posts = DeltaTable.forPath(spark, SILVER_POSTS.path(config))
+    version = posts.history(1).first()["version"]
+    spark.read.format("delta").load(SILVER_POSTS.path(config)).where("post_id = '2001'").withColumn(
+        "post_id", F.lit("9999")
+    ).write.format("delta").mode("append").save(SILVER_POSTS.path(config))  # a silver row no bronze row explains
+    assert broken() == [(TABLE_IS_EXPLAINED, "posts")]
+    posts.restoreToVersion(version)
     assert broken() == []
 
     spark.read.format("delta").load(BRONZE_EVENTS.path(config)).limit(1).write.format("delta").mode("append").save(
