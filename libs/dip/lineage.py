@@ -29,7 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Row, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from dip.config import Config
@@ -334,27 +335,29 @@ class Origin:
     upstream: tuple[Origin, ...] = ()
 
 
-def _runs(spark: SparkSession, config: Config) -> list[dict[str, Any]]:
+def _runs(spark: SparkSession, config: Config) -> DataFrame | None:
+    """The run records as a DataFrame (never collected whole: the table grows with every run)."""
     from delta.tables import DeltaTable
 
     path = runs_path(config)
-    if not DeltaTable.isDeltaTable(spark, path):
-        return []
-    return [r.asDict(recursive=True) for r in spark.read.format("delta").load(path).collect()]
+    return spark.read.format("delta").load(path) if DeltaTable.isDeltaTable(spark, path) else None
 
 
-def _producer(runs: list[dict[str, Any]], path: str, version: int) -> dict[str, Any] | None:
-    """The newest successful run whose write of ``path`` spans ``version``."""
-    for run in sorted(runs, key=lambda r: r["ended_at"], reverse=True):
-        for w in run["writes"] or []:
-            after, start = w["version_after"], w["version_before"]
-            spans = after is not None and (start is None or start < version) and version <= after
-            if w["path"] == path and spans and run["status"] == SUCCESS:
-                return run
-    return None
+def _producer(runs: DataFrame | None, path: str, version: int) -> dict[str, Any] | None:
+    """The newest successful run whose write of ``path`` spans ``version`` (one row collected)."""
+    if runs is None:
+        return None
+
+    def spans(w: F.Column) -> F.Column:
+        after, start = w["version_after"], w["version_before"]
+        return (w["path"] == path) & after.isNotNull() & (start.isNull() | (start < version)) & (after >= version)
+
+    match = F.exists("writes", spans)  # null when a run wrote nothing: not a match
+    found = runs.where((F.col("status") == SUCCESS) & match).orderBy(F.col("ended_at").desc()).limit(1).collect()
+    return found[0].asDict(recursive=True) if found else None
 
 
-def _origin(runs: list[dict[str, Any]], table: Table, config: Config, version: int | None, depth: int) -> Origin:
+def _origin(runs: DataFrame | None, table: Table, config: Config, version: int | None, depth: int) -> Origin:
     path = table.path(config)
     run = _producer(runs, path, version) if version is not None else None
     upstream: list[Origin] = []
@@ -376,5 +379,9 @@ def table_origin(spark: SparkSession, config: Config, name: str, depth: int = 2)
 
 def recent_runs(spark: SparkSession, config: Config, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The newest recorded runs, optionally of one job."""
-    runs = [r for r in _runs(spark, config) if job is None or r["job"] == job]
-    return sorted(runs, key=lambda r: r["ended_at"], reverse=True)[:limit]
+    runs = _runs(spark, config)
+    if runs is None:
+        return []
+    if job is not None:
+        runs = runs.where(F.col("job") == job)
+    return [r.asDict(recursive=True) for r in runs.orderBy(F.col("ended_at").desc()).limit(limit).collect()]
