@@ -9,6 +9,7 @@ Eight posts published on 24 Nov (01:00, 03:00, ... 15:00 UTC). Each has a snapsh
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import subprocess
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,7 @@ from dip.config import Config
 from dip.config.models import ApiKeyConfig
 from dip.features.batch import run_features
 from dip.ml.registry import load_champion, tracking_uri
-from dip.ml.train import run_training
+from dip.ml.train import collect_training_set, run_training
 from dip.ml.training_set import build_training_set
 from dip.serving.app import create_app
 from dip.serving.server import champion_loader
@@ -71,7 +72,9 @@ def lake(spark: SparkSession, test_config: Config, tmp_path: Path) -> Config:
     return config
 
 
-def test_train_registers_champion_and_scores(spark: SparkSession, lake: Config) -> None:
+def test_train_registers_champion_and_scores(
+    spark: SparkSession, lake: Config, caplog: pytest.LogCaptureFixture
+) -> None:
     from mlflow.models import get_model_info
     from mlflow.tracking import MlflowClient
 
@@ -81,6 +84,12 @@ def test_train_registers_champion_and_scores(spark: SparkSession, lake: Config) 
     assert set(rows["window_end"].dt.strftime("%Y-%m-%d %H:%M")) == {"2026-11-25 00:00"}
     assert list(rows["views_delta"]) == [100.0 * (i + 1) for i in range(N_POSTS)]
     assert list(rows["label"]) == pytest.approx([0.1 + i / 50 for i in range(N_POSTS)])
+    # bounded collect (ml.max_rows): over the cap, the newest posts train and a warning says so
+    with caplog.at_level(logging.WARNING, logger="dip.ml.train"):
+        capped = collect_training_set(build_training_set(spark, lake), 3)
+    assert sorted(capped["post_id"]) == ["p5", "p6", "p7"]
+    assert "more than 3 rows (ml.max_rows): training on the newest 3" in caplog.text
+    assert len(collect_training_set(build_training_set(spark, lake), N_POSTS)) == N_POSTS
 
     first = run_training(spark, lake)
     assert (first.version, first.champion, first.n_train, first.n_valid) == ("1", True, 6, 2)

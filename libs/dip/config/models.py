@@ -398,6 +398,9 @@ class MlConfig(_Strict):
     )
     validation_fraction: float = Field(0.25, gt=0, lt=1)
     min_rows: int = Field(4, ge=2, description="Fewer labelled posts than this is an error, not a model.")
+    max_rows: int = Field(
+        2_000_000, ge=2, description="Training collects at most this many rows to the driver: the newest posts."
+    )
     with_feedback: bool = Field(False, description="Also train on `dip evaluate`'s ml_feedback table.")
     model: Literal["hist_gradient_boosting", "ridge"] = "hist_gradient_boosting"
     params: dict[str, float | int | str] = Field(default_factory=dict)  # estimator keyword arguments

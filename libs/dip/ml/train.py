@@ -8,6 +8,7 @@ strictly below the current champion's (or there is none).
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ import pandas as pd
 from dip.config import Config
 from dip.ml.registry import artifact_location, champion_version, use_tracking
 from dip.ml.training_set import LABEL
+
+log = logging.getLogger(__name__)
 
 VAL_MAE = "val_mae"
 
@@ -171,7 +174,23 @@ def run_training(spark: Any, config: Config, with_feedback: bool = False) -> Tra
 
     if with_feedback and not config.ml.with_feedback:
         config = config.model_copy(update={"ml": config.ml.model_copy(update={"with_feedback": True})})
-    return train_model(config, build_training_set(spark, config).toPandas())
+    return train_model(config, collect_training_set(build_training_set(spark, config), config.ml.max_rows))
+
+
+def collect_training_set(rows: Any, max_rows: int) -> pd.DataFrame:
+    """The training set on the driver, bounded: over ``max_rows`` (ml.max_rows), the newest posts with a warning."""
+    from pyspark.sql import functions as F
+
+    newest_first = [F.col("created_at").desc(), F.col("source"), F.col("post_id"), F.col("feature_ts").desc()]
+    frame = rows.orderBy(*newest_first).limit(max_rows + 1).toPandas()
+    if len(frame) > max_rows:
+        log.warning(
+            "training set has more than %d rows (ml.max_rows): training on the newest %d posts' rows",
+            max_rows,
+            max_rows,
+        )
+        frame = frame.iloc[:max_rows]
+    return frame
 
 
 def result_lines(result: TrainResult, config: Config) -> list[str]:
