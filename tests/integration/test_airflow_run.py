@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -342,6 +343,11 @@ def test_dip_backfill_rebuilds_silver_and_recomputes_the_day(airflow_env: dict[s
     output = _dags_test(airflow_env, "dip_backfill", f"{day}T12:00:00+00:00", "--conf", conf)
     assert f"--from {day} --to {day}" in output
     assert "silver rebuild " in output and "features: 1 day(s) computed" in output
+    # the rebuild read the day's bronze (every row back to silver) and its MERGEs changed nothing
+    processed = re.search(r"\bsilver=(\d+), bronze=(\d+)", output)
+    assert processed and int(processed[1]) == int(processed[2]) > 0, output[-3000:]
+    merges = dict(re.findall(r"\b(\w+_(?:inserted|updated))=(\d+)", output))
+    assert len(merges) >= 12 and set(merges.values()) == {"0"}, merges
 
     for table in tables:  # a rebuild of unchanged bronze and a recompute of unchanged silver change no value
         assertDataFrameEqual(snapshot(table), before[table.name])
