@@ -30,7 +30,7 @@ def session(env: str | None = None, app_name: str = "dip-notebook") -> tuple[Spa
     from dip.spark import build_session
 
     config = load_config(env)
-    return build_session(config, app_name=app_name), config
+    return build_session(config, app_name=app_name, name_tables=True), config
 
 
 def table(spark: SparkSession, config: Config, name: str) -> DataFrame:

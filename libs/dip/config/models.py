@@ -43,7 +43,7 @@ class SparkConfig(_Strict):
     # spark.jars.packages per runtime (clusters, or local_jars: false)
     packages: dict[SparkRuntime, list[str]] = Field(default_factory=dict)
     hudi_enabled: bool = True
-    register_tables: bool = True  # name the lake's tables in the session catalog (dip.silver_posts, ...)
+    register_tables: bool = True  # notebook sessions name the lake's tables (dip.silver_posts, ...); jobs never do
     log_level: str = "WARN"
     conf: dict[str, str] = Field(default_factory=dict)
 
