@@ -32,10 +32,14 @@ demo: stack-up             ## set-up, stack up, doctor checks, then the pipeline
 	$(DIP) doctor
 	$(DIP) demo $(DEMO_ARGS)
 
-test: stack-up airflow     ## full test suite against the real local stack, incl. real `airflow dags test` runs
-	$(BIN)/pytest $(PYTEST_ARGS)
+# Test JVMs are short-lived and their data tiny: C1-compiled code only (no C2 compiler threads competing for the
+# 2 cores). Measured on test_stream_recovery + test_submit: 522 and 569 s without, 452 s with (benchmarks/README.md).
+TEST_JAVA_OPTIONS ?= -XX:TieredStopAtLevel=1
 
-# The Spark 4.0 profile (not in `make test`/CI: the main suite alone takes ~47 of CI's 60 minutes): its own venv (pyspark 4.0 + Delta 4.x, Scala 2.13 jars in .dip/jars/spark-4.0),
+test: stack-up airflow     ## full test suite against the real local stack, incl. real `airflow dags test` runs
+	JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)" $(BIN)/pytest $(PYTEST_ARGS)
+
+# The Spark 4.0 profile (not in `make test`/CI: the main suite alone fills CI's 60 minutes): its own venv (pyspark 4.0 + Delta 4.x, Scala 2.13 jars in .dip/jars/spark-4.0),
 # Delta feature tables (no Hudi bundle for Spark 4.0), the streaming + feature subset of the tests.
 SPARK4_VENV := .venv-spark4
 SPARK4_INSTALLED := $(SPARK4_VENV)/.installed
@@ -57,14 +61,14 @@ spark4: $(SPARK4_INSTALLED)   ## .venv-spark4 + its Scala 2.13 jars
 	$(SPARK4_ENV) $(SPARK4_VENV)/bin/dip jars
 
 test-spark4: stack-up spark4  ## the streaming + Delta-feature subset on Spark 4.0 (Hudi tests skip: no bundle)
-	$(SPARK4_ENV) $(SPARK4_VENV)/bin/pytest $(PYTEST_ARGS) $(SPARK4_TESTS)
+	JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)" $(SPARK4_ENV) $(SPARK4_VENV)/bin/pytest $(PYTEST_ARGS) $(SPARK4_TESTS)
 
 test-fast: setup           ## unit tests only, no services
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
 
 AIRFLOW_VENV := .venv-airflow
 AIRFLOW_INSTALLED := $(AIRFLOW_VENV)/.installed
-.PHONY: airflow dist
+.PHONY: airflow airflow-venv dist
 
 $(AIRFLOW_INSTALLED): airflow/requirements.txt airflow/constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
@@ -73,6 +77,8 @@ $(AIRFLOW_INSTALLED): airflow/requirements.txt airflow/constraints.txt
 	$(AIRFLOW_VENV)/bin/pip install -q -r airflow/requirements.txt -c airflow/constraints.txt
 	$(AIRFLOW_VENV)/bin/python -c 'import airflow.providers.apache.spark.operators.spark_submit'
 	touch $(AIRFLOW_INSTALLED)
+
+airflow-venv: $(AIRFLOW_INSTALLED)   ## only the Airflow venv (CI installs it beside `setup` with make -j2)
 
 airflow: setup $(AIRFLOW_INSTALLED)   ## Airflow 3 in its own venv: DAG spec + Spark connection from config, metadata DB
 	$(DIP) deploy render --target airflow
@@ -114,7 +120,7 @@ chaos: stack-up            ## kill -9 every stage at seeded points, restart Kafk
 	$(BIN)/python benchmarks/chaos.py $(if $(CHAOS_POINTS),--points $(CHAOS_POINTS))
 
 chaos-quick: stack-up      ## the bounded chaos run as a test (tests/integration/test_chaos.py, marker chaos)
-	$(BIN)/pytest -m chaos tests/integration/test_chaos.py $(PYTEST_ARGS)
+	JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)" $(BIN)/pytest -m chaos tests/integration/test_chaos.py $(PYTEST_ARGS)
 
 bench-smoke: stack-up      ## every benchmark at tiny sizes, checking result keys and row counts (minutes)
 	$(BIN)/pytest -m integration tests/integration/test_benchmarks_smoke.py $(PYTEST_ARGS)

@@ -266,7 +266,6 @@ def _nightly_run(env: dict[str, str], timeout_s: float) -> dict:
     pytest.fail(f"the scheduler did not finish {run} in {timeout_s}s:\n{_tail(home / 'scheduler.log')}")
 
 
-@pytest.mark.skipif(not (ROOT / "jobs" / "batch_features.py").exists(), reason="jobs/batch_features.py missing")
 def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[str, str], spark) -> None:
     """Runs after the chain test: `airflow scheduler` executes the dip_nightly run Airflow created for the published
     day: features, online push and quality report of that day (from the partition key); train is not due."""
@@ -306,17 +305,6 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
     assert by_job["push_online"]["counts"]["post_features_daily"] > 0
     origin = lineage.table_origin(spark, config, "post_features_daily")
     assert origin.run["parent_run"] == by_job["batch_features"]["parent_run"]
-
-
-@pytest.mark.skipif(not (ROOT / "jobs" / "batch_features.py").exists(), reason="jobs/batch_features.py missing")
-def test_dip_nightly_dags_test_of_the_same_day_is_green_and_idempotent(airflow_env: dict[str, str]) -> None:
-    """`airflow dags test dip_nightly` (a manual run: the day before its logical date) after the scheduled run of
-    that day: green, and the day's features are not computed twice."""
-    day = TODAY.isoformat()
-    nightly = _dags_test(airflow_env, "dip_nightly", INGEST_RUN)
-    assert "features: 0 day(s) computed, 1 skipped" in nightly
-    assert f"{day}: already completed, skipped (--force recomputes)" in nightly
-    assert f"train not due for {day}: " in nightly
 
 
 def test_dip_backfill_rebuilds_silver_and_recomputes_the_day(airflow_env: dict[str, str], spark) -> None:

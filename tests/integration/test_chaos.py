@@ -14,7 +14,7 @@ import pytest
 
 from dip.config import Config
 
-pytestmark = [pytest.mark.integration, pytest.mark.chaos]  # `make chaos-quick`; kept out of `make test` for time
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.chaos]  # in `make test`; `make chaos-quick` alone
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -21,6 +21,7 @@ from dip.cli import app
 from dip.config import Config
 from dip.features.batch import run_features
 from dip.features.push import PushError, last_pushed, push_online, push_view
+from dip.features.report import day_line, run_lines
 from dip.features.specs import ACCOUNT_DAILY, FEATURE_TABLE_SPECS, POST_DAILY, FeatureTable
 from dip.features.store import Commit, FeatureStore, feature_store
 from dip.lake import delete_path
@@ -220,6 +221,11 @@ def test_daily_runs_push_backfill_and_rerun(
 
         _assert_backfill_equals(spark, config, _lake(stack, tmp_path, "backfill", spark, ids, table_format))
         _assert_rerun_identical(spark, config)
+        # completed days without --force (the nightly run after a manual run of the same day): skipped, said so
+        again = run_features(spark, config, D1, D3)
+        assert [(d.day, d.skipped, d.rows) for d in again.days] == [(D1, True, {}), (D2, True, {}), (D3, True, {})]
+        assert run_lines(again)[0] == "features: 0 day(s) computed, 3 skipped"
+        assert day_line(again.days[1]) == "  2026-11-25: already completed, skipped (--force recomputes)"
         _assert_jvm_free_read_equal(spark, config)
         rerun = push_online(spark, config)
         assert [(p.written, p.skipped_stale) for p in rerun] == [(0, 0), (0, 0)]
