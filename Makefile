@@ -32,12 +32,13 @@ demo: stack-up             ## set-up, stack up, doctor checks, then the pipeline
 	$(DIP) doctor
 	$(DIP) demo $(DEMO_ARGS)
 
-# Test JVMs are short-lived and their data tiny: C1-compiled code only (no C2 compiler threads competing for the
-# 2 cores). Measured on test_stream_recovery + test_submit: 522 and 569 s without, 452 s with (benchmarks/README.md).
-TEST_JAVA_OPTIONS ?= -XX:TieredStopAtLevel=1
+# JVM options for the test JVMs (JAVA_TOOL_OPTIONS), empty by default: C1-only (-XX:TieredStopAtLevel=1) sped up
+# subprocess-heavy tests by ~17 % but slowed the long-lived in-process sessions (benchmarks/README.md).
+TEST_JAVA_OPTIONS ?=
+TEST_JVM_ENV = $(if $(TEST_JAVA_OPTIONS),JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)")
 
 test: stack-up airflow     ## full test suite against the real local stack, incl. real `airflow dags test` runs
-	JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)" $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_JVM_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The Spark 4.0 profile (not in `make test`/CI: the main suite alone fills CI's 60 minutes): its own venv (pyspark 4.0 + Delta 4.x, Scala 2.13 jars in .dip/jars/spark-4.0),
 # Delta feature tables (no Hudi bundle for Spark 4.0), the streaming + feature subset of the tests.
@@ -61,7 +62,7 @@ spark4: $(SPARK4_INSTALLED)   ## .venv-spark4 + its Scala 2.13 jars
 	$(SPARK4_ENV) $(SPARK4_VENV)/bin/dip jars
 
 test-spark4: stack-up spark4  ## the streaming + Delta-feature subset on Spark 4.0 (Hudi tests skip: no bundle)
-	JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)" $(SPARK4_ENV) $(SPARK4_VENV)/bin/pytest $(PYTEST_ARGS) $(SPARK4_TESTS)
+	$(TEST_JVM_ENV) $(SPARK4_ENV) $(SPARK4_VENV)/bin/pytest $(PYTEST_ARGS) $(SPARK4_TESTS)
 
 test-fast: setup           ## unit tests only, no services
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
@@ -120,7 +121,7 @@ chaos: stack-up            ## kill -9 every stage at seeded points, restart Kafk
 	$(BIN)/python benchmarks/chaos.py $(if $(CHAOS_POINTS),--points $(CHAOS_POINTS))
 
 chaos-quick: stack-up      ## the bounded chaos run as a test (tests/integration/test_chaos.py, marker chaos)
-	JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)" $(BIN)/pytest -m chaos tests/integration/test_chaos.py $(PYTEST_ARGS)
+	$(TEST_JVM_ENV) $(BIN)/pytest -m chaos tests/integration/test_chaos.py $(PYTEST_ARGS)
 
 bench-smoke: stack-up      ## every benchmark at tiny sizes, checking result keys and row counts (minutes)
 	$(BIN)/pytest -m integration tests/integration/test_benchmarks_smoke.py $(PYTEST_ARGS)
