@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -27,7 +28,9 @@ def test_session_has_delta_catalog_kryo_and_utc(spark: SparkSession) -> None:
     assert spark.conf.get("spark.sql.catalog.spark_catalog") == "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 
 
-def test_only_name_table_sessions_register_the_lake_tables(spark: SparkSession, test_config: Config, tmp_path) -> None:
+def test_only_name_table_sessions_register_the_lake_tables(
+    spark: SparkSession, test_config: Config, tmp_path: Path
+) -> None:
     """Jobs read by path and skip naming the tables (a cold start cost ~11 s for 14 tables); notebook sessions
     (``name_tables=True``) find every existing lake table as ``dip.<name>``."""
     from dip.spark import build_session
