@@ -2,7 +2,7 @@
 
 DIP sides, each into a fresh lake per run, interleaved with the baseline run by run:
 - ``hudi`` (the default format): a day written for the first time is a Hudi ``bulk_insert``
-  (copy-on-write, metadata table as configured: off in conf/local.yaml); the nightly re-run of the same day diffs against the stored
+  (copy-on-write, metadata table on); the nightly re-run of the same day diffs against the stored
   day and upserts only changed rows (here none: nothing is committed).
 - ``delta``: the first write is an append with Change Data Feed on; the re-run is a MERGE that
   changes nothing.
