@@ -1,10 +1,9 @@
-"""A job launched by `dip submit` (real spark-submit) runs every doctor check: from the source tree, and from the
-built artefacts with the wheel's Python (like on a cluster)."""
+"""A job launched by `dip submit` (real spark-submit) runs every doctor check, from the built artefacts with the
+wheel's Python (like on a cluster). The same job from the source tree is not run separately (CI time): the jobs of
+the source tree run in the stream, chaos and demo tests, and `dip submit` is the same command here."""
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,6 @@ from dip.config import Config
 from tests.integration.helpers import Artefacts
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _doctor_lines(result: subprocess.CompletedProcess) -> list[list[str]]:
@@ -24,15 +22,6 @@ def _doctor_lines(result: subprocess.CompletedProcess) -> list[list[str]]:
 def _expected(stack: Config) -> list[list[str]]:
     hudi = "OK" if stack.spark.hudi_enabled else "SKIPPED"
     return [["OK", "spark"], ["OK", "delta"], [hudi, "hudi"], ["OK", "kafka"], ["OK", "redis"]]
-
-
-def test_doctor_job_through_spark_submit(stack: Config) -> None:
-    dip = Path(sys.executable).parent / "dip"
-    result = subprocess.run(
-        [str(dip), "submit", "jobs/doctor.py", "--env", "local"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert _doctor_lines(result) == _expected(stack)
 
 
 def test_doctor_job_from_the_built_artefacts(stack: Config, artefacts: Artefacts) -> None:
