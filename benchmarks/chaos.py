@@ -157,12 +157,17 @@ def kills(side: Side, args: list[str], reference_s: float, points: int, rng: ran
 
 def crash_after_batch(side: Side, args: list[str], point: str) -> None:
     """A run that dies right after batch ``point``'s commits, before its checkpoint (the replay window)."""
+    from dip.config import load_config
+    from dip.streaming.kafka_io import checkpoint_path
     from dip.streaming.runner import CRASH_AFTER_BATCH_ENV, CRASH_EXIT_CODE
 
     crashing = Side(side.name, side.env | {CRASH_AFTER_BATCH_ENV: point}, side.faults, side.runs)
     run = dip(crashing, *args, kill_after=None, allow_exit=CRASH_EXIT_CODE)
+    # the batch is in the tables but not in the checkpoint: its offsets are logged, its commit is not
+    checkpoint = Path(checkpoint_path(load_config(environ=side.env), point.split(":")[0]).removeprefix("file://"))
+    logged = {d: sorted(p.name for p in (checkpoint / d).glob("[0-9]*")) for d in ("offsets", "commits")}
     side.faults.append({"fault": "crash between commit and checkpoint", "during": " ".join(args), "point": point,
-                        "injected": run["exit"] == CRASH_EXIT_CODE})  # fmt: skip
+                        "injected": run["exit"] == CRASH_EXIT_CODE, "checkpoint": logged})  # fmt: skip
 
 
 def serving_through_a_redis_restart(side: Side, config: Any, view: str, entity_id: str) -> dict[str, Any]:

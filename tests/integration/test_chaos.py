@@ -36,3 +36,5 @@ def test_quick_chaos_run_loses_and_duplicates_nothing(stack: Config, tmp_path: P
     assert kinds == ["API storm", "kill -9", "kafka killed"] + ["crash between commit and checkpoint"] * 2
     crashes = [f for f in result["faults"] if f["fault"].startswith("crash")]
     assert [(f["point"], f["injected"]) for f in crashes] == [("stream_bronze:0", True), ("stream_silver:0", True)]
+    # each crash came after the batch's commits and before Spark's checkpoint recorded it
+    assert [f["checkpoint"] for f in crashes] == [{"offsets": ["0"], "commits": []}] * 2
