@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default=None, help="config environment (default $DIP_ENV or local)")
     parser.add_argument("--with-feedback", action="store_true", help="also train on the ml_feedback table")
+    parser.add_argument("--allow-baseline", action="store_true", help="a first model is champion even below baselines")
     lineage.add_arguments(parser)
     args = parser.parse_args(argv)
     config = load_config(args.env)
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         *([ML_FEEDBACK] if with_feedback else []),
     ]
     with lineage.recorded_run(spark, config, "train", args, reads=reads) as run:
-        result = run_training(spark, config, with_feedback=with_feedback)
+        result = run_training(spark, config, with_feedback=with_feedback, allow_baseline=args.allow_baseline)
         run.params = {"mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)}
         run.counts = {"train_rows": result.n_train, "validation_rows": result.n_valid}
     print("\n".join(result_lines(result, config)))

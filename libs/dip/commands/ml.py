@@ -12,6 +12,9 @@ def train_cmd(
     with_feedback: bool = typer.Option(
         False, "--with-feedback", help="Also train on `dip evaluate`'s ml_feedback table (or ml.with_feedback)."
     ),
+    allow_baseline: bool = typer.Option(
+        False, "--allow-baseline", help="A first model becomes champion even if it does not beat the baselines."
+    ),
 ) -> None:
     """Train the engagement model, log it to MLflow and promote it when it beats the champion."""
     from dip.ml.registry import tracking_uri
@@ -20,7 +23,9 @@ def train_cmd(
     config = config_or_exit(env)
     console.print(f"train {config.ml.registered_model} ({config.ml.model}) -> {tracking_uri(config)}", markup=False)
     try:
-        result = run_training(session(config, "dip-train"), config, with_feedback=with_feedback)
+        result = run_training(
+            session(config, "dip-train"), config, with_feedback=with_feedback, allow_baseline=allow_baseline
+        )
     except ValueError as exc:
         err_console.print(f"[red]train:[/red] {exc}")
         raise typer.Exit(1) from None

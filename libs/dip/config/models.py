@@ -397,7 +397,11 @@ class MlConfig(_Strict):
         min_length=1,
     )
     validation_fraction: float = Field(0.25, gt=0, lt=1)
-    min_rows: int = Field(4, ge=2, description="Fewer labelled posts than this is an error, not a model.")
+    min_rows: int = Field(200, ge=2, description="Fewer labelled posts than this: `dip train` says so, fits nothing.")
+    min_accounts: int = Field(2, ge=1, description="Fewer accounts with labelled posts: the same.")
+    gate_margin: float = Field(0.05, ge=0, lt=1, description="Champion only if val MAE < best baseline's x (1 - this).")
+    gate_min_spread: float = Field(1e-6, ge=0, description="Validation predictions with a std at or below: constant.")
+    permutation_repeats: int = Field(5, ge=1, description="Permutation-importance shuffles per feature on validation.")
     max_rows: int = Field(
         2_000_000, ge=2, description="Training collects at most this many rows to the driver: the newest posts."
     )

@@ -77,7 +77,7 @@ def promotion_gate(
     elif spread <= min_spread:
         passed = False
         reason = (
-            f"the model predicts a constant on validation (spread {spread:.3g} <= ml.gate.min_spread {min_spread:g})"
+            f"the model predicts a constant on validation (spread {spread:.3g} <= ml.gate_min_spread {min_spread:g})"
         )
     elif model_mae >= needed:
         passed = False

@@ -2,8 +2,11 @@
 
 Validation: the latest-published ``ml.validation_fraction`` of posts (posts published at the same
 moment as the first validation post validate too), so the model never trains on a post published
-after one it is judged on. The new version gets the champion alias only when its validation MAE is
-strictly below the current champion's (or there is none).
+after one it is judged on. Too little data (``ml.min_rows`` labelled posts, ``ml.min_accounts`` accounts) is
+said in words and nothing is fitted. The new version gets the champion alias only when it passes the promotion
+gate (:mod:`dip.ml.gate`: it beats the naive baselines by ``ml.gate_margin`` and is not constant) and its
+validation MAE is strictly below the current champion's (or there is none). A first model that fails the gate
+is registered without the alias and training fails with the reason, unless ``allow_baseline``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dip.config import Config
+from dip.ml.gate import GateResult, baseline_predictions, leaf_size, missing_data, promotion_gate
 from dip.ml.registry import artifact_location, champion_version, use_tracking
 from dip.ml.training_set import LABEL
 
@@ -35,6 +39,10 @@ def trusted_types(estimator: Any) -> list[str]:
     return skops.io.get_untrusted_types(data=skops.io.dumps(estimator))
 
 
+class TrainingRefused(ValueError):
+    """Training cannot give a usable model: too little data, or a first model that does not beat the baselines."""
+
+
 @dataclass(frozen=True)
 class TrainResult:
     """What a training run produced and whether it became the champion."""
@@ -47,6 +55,8 @@ class TrainResult:
     champion: bool
     previous_champion: str | None
     previous_mae: float | None
+    gate: GateResult
+    importance: dict[str, float]  # permutation importance on validation: MAE increase when the feature is shuffled
     with_feedback: bool = False
 
 
@@ -64,8 +74,11 @@ def time_split(frame: pd.DataFrame, validation_fraction: float, min_rows: int) -
     return train, valid
 
 
-def make_estimator(kind: str, params: dict[str, Any]) -> Any:
-    """A scikit-learn regressor that accepts NaN features (gradient boosting natively, ridge after imputation)."""
+def make_estimator(kind: str, params: dict[str, Any], n_train: int | None = None) -> Any:
+    """A scikit-learn regressor that accepts NaN features (gradient boosting natively, ridge after imputation).
+
+    Gradient boosting's ``min_samples_leaf`` is ``ml.params``'s when set, else scaled to ``n_train``
+    (:func:`dip.ml.gate.leaf_size`)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import Ridge
@@ -73,7 +86,8 @@ def make_estimator(kind: str, params: dict[str, Any]) -> Any:
     from sklearn.preprocessing import StandardScaler
 
     if kind == "hist_gradient_boosting":
-        return HistGradientBoostingRegressor(**{"random_state": 0, **params})
+        leaf = leaf_size(n_train, params.get("min_samples_leaf")) if n_train else params.get("min_samples_leaf", 20)
+        return HistGradientBoostingRegressor(**{"random_state": 0, **params, "min_samples_leaf": int(leaf)})
     if kind == "ridge":
         imputer = SimpleImputer(strategy="median", keep_empty_features=True)
         return make_pipeline(imputer, StandardScaler(), Ridge(**params))
@@ -86,7 +100,18 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err**2)))}
 
 
-def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
+def permutation_importances(estimator: Any, x: pd.DataFrame, y: np.ndarray, repeats: int) -> dict[str, float]:
+    """Mean increase of the MAE on (``x``, ``y``) when each feature is shuffled, largest first."""
+    from sklearn.inspection import permutation_importance
+
+    found = permutation_importance(
+        estimator, x, y, n_repeats=repeats, random_state=0, scoring="neg_mean_absolute_error"
+    )
+    pairs = sorted(zip(x.columns, found.importances_mean, strict=True), key=lambda p: (-p[1], p[0]))
+    return {name: float(value) for name, value in pairs}
+
+
+def train_model(config: Config, frame: pd.DataFrame, allow_baseline: bool = False) -> TrainResult:
     """Fit on the time split of ``frame`` (a collected training set), log to MLflow, register, maybe promote."""
     import mlflow
     import mlflow.sklearn
@@ -95,20 +120,31 @@ def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
 
     ml = config.ml
     features = list(ml.features)
+    accounts = frame["account_id"].nunique() if len(frame) else 0
+    missing = missing_data(len(frame), accounts, min_rows=ml.min_rows, min_accounts=ml.min_accounts)
+    if missing:
+        raise TrainingRefused(missing)
     train, valid = time_split(frame, ml.validation_fraction, ml.min_rows)
     x_train, x_valid = train[features].astype("float64"), valid[features].astype("float64")
-    estimator = make_estimator(ml.model, dict(ml.params))
+    y_valid = valid[LABEL].to_numpy(dtype=float)
+    estimator = make_estimator(ml.model, dict(ml.params), len(train))
     estimator.fit(x_train, train[LABEL].to_numpy(dtype=float))
 
-    valid_m = regression_metrics(valid[LABEL].to_numpy(), estimator.predict(x_valid))
+    predicted = estimator.predict(x_valid)
+    valid_m = regression_metrics(y_valid, predicted)
     train_m = regression_metrics(train[LABEL].to_numpy(), estimator.predict(x_train))
-    baseline = regression_metrics(valid[LABEL].to_numpy(), np.full(len(valid), train[LABEL].mean()))
+    baselines = baseline_predictions(train, valid, LABEL)
+    gate = promotion_gate(y_valid, predicted, baselines, margin=ml.gate_margin, min_spread=ml.gate_min_spread)
+    importance = permutation_importances(estimator, x_valid, y_valid, ml.permutation_repeats)
     metrics = {
         VAL_MAE: valid_m["mae"],
         "val_rmse": valid_m["rmse"],
         "train_mae": train_m["mae"],
         "train_rmse": train_m["rmse"],
-        "baseline_val_mae": baseline["mae"],
+        "val_prediction_spread": gate.spread,
+        "gate_passed": float(gate.passed),
+        **{f"baseline_{name}_val_mae": value for name, value in gate.baseline_mae.items()},
+        **{f"importance.{name}": value for name, value in importance.items()},
     }
     fsv = sorted({int(v) for v in frame["feature_set_version"].dropna()}) or [config.features.feature_set_version]
 
@@ -135,7 +171,15 @@ def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
             }
         )
         mlflow.log_metrics(metrics)
-        mlflow.set_tags({"feature_set_version": ",".join(map(str, fsv)), "dip.env": config.env})
+        mlflow.log_table(pd.DataFrame(gate.table()), artifact_file="gate/comparison.json")
+        mlflow.set_tags(
+            {
+                "feature_set_version": ",".join(map(str, fsv)),
+                "dip.env": config.env,
+                "gate.passed": str(gate.passed).lower(),
+                "gate.reason": gate.reason,
+            }
+        )
         info = mlflow.sklearn.log_model(
             estimator,
             name="model",
@@ -147,12 +191,14 @@ def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
     version = str(info.registered_model_version)
     current = champion_version(config)
     previous_mae = client.get_run(current.run_id).data.metrics.get(VAL_MAE) if current is not None else None
-    promote = current is None or previous_mae is None or metrics[VAL_MAE] < previous_mae
+    beats_champion = current is None or previous_mae is None or metrics[VAL_MAE] < previous_mae
+    promote = beats_champion and (gate.passed or (current is None and allow_baseline))
     client.set_model_version_tag(ml.registered_model, version, VAL_MAE, str(metrics[VAL_MAE]))
+    client.set_model_version_tag(ml.registered_model, version, "gate", gate.reason)
     client.set_model_version_tag(ml.registered_model, version, "feature_set_version", ",".join(map(str, fsv)))
     if promote:
         client.set_registered_model_alias(ml.registered_model, ml.champion_alias, version)
-    return TrainResult(
+    result = TrainResult(
         run_id=run.info.run_id,
         version=version,
         n_train=len(train),
@@ -161,11 +207,19 @@ def train_model(config: Config, frame: pd.DataFrame) -> TrainResult:
         champion=promote,
         previous_champion=str(current.version) if current is not None else None,
         previous_mae=previous_mae,
+        gate=gate,
+        importance=importance,
         with_feedback=ml.with_feedback,
     )
+    if current is None and not gate.passed and not allow_baseline:
+        raise TrainingRefused(
+            f"v{version} is registered without @{ml.champion_alias}: {gate.reason} "
+            "(--allow-baseline makes a first model champion anyway)"
+        )
+    return result
 
 
-def run_training(spark: Any, config: Config, with_feedback: bool = False) -> TrainResult:
+def run_training(spark: Any, config: Config, with_feedback: bool = False, allow_baseline: bool = False) -> TrainResult:
     """Build the point-in-time training set from the lake, collect it and train (`dip train`, jobs/train.py).
 
     ``with_feedback`` (or ``ml.with_feedback``) adds the rows of `dip evaluate`'s ``ml_feedback`` table.
@@ -174,7 +228,8 @@ def run_training(spark: Any, config: Config, with_feedback: bool = False) -> Tra
 
     if with_feedback and not config.ml.with_feedback:
         config = config.model_copy(update={"ml": config.ml.model_copy(update={"with_feedback": True})})
-    return train_model(config, collect_training_set(build_training_set(spark, config), config.ml.max_rows))
+    frame = collect_training_set(build_training_set(spark, config), config.ml.max_rows)
+    return train_model(config, frame, allow_baseline=allow_baseline)
 
 
 def collect_training_set(rows: Any, max_rows: int) -> pd.DataFrame:
@@ -201,10 +256,21 @@ def result_lines(result: TrainResult, config: Config) -> list[str]:
         if result.previous_champion and result.previous_mae is not None
         else "no champion before"
     )
-    verdict = "is now" if result.champion else "did not beat"
+    gate = result.gate
+    baselines = ", ".join(f"{name} {value:.4f}" for name, value in gate.baseline_mae.items())
+    top = ", ".join(f"{name} {value:+.4f}" for name, value in list(result.importance.items())[:3])
+    if result.champion:
+        verdict = "is now"
+    elif not gate.passed:
+        verdict = "failed the gate, not"
+    else:
+        verdict = "did not beat"
     return [
         f"run {result.run_id}: {result.n_train} train / {result.n_valid} validation rows"
         + (" (with ml_feedback)" if result.with_feedback else ""),
-        f"val MAE {m[VAL_MAE]:.4f}  val RMSE {m['val_rmse']:.4f}  (mean-predictor MAE {m['baseline_val_mae']:.4f})",
+        f"val MAE {m[VAL_MAE]:.4f}  val RMSE {m['val_rmse']:.4f}  baselines: {baselines}; "
+        f"prediction spread {gate.spread:.4g}",
+        f"gate: {'passed' if gate.passed else 'failed'}: {gate.reason}",
+        f"top features (val MAE increase when shuffled): {top}",
         f"{config.ml.registered_model} v{result.version} {verdict} @{config.ml.champion_alias}; {before}",
     ]

@@ -48,7 +48,7 @@ def test_a_constant_model_is_not_promoted_even_when_it_beats_the_baselines() -> 
     y = np.array([0.5, 0.5, 0.6])
     gate = promotion_gate(y, np.full(3, 0.53), {GLOBAL_MEAN: np.full(3, 2.0)}, margin=0.05, min_spread=1e-6)
     assert not gate.passed and gate.spread == 0.0
-    assert gate.reason == "the model predicts a constant on validation (spread 0 <= ml.gate.min_spread 1e-06)"
+    assert gate.reason == "the model predicts a constant on validation (spread 0 <= ml.gate_min_spread 1e-06)"
 
 
 def _posts(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
