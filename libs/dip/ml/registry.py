@@ -50,13 +50,29 @@ class RegisteredModel:
     version: str
     estimator: Any
     feature_names: Sequence[str]
+    reference: Mapping[str, float] | None = None  # the training rows' medians (``explain``'s "typical post")
+
+    def _rows(self, rows: list[list[float]]) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(rows, columns=list(self.feature_names))
 
     def predict(self, features: Mapping[str, FeatureValue]) -> float:
         """Predicted engagement ratio for one feature dict (absent features are NaN)."""
-        import pandas as pd
+        return float(self.estimator.predict(self._rows([[as_float(features.get(n)) for n in self.feature_names]]))[0])
 
-        row = pd.DataFrame([[as_float(features.get(n)) for n in self.feature_names]], columns=list(self.feature_names))
-        return float(self.estimator.predict(row)[0])
+    def explain(self, features: Mapping[str, FeatureValue], top: int = 3) -> list[tuple[str, float]]:
+        """The ``top`` features that moved this score most: score minus the score with that feature set to its
+        training median, largest magnitude first. One ``predict`` call of ``len(features) + 1`` rows (cheap);
+        empty for a model logged without medians."""
+        if not self.reference:
+            return []
+        row = [as_float(features.get(n)) for n in self.feature_names]
+        medians = [float(self.reference.get(n, math.nan)) for n in self.feature_names]
+        swapped = [[*row[:i], median, *row[i + 1 :]] for i, median in enumerate(medians)]
+        scores = self.estimator.predict(self._rows([row, *swapped]))
+        deltas = [(n, float(scores[0] - scores[i + 1])) for i, n in enumerate(self.feature_names)]
+        return sorted(deltas, key=lambda d: (-abs(d[1]), d[0]))[:top]
 
 
 def champion_version(config: Config) -> Any | None:
@@ -76,12 +92,15 @@ def champion_version(config: Config) -> Any | None:
 
 def load_champion(config: Config) -> RegisteredModel | None:
     """The champion of ``ml.registered_model`` ready to score, or None when none is registered."""
+    import mlflow.models
     import mlflow.sklearn
 
     version = champion_version(config)
     if version is None:
         return None
     use_tracking(config)
-    estimator = mlflow.sklearn.load_model(f"models:/{config.ml.registered_model}/{version.version}")
+    uri = f"models:/{config.ml.registered_model}/{version.version}"
+    estimator = mlflow.sklearn.load_model(uri)
     names = list(getattr(estimator, "feature_names_in_", config.ml.features))
-    return RegisteredModel(config.ml.registered_model, str(version.version), estimator, names)
+    reference = (mlflow.models.get_model_info(uri).metadata or {}).get("reference")
+    return RegisteredModel(config.ml.registered_model, str(version.version), estimator, names, reference)

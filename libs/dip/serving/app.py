@@ -35,6 +35,7 @@ from dip.serving.schemas import (
     BatchItem,
     BatchRequest,
     BatchResponse,
+    Contribution,
     FeatureRecord,
     Health,
     NewPost,
@@ -270,12 +271,20 @@ def create_app(
             raise ApiError(503, "scoring_disabled", "scoring is disabled (serving.scoring.enabled: false)")
         return await run_in_threadpool(reload_model)
 
-    @app.post("/v1/score", tags=["scoring"], responses=error_responses(400, 401, 403, 404, 422, 503))
-    async def score(body: ScoreRequest, caller: Caller, request: Request, response: Response) -> ScoreResponse:
+    @app.post(
+        "/v1/score",
+        tags=["scoring"],
+        responses=error_responses(400, 401, 403, 404, 422, 503),
+        response_model_exclude_unset=True,  # `explanation` only when asked for
+    )
+    async def score(
+        body: ScoreRequest, caller: Caller, request: Request, response: Response, explain: bool = False
+    ) -> ScoreResponse:
         """Predicted engagement with model name/version and the entity's sticky A/B variant.
 
         Features: ``features`` as sent, else ``post`` (a new post: caption/hashtag features + its account's
-        online features), else the entity's record in the scoring view.
+        online features), else the entity's record in the scoring view. ``explain=true`` adds the top features
+        that moved the score (each set to its training median in turn: one extra ``predict`` of a few rows).
         """
         authenticator.require(caller, "score")
         if not scoring.enabled:
@@ -301,6 +310,17 @@ def create_app(
             features, fsv, source = record.features, record.feature_set_version, "online_store"
             is_stale = stale(record, spec, int(time.time() * 1000))
         value = float(chosen.predict(features))
+        explanation = None
+        if explain:
+            pairs = chosen.explain(features) if hasattr(chosen, "explain") else []
+            if not pairs:
+                raise ApiError(
+                    400,
+                    "explanation_unavailable",
+                    f"model {chosen.name} v{chosen.version} was logged without training medians: "
+                    "retrain it (`dip train`) to explain its scores",
+                )
+            explanation = [Contribution(feature=name, contribution=delta) for name, delta in pairs]
         given = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = given if 0 < len(given) <= 64 and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         response.headers[REQUEST_ID_HEADER] = request_id
@@ -326,6 +346,7 @@ def create_app(
             features_source=source,
             feature_set_version=fsv,
             stale=is_stale,
+            **({"explanation": explanation} if explain else {}),
         )
 
     return app

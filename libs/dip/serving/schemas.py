@@ -94,6 +94,13 @@ class ScoreRequest(BaseModel):
         return self
 
 
+class Contribution(BaseModel):
+    """How much one feature moved the score: score minus the score with the feature at its training median."""
+
+    feature: str
+    contribution: float
+
+
 class ScoreResponse(BaseModel):
     entity_id: str
     score: float
@@ -103,6 +110,9 @@ class ScoreResponse(BaseModel):
     features_source: Literal["online_store", "request", "new_post"]
     feature_set_version: int | None = None
     stale: bool
+    explanation: list[Contribution] | None = Field(
+        None, description="With `explain=true`: the features that moved this score most, largest first."
+    )
 
 
 class ReloadResponse(BaseModel):

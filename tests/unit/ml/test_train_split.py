@@ -67,3 +67,15 @@ def test_registered_model_predicts_a_float_from_a_feature_dict() -> None:
     score = model.predict({"a": 4, "b": True, "caption_vec": [0.1]})
     assert isinstance(score, float)
     assert score == pytest.approx(9.0)
+
+
+def test_explain_ranks_features_by_how_far_they_moved_the_score_from_the_median() -> None:
+    x = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [0.0, 0.0, 1.0, 1.0]})
+    estimator = LinearRegression().fit(x, 2 * x["a"] - 5 * x["b"] + 1)  # y = 2a - 5b + 1
+    model = RegisteredModel("dip-engagement", "3", estimator, ["a", "b"], {"a": 1.5, "b": 0.5})
+    # a = 4 vs median 1.5 -> +5; b = 1 vs median 0.5 -> -2.5
+    explained = model.explain({"a": 4, "b": 1.0})
+    assert [name for name, _ in explained] == ["a", "b"]
+    assert [round(delta, 9) for _, delta in explained] == [5.0, -2.5]
+    assert model.explain({"a": 4, "b": 1.0}, top=1)[0][0] == "a"
+    assert RegisteredModel("m", "1", estimator, ["a", "b"]).explain({"a": 4}) == []  # logged without medians

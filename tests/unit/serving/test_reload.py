@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,34 +37,8 @@ class Loader:
         return result
 
 
-@pytest.fixture
-def config(test_config: Config) -> Config:
-    config = test_config.model_copy(deep=True)
-    config.serving.scoring.enabled = True
-    config.serving.admin_scope = "ops:reload"
-    config.serving.api_keys = {
-        "ops": ApiKeyConfig(sha256=hash_api_key("ops-key"), scopes=["ops:reload"]),
-        "scorer": ApiKeyConfig(sha256=hash_api_key("scorer-key"), scopes=["score", "features:*"]),
-    }
-    return config
-
-
-def _client(config: Config, loader: Loader | None, model: ScoringModel | None = None) -> TestClient:
-    return TestClient(create_app(config, model=model, model_loader=loader, prediction_producer=_NoProducer()))
-
-
-class _NoProducer:
-    def produce(self, *args: object, **kwargs: object) -> None: ...
-
-    def poll(self, timeout: float) -> int:
-        return 0
-
-    def flush(self, timeout: float) -> int:
-        return 0
-
-
-def test_reload_swaps_the_model_and_reports_versions(config: Config) -> None:
-    with _client(config, Loader(Versioned("4"), Versioned("4")), model=Versioned("3")) as client:
+def test_reload_swaps_the_model_and_reports_versions(config: Config, scoring_client: Callable[..., TestClient]) -> None:
+    with scoring_client(config, Loader(Versioned("4"), Versioned("4")), model=Versioned("3")) as client:
         score = lambda: client.post(  # noqa: E731
             "/v1/score", json={"entity_id": "p1", "features": {}}, headers={"X-API-Key": "scorer-key"}
         ).json()
@@ -79,8 +53,10 @@ def test_reload_swaps_the_model_and_reports_versions(config: Config) -> None:
         assert (again["previous_version"], again["version"], again["changed"]) == ("4", "4", False)
 
 
-def test_reload_loads_a_first_model_and_makes_the_service_ready(config: Config) -> None:
-    with _client(config, Loader(Versioned("1"))) as client:
+def test_reload_loads_a_first_model_and_makes_the_service_ready(
+    config: Config, scoring_client: Callable[..., TestClient]
+) -> None:
+    with scoring_client(config, Loader(Versioned("1"))) as client:
         assert (
             client.post(
                 "/v1/score", json={"entity_id": "p1", "features": {}}, headers={"X-API-Key": "scorer-key"}
@@ -99,9 +75,11 @@ def test_reload_loads_a_first_model_and_makes_the_service_ready(config: Config) 
         ({"X-API-Key": "scorer-key"}, 403, "credential 'scorer' lacks scope 'ops:reload'"),
     ],
 )
-def test_reload_needs_the_admin_scope(config: Config, headers: dict[str, str], status: int, body: str) -> None:
+def test_reload_needs_the_admin_scope(
+    config: Config, headers: dict[str, str], status: int, body: str, scoring_client: Callable[..., TestClient]
+) -> None:
     loader = Loader()
-    with _client(config, loader, model=Versioned("3")) as client:
+    with scoring_client(config, loader, model=Versioned("3")) as client:
         response = client.post(URL, headers=headers)
     assert (response.status_code, response.json()["detail"]) == (status, body)
 
@@ -126,8 +104,10 @@ def test_reload_needs_the_admin_scope(config: Config, headers: dict[str, str], s
         ),
     ],
 )
-def test_reload_failures_keep_the_served_model(config: Config, loader: Loader | None, status: int, body: dict) -> None:
-    with _client(config, loader, model=Versioned("3")) as client:
+def test_reload_failures_keep_the_served_model(
+    config: Config, loader: Loader | None, status: int, body: dict, scoring_client: Callable[..., TestClient]
+) -> None:
+    with scoring_client(config, loader, model=Versioned("3")) as client:
         response = client.post(URL, headers={"X-API-Key": "ops-key"})
         served = client.post("/v1/score", json={"entity_id": "p1", "features": {}}, headers={"X-API-Key": "scorer-key"})
     assert (response.status_code, response.json()) == (status, body)
@@ -143,8 +123,10 @@ def test_reload_with_scoring_disabled_is_503(test_config: Config) -> None:
 
 
 @pytest.mark.parametrize("path", ["/v1/score", "/v1/features:batch"])
-def test_an_unparsable_body_is_a_documented_400_in_the_error_shape(config: Config, path: str) -> None:
-    with _client(config, Loader(), model=Versioned("1")) as client:
+def test_an_unparsable_body_is_a_documented_400_in_the_error_shape(
+    config: Config, path: str, scoring_client: Callable[..., TestClient]
+) -> None:
+    with scoring_client(config, Loader(), model=Versioned("1")) as client:
         response = client.post(
             path, content=b"\xde\x9d\xff R", headers={"X-API-Key": "scorer-key", "Content-Type": "application/json"}
         )
