@@ -10,6 +10,11 @@ from dip.config import Config
 from dip.connectors.clock import SimulatedClock, utc_now
 from dip.demo.timeline import Timeline, save_progress
 
+# The demo's sellers post every 2-3 simulated hours: over its week, enough posts get a 48 h label and
+# 24 h features (ml.min_rows) for the model to be trained and gated against its baselines.
+DEMO_POSTS_PER_ACCOUNT = 70
+DEMO_POST_GAP_HOURS = (2, 3)
+
 
 @dataclass
 class IngestRounds:
@@ -41,13 +46,18 @@ def ingest_rounds(
     from dip.connectors.ingest import run_ingest
     from dip.connectors.state import local_state_dir
     from dip.simulator import create_app
-    from dip.simulator.data import POSTS_PER_ACCOUNT
     from dip.simulator.server import background_server
 
     pending = timeline.pending()
     clock = SimulatedClock(pending[0], wall=utc_now)
     result = IngestRounds(clock, timeline)
-    app = create_app(42, posts_per_account=POSTS_PER_ACCOUNT * scale, newest_post=timeline.newest_post, clock=clock)
+    app = create_app(
+        42,
+        posts_per_account=DEMO_POSTS_PER_ACCOUNT * scale,
+        newest_post=timeline.newest_post,
+        clock=clock,
+        post_gap_hours=DEMO_POST_GAP_HOURS,
+    )
     with background_server(app, port=simulator_port(config)):
         for n, moment in enumerate(pending):
             if n:

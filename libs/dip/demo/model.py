@@ -19,6 +19,7 @@ class TrainOutcome:
     version: str | None
     trained: bool
     note: str
+    validation: str = ""  # the model's validation MAE against the best baseline, and the gate's verdict
 
 
 def training_set_digest(frame: Any) -> str:
@@ -60,4 +61,11 @@ def train_or_keep(spark: Any, config: Config) -> TrainOutcome:
     uri = tracking_uri(config)
     MlflowClient(tracking_uri=uri, registry_uri=uri).set_tag(result.run_id, TRAINING_SET_TAG, digest)
     served = result.version if result.champion else version
-    return TrainOutcome(len(frame), served, True, "; ".join(result_lines(result, config)[1:]))
+    gate = result.gate
+    best = gate.baseline_mae[gate.best_baseline]
+    validation = (
+        f"v{result.version}: val MAE {gate.model_mae:.4f} vs best baseline {gate.best_baseline} {best:.4f} "
+        f"({(gate.model_mae - best) / best:+.0%}) on {result.n_valid} posts; "
+        f"gate {'passed' if gate.passed else 'failed'}"
+    )
+    return TrainOutcome(len(frame), served, True, "; ".join(result_lines(result, config)[1:]), validation)

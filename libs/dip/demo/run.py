@@ -149,6 +149,8 @@ def _train(spark, config: Config, console: Console, report: DemoReport) -> bool:
         st.counts = {"training rows": outcome.rows, "trained": int(outcome.trained)}
         st.note = outcome.note
     report.rows["training rows (labelled posts)"] = outcome.rows
+    if outcome.validation:
+        report.samples["model validation"] = outcome.validation
     if outcome.version is not None:
         report.samples["model"] = f"{config.ml.registered_model} v{outcome.version} @{config.ml.champion_alias}"
     return outcome.version is not None

@@ -95,6 +95,7 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
         batch.raise_for_status()
         unauthorised = httpx.get(f"{url}/v1/features/post_features_daily/{post_ids[0]}", timeout=10).status_code
         scores = [http.post("/v1/score", json={"entity_id": p}) for p in post_ids] if model is not None else []
+        explained = http.post("/v1/score?explain=true", json={"entity_id": post_ids[0]}) if scores else None
     for answer in scores:
         answer.raise_for_status()
     body = one.json()
@@ -109,4 +110,19 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
         outcome.samples["served score"] = f"POST /v1/score {{'entity_id': '{post_ids[0]}'}} -> " + json.dumps(
             {k: first[k] for k in ("score", "model_name", "model_version", "variant", "features_source", "stale")}
         )
+        outcome.samples["served scores"] = score_spread([s.json()["score"] for s in scores])
+    if explained is not None:
+        explained.raise_for_status()
+        top = ", ".join(f"{c['feature']} {c['contribution']:+.4f}" for c in explained.json()["explanation"])
+        outcome.samples["score explained"] = f"POST /v1/score?explain=true {post_ids[0]} -> {top}"
     return outcome
+
+
+def score_spread(values: list[float]) -> str:
+    """How the served scores differ: count, distinct values, min..max and standard deviation."""
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return (
+        f"{len(values)} posts, {len(set(values))} distinct scores, "
+        f"min {min(values):.4f} max {max(values):.4f} std {std:.4f}"
+    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-DEFAULT_ROUNDS = 16  # 5 simulated days: about ten posts get a label and point-in-time features
+DEFAULT_ROUNDS = 21  # 7 simulated days: with the demo's posting rate, ~210 posts get a label and features
 DEFAULT_HOURS_PER_ROUND = 8
 NEWEST_POST_BEFORE_END = timedelta(hours=6)  # the newest post is fresh: features, no label yet
 STATE_FILE = "demo-timeline.json"

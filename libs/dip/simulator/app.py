@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from dip.connectors.clock import SimulatedClock
 from dip.simulator import instagram, tiktok
-from dip.simulator.data import NEWEST_POST, POSTS_PER_ACCOUNT, build_dataset
+from dip.simulator.data import NEWEST_POST, POST_GAP_HOURS, POSTS_PER_ACCOUNT, build_dataset
 from dip.simulator.faults import Faults
 from dip.simulator.state import DevCredentials, SimState
 
@@ -51,13 +51,14 @@ def create_app(
     *,
     newest_post: datetime = NEWEST_POST,
     clock: SimulatedClock | None = None,
+    post_gap_hours: tuple[int, int] = POST_GAP_HOURS,
 ) -> FastAPI:
     """A fresh simulator (its own state) for ``seed``; the state is at ``app.state.sim``.
 
     ``clock`` makes the world follow that time (see :class:`SimState`); ``newest_post`` places the data in time.
     """
     state = SimState(
-        build_dataset(seed, posts_per_account, newest_post),
+        build_dataset(seed, posts_per_account, newest_post, post_gap_hours),
         faults or Faults(),
         credentials or DevCredentials(),
         clock=clock,

@@ -22,6 +22,7 @@ TT_ACCOUNTS = (
     ("_000DubaiAbayaOpenId", "Dubai Abaya House"),
 )
 POSTS_PER_ACCOUNT = 10
+POST_GAP_HOURS = (20, 72)  # hours between an account's consecutive posts, drawn uniformly
 NEWEST_POST = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
 
 _CAPTIONS_EN = (
@@ -119,6 +120,7 @@ def _posts(
     tiktok: bool,
     newest: datetime,
     count: int = POSTS_PER_ACCOUNT,
+    gap_hours: tuple[int, int] = POST_GAP_HOURS,
 ) -> list[Post]:
     names = ("views", "likes", "comments", "shares", "saved", "reach")
     posts = []
@@ -140,7 +142,7 @@ def _posts(
                 duration=rng.randint(8, 90),
             )
         )
-        created -= timedelta(hours=rng.randint(20, 72))
+        created -= timedelta(hours=rng.randint(*gap_hours))
     return posts
 
 
@@ -153,11 +155,14 @@ def _audience(rng: random.Random) -> dict[str, dict[str, int]]:
 
 
 def build_dataset(
-    seed: int = 42, posts_per_account: int = POSTS_PER_ACCOUNT, newest_post: datetime = NEWEST_POST
+    seed: int = 42,
+    posts_per_account: int = POSTS_PER_ACCOUNT,
+    newest_post: datetime = NEWEST_POST,
+    post_gap_hours: tuple[int, int] = POST_GAP_HOURS,
 ) -> Dataset:
     """The simulator's world for ``seed`` (same seed, same data, in every process); ``posts_per_account``
     scales the volume (``dip demo --scale``); ``newest_post`` places it in time (every publish time moves
-    with it, the gaps between them stay)."""
+    with it, the gaps between them stay); ``post_gap_hours`` is how often the accounts post."""
     rng = random.Random(seed)
     instagram: dict[str, Account] = {}
     for n, (ig_id, username) in enumerate(IG_ACCOUNTS):
@@ -169,6 +174,7 @@ def build_dataset(
             tiktok=False,
             newest=newest_post - timedelta(hours=n * 5),
             count=posts_per_account,
+            gap_hours=post_gap_hours,
         )
         account.audience = _audience(rng)
         instagram[ig_id] = account
@@ -182,6 +188,7 @@ def build_dataset(
             tiktok=True,
             newest=newest_post - timedelta(hours=n * 3),
             count=posts_per_account,
+            gap_hours=post_gap_hours,
         )
         tiktok[open_id] = account
     return Dataset(seed, instagram, tiktok)
