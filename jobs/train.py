@@ -14,7 +14,7 @@ import sys
 
 from dip import lineage
 from dip.config import load_config
-from dip.ml.train import result_lines, run_training
+from dip.ml.train import TrainingRefused, result_lines, run_training
 from dip.spark import build_session
 from dip.tables import FEATURE_TABLES, ML_FEEDBACK, SILVER_POST_METRICS, SILVER_POSTS
 
@@ -35,10 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         FEATURE_TABLES[config.ml.view],
         *([ML_FEEDBACK] if with_feedback else []),
     ]
-    with lineage.recorded_run(spark, config, "train", args, reads=reads) as run:
-        result = run_training(spark, config, with_feedback=with_feedback, allow_baseline=args.allow_baseline)
-        run.params = {"mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)}
-        run.counts = {"train_rows": result.n_train, "validation_rows": result.n_valid}
+    try:
+        with lineage.recorded_run(spark, config, "train", args, reads=reads) as run:
+            result = run_training(spark, config, with_feedback=with_feedback, allow_baseline=args.allow_baseline)
+            run.params = {
+                "mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)
+            }  # fmt: skip
+            run.counts = {"train_rows": result.n_train, "validation_rows": result.n_valid}
+    except TrainingRefused as exc:  # too little data or a first model below its baselines: the reason, no traceback
+        print(f"train refused: {exc}", file=sys.stderr)
+        return 1
     print("\n".join(result_lines(result, config)))
     return 0
 
