@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -305,42 +304,3 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
     assert by_job["push_online"]["counts"]["post_features_daily"] > 0
     origin = lineage.table_origin(spark, config, "post_features_daily")
     assert origin.run["parent_run"] == by_job["batch_features"]["parent_run"]
-
-
-def test_dip_backfill_rebuilds_silver_and_recomputes_the_day(airflow_env: dict[str, str], spark) -> None:
-    """`airflow dags test dip_backfill` with from = to = the ingested day, after the nightly runs: silver rebuilt
-    from bronze (same rows), the day's features recomputed although completed (--force, same values), pushed
-    online; lineage records both Spark jobs under the backfill run."""
-    from pyspark.testing import assertDataFrameEqual
-
-    from dip import lineage
-    from dip.table_io import read_table
-    from dip.tables import FEATURE_TABLES, SILVER_TABLES, Table
-
-    config = load_config(environ=airflow_env)
-    day = TODAY.isoformat()
-    tables = [SILVER_TABLES["posts"], SILVER_TABLES["post_metrics"], FEATURE_TABLES["post_features_daily"]]
-
-    def snapshot(table: Table) -> list:  # the rows without Hudi's commit columns
-        df = read_table(spark, config, table)
-        return df.drop(*[c for c in df.columns if c.startswith("_hoodie")]).collect()
-
-    before = {t.name: snapshot(t) for t in tables}
-    assert all(before.values()), {k: len(v) for k, v in before.items()}
-    conf = json.dumps({"from": day, "to": day})
-    output = _dags_test(airflow_env, "dip_backfill", f"{day}T12:00:00+00:00", "--conf", conf)
-    assert f"--from {day} --to {day}" in output
-    assert "silver rebuild " in output and "features: 1 day(s) computed" in output
-    # the rebuild read the day's bronze (every row back to silver) and its MERGEs changed nothing
-    processed = re.search(r"\bsilver=(\d+), bronze=(\d+)", output)
-    assert processed and int(processed[1]) == int(processed[2]) > 0, output[-3000:]
-    merges = dict(re.findall(r"\b(\w+_(?:inserted|updated))=(\d+)", output))
-    assert len(merges) >= 12 and set(merges.values()) == {"0"}, merges
-
-    for table in tables:  # a rebuild of unchanged bronze and a recompute of unchanged silver change no value
-        assertDataFrameEqual(snapshot(table), before[table.name])
-    runs = [r for r in lineage.recent_runs(spark, config) if r["parent_run"].startswith("dip_backfill/")]
-    assert sorted(r["job"] for r in runs) == ["batch_features", "push_online"]
-    assert all(r["status"] == "success" for r in runs)
-    by_job = {r["job"]: r for r in runs}
-    assert by_job["batch_features"]["params"] == {"from": day, "to": day, "force": "true"}
