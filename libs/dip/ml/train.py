@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dip.config import Config
-from dip.ml.gate import GateResult, baseline_predictions, leaf_size, missing_data, promotion_gate
+from dip.ml.gate import GateResult, baseline_predictions, leaf_size, mae, missing_data, promotion_gate
 from dip.ml.registry import artifact_location, champion_version, use_tracking
 from dip.ml.training_set import LABEL
 
@@ -97,7 +97,7 @@ def make_estimator(kind: str, params: dict[str, Any], n_train: int | None = None
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """MAE and RMSE."""
     err = np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)
-    return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err**2)))}
+    return {"mae": mae(y_true, y_pred), "rmse": float(np.sqrt(np.mean(err**2)))}
 
 
 def permutation_importances(estimator: Any, x: pd.DataFrame, y: np.ndarray, repeats: int) -> dict[str, float]:
