@@ -120,9 +120,9 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
 
 def score_spread(values: list[float]) -> str:
     """How the served scores differ: count, distinct values, min..max and standard deviation."""
-    mean = sum(values) / len(values)
-    std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    import statistics
+
     return (
         f"{len(values)} posts, {len(set(values))} distinct scores, "
-        f"min {min(values):.4f} max {max(values):.4f} std {std:.4f}"
+        f"min {min(values):.4f} max {max(values):.4f} std {statistics.pstdev(values):.4f}"
     )
