@@ -1,4 +1,4 @@
-"""`dip stream bronze|silver`, `dip silver rebuild`, `dip dlq list|replay`, `dip reconcile`, `dip tables`."""
+"""`dip stream bronze|silver|all|live`, `dip silver rebuild`, `dip dlq list|replay`, `dip reconcile`, `dip tables`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from dip.commands.common import EnvOption, config_or_exit, console, err_console,
 from dip.observability.jobs import job_run
 from dip.observability.tracing import span
 
-stream_app = typer.Typer(help="Structured Streaming jobs (Kafka -> bronze -> silver).", no_args_is_help=True)
+stream_app = typer.Typer(
+    help="Structured Streaming jobs (Kafka -> bronze -> silver -> live views in Redis).", no_args_is_help=True
+)
 silver_app = typer.Typer(help="Silver tables maintenance.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters of every stage.", no_args_is_help=True)
 
@@ -116,6 +118,41 @@ def stream_all_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -
             "stream_silver: bronze rows by outcome", silver, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
         )
     )
+    console.print(f"metrics: {run.metrics_target or run.flush_error}")
+
+
+def live_failure(exc: BaseException) -> str:
+    """The one line that says why stream_live stopped (a LiveError's message, else the error's first line)."""
+    text = str(exc)
+    for line in text.splitlines():
+        if "LiveError: " in line:
+            return line.split("LiveError: ", 1)[1].strip()
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+@stream_app.command("live")
+def stream_live_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
+    """Silver post_metrics/account_metrics changes -> the live views in Redis (post_live, account_live), one
+    query per entity; with processing-time=<interval> they run until SIGTERM/Ctrl-C."""
+    from dip.streaming.live_job import run_stream_live
+
+    config = config_or_exit(env)
+    metrics = _metrics(config)
+    chosen = trigger or config.online.live.trigger or config.streaming.trigger
+    try:
+        with job_run("stream_live", config, metrics=metrics.job) as run:
+            with span("dip.stage.session", **{"dip.job": "stream_live"}):
+                spark = session(config, "dip-stream-live")
+            console.print(f"stream_live: silver changes -> Redis {config.redis.host}:{config.redis.port} ({chosen})")
+            with span("dip.stage.stream", **{"dip.job": "stream_live"}):
+                summaries = run_stream_live(
+                    spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=metrics
+                )
+    except Exception as exc:  # a LiveError, or a query that failed on one (wrapped by Spark)
+        err_console.print(f"[red]stream_live failed:[/red] {live_failure(exc)}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    for summary in summaries:
+        console.print(_summary_table(summary.query, summary, ["changes", "written", "skipped_stale"]))
     console.print(f"metrics: {run.metrics_target or run.flush_error}")
 
 

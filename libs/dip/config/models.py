@@ -211,13 +211,32 @@ class OnlineViewConfig(_Strict):
     entity: str = Field(description="Entity type the view is keyed by, e.g. post or account.")
     ttl_seconds: int = Field(gt=0, description="Redis EXPIRE on every applied write; older _ts is served stale.")
     features: dict[str, Literal["int", "float", "str", "bool", "vector"]] = Field(min_length=1)
+    live: bool = Field(
+        False,
+        description="Written by the stream_live query from silver's change feed within seconds of a new snapshot "
+        "(entity post: silver post_metrics; account: silver account_metrics), not by the nightly push-online.",
+    )
 
     @model_validator(mode="after")
     def _check_feature_names(self) -> OnlineViewConfig:
         for name in self.features:
             if not _is_snake_name(name):
                 raise ValueError(f"feature name {name!r} must be lower snake_case (a-z, 0-9, _), not start with _")
+        if self.live and self.entity not in ("post", "account"):
+            raise ValueError(f"a live view's entity must be post or account, not {self.entity!r}")
         return self
+
+
+class LiveConfig(_Strict):
+    """stream_live: silver post_metrics/account_metrics changes -> the live views in Redis (docs/online_store.md)."""
+
+    lookback_hours: float = Field(
+        72.0,
+        gt=0,
+        description="The previous snapshot of a changed entity (for its velocity) is searched this far before "
+        "the oldest snapshot of the batch; an older one is not found and the velocity is null.",
+    )
+    trigger: str | None = Field(None, description="Trigger of stream_live; null: streaming.trigger.")
 
 
 class OnlineConfig(_Strict):
@@ -225,6 +244,7 @@ class OnlineConfig(_Strict):
 
     batch_size: int = Field(500, gt=0, description="Rows per pipelined round trip when pushing.")
     views: dict[str, OnlineViewConfig] = Field(default_factory=dict)
+    live: LiveConfig = Field(default_factory=LiveConfig)
 
     @model_validator(mode="after")
     def _check_view_names(self) -> OnlineConfig:

@@ -16,20 +16,18 @@ Per view (``online.views``; the view name is the feature table's name):
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from dip.config import Config
-from dip.config.models import RedisConfig
 from dip.features.specs import FEATURE_TABLE_SPECS, FeatureTable, feature_table
 from dip.features.store import Commit, FeatureStore, feature_store
 from dip.online.codec import ViewSpec
-from dip.online.views import view_specs
+from dip.online.spark_write import OnlineWriteError, write_online
+from dip.online.views import nightly_view_names, view_specs
 from dip.tables import FEATURE_PUSH_STATE
 
 PUSH_STATE_DDL = (
@@ -111,33 +109,6 @@ def online_rows(latest: DataFrame, table: FeatureTable, view: ViewSpec, write_ve
     )
 
 
-def _partition_writer(redis: RedisConfig, view: ViewSpec, batch_size: int, written: Any, skipped: Any):
-    """The function run on each partition: its own client, pipelined CAS writes, counts to accumulators."""
-
-    def write(rows: Iterable[Any]) -> None:
-        from dip.online.client import make_client
-        from dip.online.store import write_batch
-
-        client = make_client(redis)
-        try:
-            result = write_batch(client, (row.asDict() for row in rows), view, batch_size=batch_size)
-        finally:
-            client.close()
-        written.add(result.written)
-        skipped.add(result.skipped_stale)
-
-    return write
-
-
-def _redis_cause(exc: BaseException) -> str:
-    """The redis error line of an executor failure (or the first line of the error)."""
-    text = str(exc)
-    for line in text.splitlines():
-        if "redis.exceptions." in line or "RowError" in line:
-            return line.strip()
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-
-
 def push_view(spark: SparkSession, config: Config, store: FeatureStore, view: ViewSpec) -> ViewPush:
     """Push one view (see the module docstring); raises :class:`PushError` on failure."""
     started = time.monotonic()
@@ -152,16 +123,14 @@ def push_view(spark: SparkSession, config: Config, store: FeatureStore, view: Vi
     rows = online_rows(latest_per_entity(snapshot, table), table, view, latest.write_version)
     if config.features.push_partitions:
         rows = rows.repartition(config.features.push_partitions)
-    sc = spark.sparkContext
-    written, skipped = sc.accumulator(0), sc.accumulator(0)
     try:
-        rows.foreachPartition(_partition_writer(config.redis, view, config.online.batch_size, written, skipped))
-    except Exception as exc:
+        result = write_online(rows, config.redis, view, config.online.batch_size)
+    except OnlineWriteError as exc:
         raise PushError(
-            f"push of {view.name} to Redis {config.redis.host}:{config.redis.port} failed: {_redis_cause(exc)}. "
+            f"push of {view.name} to Redis {config.redis.host}:{config.redis.port} failed: {exc.cause}. "
             f"The last pushed commit stays {last_id or 'none'}; the next run pushes these changes again."
         ) from exc
-    push = ViewPush(view.name, last_id, latest.id, written.value, skipped.value, time.monotonic() - started)
+    push = ViewPush(view.name, last_id, latest.id, result.written, result.skipped_stale, time.monotonic() - started)
     _record_push(spark, config, push, latest)
     return push
 
@@ -185,14 +154,18 @@ def check_redis(config: Config) -> None:
 
 
 def push_online(spark: SparkSession, config: Config, views: list[str] | None = None) -> list[ViewPush]:
-    """Push every configured view (or ``views``) whose feature table changed since its last push."""
+    """Push every nightly view (or ``views``) whose feature table changed since its last push."""
     specs = view_specs(config.online)
+    nightly = nightly_view_names(config.online)
     unknown = [v for v in views or [] if v not in specs]
     if unknown:
         raise PushError(f"unknown view(s) {', '.join(unknown)} (configured: {', '.join(specs)})")
-    without_table = [name for name in views or specs if name not in FEATURE_TABLE_SPECS]
+    live = [v for v in views or [] if v not in nightly]
+    if live:
+        raise PushError(f"view(s) {', '.join(live)} are live views, written by `dip stream live`, not push-online")
+    without_table = [name for name in views or nightly if name not in FEATURE_TABLE_SPECS]
     if without_table:
         raise PushError(f"view(s) {', '.join(without_table)} have no feature table of the same name")
     check_redis(config)
     store = feature_store(spark, config)
-    return [push_view(spark, config, store, specs[name]) for name in views or specs]
+    return [push_view(spark, config, store, specs[name]) for name in views or nightly]

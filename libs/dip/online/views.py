@@ -7,8 +7,19 @@ from dip.online.codec import ViewSpec
 
 
 def view_specs(online: OnlineConfig) -> dict[str, ViewSpec]:
-    """Every configured view by name, in config order."""
+    """Every configured view by name, in config order (nightly and live: the API serves both alike)."""
     return {
         name: ViewSpec(name=name, entity=view.entity, features=dict(view.features), ttl_seconds=view.ttl_seconds)
         for name, view in online.views.items()
     }
+
+
+def nightly_view_names(online: OnlineConfig) -> list[str]:
+    """Views written by push-online from the feature table of the same name."""
+    return [name for name, view in online.views.items() if not view.live]
+
+
+def live_view_specs(online: OnlineConfig, entity: str) -> list[ViewSpec]:
+    """The live views of ``entity`` (post or account), written by stream_live."""
+    specs = view_specs(online)
+    return [specs[name] for name, view in online.views.items() if view.live and view.entity == entity]

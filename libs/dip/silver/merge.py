@@ -19,21 +19,29 @@ class MergeSpec:
     order_by: str  # newest row per key wins inside a batch and against the table
     partition_by: tuple[str, ...] = ("source",)
     combine_metrics: tuple[str, ...] = ()  # columns filled from whichever record of the same key reports them
+    change_feed: bool = False  # Delta Change Data Feed on (stream_live reads the table's changes)
 
     @property
     def columns(self) -> list[str]:
         return [part.strip().split(" ", 1)[0] for part in self.ddl.split(",")]
 
 
+CHANGE_FEED_PROPERTY = "delta.enableChangeDataFeed"
 METRIC_COLUMNS = ("views", "likes", "comments", "shares", "saves", "reach")
 SPECS: dict[str, MergeSpec] = {
     "posts": MergeSpec(N.POSTS_DDL, ("source", "post_id"), "updated_at"),
     "post_captions": MergeSpec(N.POST_CAPTIONS_DDL, ("source", "post_id", "run_id"), "captured_at"),
     "post_metrics": MergeSpec(
-        N.POST_METRICS_DDL, ("source", "post_id", "run_id"), "captured_at", combine_metrics=METRIC_COLUMNS
+        N.POST_METRICS_DDL,
+        ("source", "post_id", "run_id"),
+        "captured_at",
+        combine_metrics=METRIC_COLUMNS,
+        change_feed=True,
     ),
     "accounts": MergeSpec(N.ACCOUNTS_DDL, ("source", "account_id"), "updated_at"),
-    "account_metrics": MergeSpec(N.ACCOUNT_METRICS_DDL, ("source", "account_id", "run_id"), "captured_at"),
+    "account_metrics": MergeSpec(
+        N.ACCOUNT_METRICS_DDL, ("source", "account_id", "run_id"), "captured_at", change_feed=True
+    ),
     "audience": MergeSpec(
         N.AUDIENCE_DDL, ("source", "account_id", "run_id", "breakdown", "dimension_value"), "captured_at"
     ),
@@ -77,8 +85,10 @@ def ensure_table(spark: SparkSession, path: str, spec: MergeSpec) -> None:
     from delta.tables import DeltaTable
 
     if not DeltaTable.isDeltaTable(spark, path):
-        empty = spark.createDataFrame([], spec.ddl)
-        empty.write.format("delta").mode("ignore").partitionBy(*spec.partition_by).save(path)
+        writer = spark.createDataFrame([], spec.ddl).write.format("delta").mode("ignore")
+        if spec.change_feed:
+            writer = writer.option(CHANGE_FEED_PROPERTY, "true")
+        writer.partitionBy(*spec.partition_by).save(path)
 
 
 def merge_into(spark: SparkSession, rows: DataFrame, path: str, spec: MergeSpec) -> dict[str, int]:

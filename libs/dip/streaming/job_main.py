@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from dip import lineage
 from dip.config import Config, load_config
@@ -23,6 +23,7 @@ class StreamJob:
     source: Table | None  # the Delta table the query reads; None for Kafka
     writes: Sequence[Table]
     counts: Sequence[str]
+    more_streams: Mapping[str, Table] = field(default_factory=dict)  # further queries of the job and their sources
 
 
 def main(job: StreamJob, description: str, argv: list[str] | None = None) -> int:
@@ -34,7 +35,9 @@ def main(job: StreamJob, description: str, argv: list[str] | None = None) -> int
     args = parser.parse_args(argv)
     config: Config = load_config(args.env)
     spark = build_session(config, app_name=f"dip-{job.name.replace('_', '-')}")
-    with lineage.recorded_run(spark, config, job.name, args, writes=job.writes, streams={job.query: job.source}) as run:
+    with lineage.recorded_run(
+        spark, config, job.name, args, writes=job.writes, streams={job.query: job.source, **job.more_streams}
+    ) as run:
         summary = job.run(spark, config, args.trigger, on_batch=lambda b: print(f"batch {b.batch_id}: {b.counts}"))
         run.counts = {key: summary.total(key) for key in job.counts}
     totals = ", ".join(f"{key} {summary.total(key)}" for key in job.counts)
