@@ -10,10 +10,12 @@ response that shows the new snapshot (its version changed and ``snapshot_count``
 time of every stage. Reports p50/p95 over the rounds. Uses its own lake, topics and Redis db
 (only that db's ``dip:*`` keys, which it wrote, are deleted after). Writes <results-dir>/freshness.json.
 
-``--live``: long-running queries instead (``run_stream_all`` with ``--trigger``, default
-processing-time=2 seconds, in the same Spark application): per round only ``run_ingest`` runs, and
-the clock stops when the post's new snapshot is a row of silver ``post_metrics`` (read JVM-free with
-delta-rs), i.e. API fetch -> silver row visible (goal p95 <= 30 s). Writes freshness_live.json.
+``--live``: long-running queries instead (``run_stream_all(..., live=True)`` with ``--trigger``, default
+processing-time=2 seconds: bronze, silver and stream_live in the same Spark application): per round only
+``run_ingest`` runs; the clock stops when ``GET /v1/features/post_live/{id}`` serves the post's new
+snapshot (its ``event_ts_ms`` moved), i.e. API fetch -> live view served (goal p95 <= 30 s). On the way it
+notes when the snapshot became a silver ``post_metrics`` row (delta-rs, JVM-free), so each round splits
+into ingest, ingest end -> silver row, silver row -> served. Writes freshness_live.json.
 
     .venv/bin/python benchmarks/freshness.py [--runs 5 (measured rounds)] [--db 11] [--live]
 """
@@ -37,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Scratch, bench_parser, percentile, run_spark_benchmark
 
 VIEW = "post_features_daily"
+LIVE_VIEW = "post_live"
 
 
 def _timed(stages: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
@@ -90,18 +93,13 @@ def _one_round(spark: Any, config: Any, client: httpx.Client, post_id: str, befo
 
 def measure_freshness(spark: Any, scratch: Scratch, config: Any, *, rounds: int, warmup: int, seed: int) -> dict:
     """Simulator + serving app in threads; ``warmup`` uncounted rounds, then ``rounds`` measured ones."""
-    from dip.config.models import ApiKeyConfig
     from dip.serving.app import create_app as serving_app
     from dip.simulator import build_dataset
     from dip.simulator import create_app as simulator_app
     from dip.simulator.server import background_server
 
     post_id = next(iter(build_dataset(seed).instagram.values())).posts[0].id
-    key = secrets.token_urlsafe(24)
-    serving_config = config.model_copy(deep=True)
-    serving_config.serving.api_keys = {
-        "bench": ApiKeyConfig(sha256=hashlib.sha256(key.encode()).hexdigest(), scopes=["features:*"])
-    }
+    serving_config, key = _serving_config(config)
     measured: list[dict[str, Any]] = []
     port = int(config.connectors.instagram.base_url.rsplit(":", 1)[1])
     with (
@@ -153,11 +151,46 @@ def _silver_snapshots(config: Any, post_id: str) -> int:
     return table.to_pyarrow_table(columns=["post_id"], filters=[("post_id", "=", post_id)]).num_rows
 
 
+def _served_event_ts(client: httpx.Client, post_id: str) -> int | None:
+    """``event_ts_ms`` of the post's live view as the API serves it, or None while it has none."""
+    response = client.get(f"/v1/features/{LIVE_VIEW}/{post_id}")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return int(response.json()["event_ts_ms"])
+
+
+def _wait_round(
+    config: Any, client: httpx.Client, post_id: str, silver_before: int, served_before: int | None, errors: list
+) -> tuple[float, int, float, int]:
+    """Poll until the post's new snapshot is a silver row and then served live: (silver time, silver rows,
+    served time, served event_ts)."""
+    deadline = time.time() + 600
+    silver_at = served_at = None
+    seen = silver_before
+    served = served_before
+    while served_at is None:
+        if errors:
+            raise errors[0]
+        if time.time() > deadline:
+            raise TimeoutError(f"no new live snapshot of {post_id} served in 600 s")
+        if silver_at is None and (seen := _silver_snapshots(config, post_id)) > silver_before:
+            silver_at = time.time()
+        if (served := _served_event_ts(client, post_id)) is not None and served != served_before:
+            served_at = time.time()
+            silver_at = silver_at or served_at  # both became visible between two polls
+        else:
+            time.sleep(0.2)
+    return silver_at, seen, served_at, served  # type: ignore[return-value]
+
+
 def measure_live(spark: Any, config: Any, *, rounds: int, warmup: int, seed: int, trigger: str) -> dict:
-    """Long-running bronze + silver queries; each round: advance the simulator, ingest, wait for silver."""
+    """Long-running bronze, silver and live queries; each round: advance the simulator, ingest, wait until the
+    post's new snapshot is served by the live view (noting when it reached silver)."""
     import threading
 
     from dip.connectors.ingest import run_ingest
+    from dip.serving.app import create_app as serving_app
     from dip.simulator import build_dataset
     from dip.simulator import create_app as simulator_app
     from dip.simulator.server import background_server
@@ -169,15 +202,20 @@ def measure_live(spark: Any, config: Any, *, rounds: int, warmup: int, seed: int
 
     def streams() -> None:
         try:
-            run_stream_all(spark, config, trigger)
+            run_stream_all(spark, config, trigger, live=True)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
     measured: list[dict[str, Any]] = []
     thread = threading.Thread(target=streams, name="stream_all", daemon=True)
-    with background_server(simulator_app(seed), port=port) as simulator:
+    serving_config, key = _serving_config(config)
+    with (
+        background_server(simulator_app(seed), port=port) as simulator,
+        background_server(serving_app(serving_config)) as api,
+        httpx.Client(base_url=api, headers={"X-API-Key": key}, timeout=10) as client,
+    ):
         thread.start()
-        before = 0
+        silver_before, served_before = 0, None
         try:
             for n in range(warmup + rounds):
                 if n:
@@ -185,41 +223,63 @@ def measure_live(spark: Any, config: Any, *, rounds: int, warmup: int, seed: int
                 first_fetch = time.time()
                 summaries = run_ingest(config, "all")
                 last_fetch = time.time()
-                deadline = last_fetch + 600
-                while (seen := _silver_snapshots(config, post_id)) <= before:
-                    if errors:
-                        raise errors[0]
-                    if time.time() > deadline:
-                        raise TimeoutError(f"round {n}: no new silver snapshot of {post_id} in 600 s")
-                    time.sleep(0.25)
-                visible = time.time()
-                before = seen
+                silver_at, silver_before, served_at, served_before = _wait_round(
+                    config, client, post_id, silver_before, served_before, errors
+                )
                 result = {
                     "records": sum(s.records for s in summaries),
+                    "served_event_ts": served_before,
                     "ingest_s": round(last_fetch - first_fetch, 3),
-                    "first_fetch_to_silver_s": round(visible - first_fetch, 3),
-                    "last_fetch_to_silver_s": round(visible - last_fetch, 3),
+                    "to_silver_s": round(silver_at - last_fetch, 3),
+                    "silver_to_served_s": round(served_at - silver_at, 3),
+                    "first_fetch_to_silver_s": round(silver_at - first_fetch, 3),
+                    "first_fetch_to_visible_s": round(served_at - first_fetch, 3),
+                    "last_fetch_to_visible_s": round(served_at - last_fetch, 3),
                     "warmup": n < warmup,
                 }
                 measured.append(result)
                 label = n + 1 - warmup if n >= warmup else "warm-up"
-                first_s, last_s = result["first_fetch_to_silver_s"], result["last_fetch_to_silver_s"]
-                print(f"round {label}: fetch -> silver {first_s:.1f}s (last record {last_s:.1f}s)")
+                print(
+                    f"round {label}: fetch -> live view served {result['first_fetch_to_visible_s']:.1f}s "
+                    f"(ingest {result['ingest_s']:.1f}s, -> silver {result['to_silver_s']:.1f}s, "
+                    f"silver -> served {result['silver_to_served_s']:.1f}s)"
+                )
         finally:
             for query in spark.streams.active:
                 query.stop()
             thread.join(120)
+    return _live_result(measured, warmup, post_id)
+
+
+def _serving_config(config: Any) -> tuple[Any, str]:
+    """A copy of ``config`` whose API accepts one fresh key for every view; (config, key)."""
+    from dip.config.models import ApiKeyConfig
+
+    key = secrets.token_urlsafe(24)
+    serving_config = config.model_copy(deep=True)
+    serving_config.serving.api_keys = {
+        "bench": ApiKeyConfig(sha256=hashlib.sha256(key.encode()).hexdigest(), scopes=["features:*"])
+    }
+    return serving_config, key
+
+
+def _live_result(measured: list[dict[str, Any]], warmup: int, post_id: str) -> dict[str, Any]:
     counted = [r for r in measured if not r["warmup"]]
-    first = [r["first_fetch_to_silver_s"] for r in counted]
-    last = [r["last_fetch_to_silver_s"] for r in counted]
+    first = [r["first_fetch_to_visible_s"] for r in counted]
+    last = [r["last_fetch_to_visible_s"] for r in counted]
+    stages = ("ingest_s", "to_silver_s", "silver_to_served_s")
+    medians = {s.removesuffix("_s"): round(statistics.median(r[s] for r in counted), 3) for s in stages}
+    total = sum(medians.values()) or 1.0
     return {
-        "chain": "simulator API -> ingest -> Kafka -> bronze -> silver post_metrics",
+        "chain": f"simulator API -> ingest -> Kafka -> bronze -> silver -> stream_live -> Redis -> GET {LIVE_VIEW}",
         "rounds": len(counted),
         "warmup_rounds": warmup,
-        "entity": {"table": "silver post_metrics", "post_id": post_id},
+        "entity": {"view": LIVE_VIEW, "post_id": post_id},
         "first_fetch_to_visible": {"p50_s": percentile(first, 50), "p95_s": percentile(first, 95)},
         "last_fetch_to_visible": {"p50_s": percentile(last, 50), "p95_s": percentile(last, 95)},
-        "stage_median_s": {"ingest": round(statistics.median(r["ingest_s"] for r in counted), 3)},
+        "first_fetch_to_silver": {"p50_s": percentile([r["first_fetch_to_silver_s"] for r in counted], 50)},
+        "stage_median_s": medians,
+        "stage_share": {s: round(v / total, 3) for s, v in medians.items()},
         "goal_p95_s": 30,
         "per_round": measured,
     }
@@ -262,7 +322,7 @@ def clean_db(config: Any) -> None:
 def main() -> int:
     parser = bench_parser(__doc__, rows=None, runs=5)
     parser.add_argument("--db", type=int, default=11, help="Redis db of its own (its dip:* keys are deleted)")
-    parser.add_argument("--live", action="store_true", help="long-running queries: API fetch -> silver row visible")
+    parser.add_argument("--live", action="store_true", help="long-running queries: API fetch -> live view served")
     parser.add_argument("--trigger", default="processing-time=2 seconds", help="trigger of the --live queries")
     args = parser.parse_args()
 
@@ -279,6 +339,7 @@ def main() -> int:
             env=args.env,
             results_dir=args.results_dir,
             config=lambda scratch: bench_config(scratch, args.env, args.db),
+            cleanup=clean_db,
         )
     return run_spark_benchmark(
         "freshness",

@@ -3,6 +3,8 @@
 Freshness is the newest event time of a table (``dip.catalog.FRESHNESS_COLUMN``) against now; a table
 with an SLA in ``status.sla_minutes`` that is missing, empty or older than its SLA is a breach. Job runs
 come from the metrics the jobs export (``dip_job_*`` in the Pushgateway or the ``*.prom`` textfiles).
+Live views show stream_live's last batch per view from Redis (``dip:_live:<view>``): when it wrote and
+its lag from the newest snapshot's API fetch to the Redis write.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pyspark.sql import functions as F
 
 from dip.catalog import FRESHNESS_COLUMN
 from dip.config import Config
+from dip.online.live_state import LiveState
 from dip.table_io import read_if_exists
 from dip.tables import (
     BRONZE_EVENTS,
@@ -113,6 +116,22 @@ class RejectedBatch:
         return self.dlq / self.rows if self.rows else 0.0
 
 
+@dataclass(frozen=True)
+class LiveViewStatus:
+    """stream_live's last applied batch of one live view (``state`` None: never written)."""
+
+    view: str
+    state: LiveState | None
+    now: datetime
+
+    @property
+    def age_minutes(self) -> float | None:
+        """Minutes since the last batch's writes ended."""
+        if self.state is None:
+            return None
+        return (self.now.timestamp() * 1000 - self.state.written_ms) / 60_000
+
+
 @dataclass
 class StatusReport:
     """Everything `dip status` shows."""
@@ -123,6 +142,7 @@ class StatusReport:
     dead_letters: list[DeadLetters]
     notes: list[str] = field(default_factory=list)
     rejected: list[RejectedBatch] = field(default_factory=list)
+    live: list[LiveViewStatus] = field(default_factory=list)
 
     @property
     def breaches(self) -> list[Freshness]:
@@ -342,7 +362,29 @@ def build_status(spark: SparkSession, config: Config, now: datetime | None = Non
     jobs = latest_per_job([*jobs, *job_runs_from_table(spark, config)])
     report = StatusReport(now, table_freshness(spark, config, now), jobs, dead_letter_counts(spark, config, now), notes)
     report.rejected = rejected_batches(spark, config, now)
+    report.live, live_notes = live_view_status(config, now)
+    report.notes.extend(live_notes)
     return report
+
+
+def live_view_status(config: Config, now: datetime) -> tuple[list[LiveViewStatus], list[str]]:
+    """The live views' last batches from Redis; a note instead when Redis does not answer."""
+    import redis
+
+    from dip.online.client import make_client
+    from dip.online.live_state import read_live_states
+
+    views = [name for name, view in config.online.views.items() if view.live]
+    if not views:
+        return [], []
+    client = make_client(config.redis)
+    try:
+        states = read_live_states(client, views)
+    except redis.RedisError as exc:
+        return [], [f"live views: Redis {config.redis.host}:{config.redis.port} unreachable ({exc})"]
+    finally:
+        client.close()
+    return [LiveViewStatus(view, state, now) for view, state in zip(views, states, strict=True)], []
 
 
 def format_age(minutes: float | None) -> str:
@@ -368,6 +410,9 @@ def summarize(report: StatusReport) -> str:
     line = f"status: {head}; {len(report.jobs)} job(s); DLQ {dlq} rows, quarantine {quarantine} rows"
     if report.rejected:
         line += f"; {len(report.rejected)} silver batch(es) over the DLQ-share threshold in 24 h"
+    live = [f"{v.view} {v.state.lag_s:.1f}s" for v in report.live if v.state is not None]
+    if live:
+        line += f"; live lag {', '.join(live)}"
     return line
 
 

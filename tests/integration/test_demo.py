@@ -88,6 +88,16 @@ def test_demo_end_to_end(stack: Config, tmp_path: Path) -> None:
     assert '"stale": false' in first and "caption_vec" in first
     assert "unauthenticated request -> HTTP 401" in first
     assert "end-to-end freshness (newest API record fetched -> served by /v1/features)" in first
+    # stream_live wrote every post's and account's newest snapshot; the served live view is the last round's
+    assert re.search(
+        r"stream live \(silver -> Redis live views\) +\S+ +changes \d+, written 426, skipped_stale 0", first
+    )
+    last_round = re.findall(r"round 21/21 at (\d{4}-\d\d-\d\d \d\d:\d\d)", first)
+    assert last_round and f"-> snapshot {last_round[0]}" in first, first[-3000:]
+    assert re.search(r"live view: GET /v1/features/post_live/\d+ -> snapshot .*views_per_hour [\d.]+", first)
+    assert re.search(
+        r"live freshness \(newest API record fetched -> live view post_live written by stream_live\): [\d.]+s", first
+    )
     # the feature tables are Hudi tables (the default format), and the push read them
     features = tmp_path / "lake" / "features"
     for table in ("post_features_daily", "account_features_daily"):

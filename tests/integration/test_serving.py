@@ -277,7 +277,7 @@ def test_unknown_view_and_missing_entity_are_404(http: httpx.Client) -> None:
         {
             "error": "unknown_view",
             "detail": "unknown feature view 'nope'; known: "
-            f"post_features_daily, account_features_daily, {POSTS}, {ACCOUNTS}",
+            f"post_features_daily, account_features_daily, post_live, account_live, {POSTS}, {ACCOUNTS}",
         },
     )
     missing = http.get(f"/v1/features/{POSTS}/p404", headers=_key("reader"))
@@ -619,3 +619,32 @@ def test_dip_serve_command(stack: Config, client: redis.Redis) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class LiveAwareModel:
+    """Declares the live view too: 0.5 * views (nightly view) + views_per_hour (post_live; absent: 0)."""
+
+    name, version, views = "dip-live", "1", (POSTS, "post_live")
+
+    def predict(self, features: Mapping[str, FeatureValue]) -> float:
+        return 0.5 * float(features.get("views") or 0) + float(features.get("views_per_hour") or 0)  # type: ignore[arg-type]
+
+
+def test_score_reads_the_live_view_a_model_declares(config: Config, client: redis.Redis) -> None:
+    """A model declaring [scoring view, post_live] is scored on both records merged (the scoring view's `views`
+    wins over post_live's `views`); a post without a live record is scored on its nightly features alone."""
+    live = view_specs(config.online)["post_live"]
+    now_ms = int(time.time() * 1000)
+    row = {"entity_id": "p1", "_v": now_ms * 10**10, "_ts": now_ms, "_fsv": 1, "views": 999, "views_per_hour": 42.5}
+    assert write_batch(client, [row], live).written == 1
+    try:
+        with (
+            serving(create_app(config, model=LiveAwareModel())) as url,
+            httpx.Client(base_url=url, timeout=5) as http,
+        ):
+            p1 = http.post("/v1/score", json={"entity_id": "p1"}, headers=_key("scorer"))
+            p3 = http.post("/v1/score", json={"entity_id": "p3"}, headers=_key("scorer"))
+        assert (p1.status_code, p1.json()["score"], p1.json()["stale"]) == (200, 0.5 * 120 + 42.5, False)
+        assert (p3.status_code, p3.json()["score"]) == (200, 0.5 * 1)
+    finally:
+        client.delete("dip:post_live:p1")

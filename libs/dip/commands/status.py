@@ -69,6 +69,36 @@ def rejected_table(report) -> Table:
     return table
 
 
+def live_table(report) -> Table:
+    """Per live view: stream_live's last batch, its age and its lag (API fetch -> Redis write)."""
+    from dip.status import format_age
+
+    table = Table(title="live views (stream_live)")
+    for column in ("view", "last write (UTC)", "age", "newest snapshot (UTC)", "lag", "written", "skipped"):
+        table.add_column(column, justify="right" if column in ("lag", "written", "skipped") else "left")
+    for v in report.live:
+        if v.state is None:
+            table.add_row(v.view, "-", "-", "-", "-", "-", "-")
+            continue
+        s = v.state
+        table.add_row(
+            v.view,
+            _when(_ms(s.written_ms)),
+            format_age(v.age_minutes),
+            _when(_ms(s.newest_event_ms)),
+            f"{s.lag_s:.1f}s",
+            str(s.written),
+            str(s.skipped_stale),
+        )
+    return table
+
+
+def _ms(value: int):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
 def status_cmd(env: EnvOption = None) -> None:
     """Freshness of each table against its SLA, last run per job, DLQ/quarantine counts, silver batches over the
     DLQ-share threshold; exit 1 on an SLA breach or such a batch."""
@@ -86,6 +116,8 @@ def status_cmd(env: EnvOption = None) -> None:
     console.print(dead_letters_table(report))
     if report.rejected:
         console.print(rejected_table(report))
+    if report.live:
+        console.print(live_table(report))
     for note in report.notes:
         err_console.print(f"[yellow]note:[/yellow] {escape(note)}")
     console.print(summarize(report), markup=False)

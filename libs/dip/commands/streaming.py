@@ -95,9 +95,13 @@ def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
 
 
 @stream_app.command("all")
-def stream_all_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
-    """stream_bronze and stream_silver in one Spark application; with processing-time=<interval> both run
-    until SIGTERM/Ctrl-C, which stops each after its current micro-batch."""
+def stream_all_cmd(
+    env: EnvOption = None,
+    trigger: str | None = TriggerOption,
+    live: bool = typer.Option(False, "--live", help="Also run stream_live (silver -> live views in Redis)."),
+) -> None:
+    """stream_bronze and stream_silver (and stream_live with --live) in one Spark application; with
+    processing-time=<interval> they run until SIGTERM/Ctrl-C, which stops each after its current micro-batch."""
     from dip.streaming.all_job import run_stream_all
 
     config = config_or_exit(env)
@@ -106,11 +110,12 @@ def stream_all_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -
         with span("dip.stage.session", **{"dip.job": "stream_all"}):
             spark = session(config, "dip-stream-all")
         console.print(
-            f"stream_all: {config.kafka.topics.raw_prefix}* -> bronze -> silver ({trigger or config.streaming.trigger})"
+            f"stream_all: {config.kafka.topics.raw_prefix}* -> bronze -> silver{' -> live views' if live else ''} "
+            f"({trigger or config.streaming.trigger})"
         )
         with span("dip.stage.stream", **{"dip.job": "stream_all"}):
-            bronze, silver = run_stream_all(
-                spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=metrics
+            bronze, silver, *lives = run_stream_all(
+                spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=metrics, live=live
             )
     console.print(_summary_table("stream_bronze", bronze, ["kafka", "bronze", "dlq"]))
     console.print(
@@ -118,6 +123,8 @@ def stream_all_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -
             "stream_silver: bronze rows by outcome", silver, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
         )
     )
+    for summary in lives:
+        console.print(_summary_table(summary.query, summary, ["changes", "written", "skipped_stale"]))
     console.print(f"metrics: {run.metrics_target or run.flush_error}")
 
 

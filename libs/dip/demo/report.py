@@ -31,6 +31,7 @@ class DemoReport:
     freshness_s: float | None = None
     freshness_note: str = ""
     served_at: datetime | None = None  # on the ingest's clock, like fetched_at
+    live_lag_s: float | None = None  # newest snapshot fetched -> its live view written (ingest clock)
     balanced: bool | None = None
     hints: list[str] = field(default_factory=list)
 
@@ -83,6 +84,11 @@ def render(report: DemoReport, console: Console) -> None:
         )
     elif report.freshness_note:
         console.print(f"end-to-end freshness: {report.freshness_note}")
+    if report.live_lag_s is not None:
+        console.print(
+            f"live freshness (newest API record fetched -> live view post_live written by stream_live): "
+            f"{report.live_lag_s:.1f}s"
+        )
     if report.balanced is not None:
         console.print("reconcile: " + ("[green]balanced[/green]" if report.balanced else "[red]NOT balanced[/red]"))
     for hint in report.hints:

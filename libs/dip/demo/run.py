@@ -58,6 +58,7 @@ def run_demo(
         spark = build_session(config, app_name="dip-demo")
         st.note = f"Spark {spark.version}"
     _streams(spark, config, console, report, "")
+    _live(spark, config, console, report, ingested.clock)
     if _features(spark, config, console, report, recompute=published > 0):
         trained = _train(spark, config, console, report)
         _serve(spark, config, console, report, ingested.clock, trained)
@@ -103,6 +104,25 @@ def _streams(spark, config: Config, console: Console, report: DemoReport, label:
     with stage(report, console, f"stream silver{label}") as st:
         summary = run_stream_silver(spark, config, "available-now")
         st.counts = {k: summary.total(k) for k in ("bronze", "silver", "quarantine", "dlq", "duplicate")}
+
+
+def _live(spark, config: Config, console: Console, report: DemoReport, clock) -> None:
+    """stream_live (available-now): the new snapshots -> post_live/account_live; the lag on the ingest's clock."""
+    from dip.online.client import make_client
+    from dip.online.live_state import read_live_states
+    from dip.streaming.live_job import run_stream_live
+
+    with stage(report, console, "stream live (silver -> Redis live views)") as st:
+        summaries = run_stream_live(spark, config, "available-now")
+        written_at = clock()
+        st.counts = {k: sum(s.total(k) for s in summaries) for k in ("changes", "written", "skipped_stale")}
+    client = make_client(config.redis)
+    try:
+        state = read_live_states(client, ["post_live"])[0]
+    finally:
+        client.close()
+    if state is not None and st.counts["written"]:
+        report.live_lag_s = written_at.timestamp() - state.newest_event_ms / 1000
 
 
 def _features(spark, config: Config, console: Console, report: DemoReport, recompute: bool) -> bool:

@@ -7,7 +7,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -93,6 +93,7 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
         ]
         batch = http.post("/v1/features:batch", json={"requests": groups})
         batch.raise_for_status()
+        live = http.get(f"/v1/features/post_live/{post_ids[0]}")
         unauthorised = httpx.get(f"{url}/v1/features/post_features_daily/{post_ids[0]}", timeout=10).status_code
         # the first score also says which features moved it (explain=true)
         scores = []
@@ -104,8 +105,10 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
     outcome.samples["served features"] = f"GET /v1/features/post_features_daily/{post_ids[0]} -> " + json.dumps(
         {"stale": body.get("stale"), "features": _vector_summary(body.get("features", {}))}, ensure_ascii=False
     )
+    if live.status_code == 200:
+        outcome.samples["live view"] = live_line(live.json())
     found = sum(1 for item in batch.json()["results"] if item["found"])
-    outcome.counts = {"requests": 3 + len(scores), "entities found": found, "scores": len(scores)}
+    outcome.counts = {"requests": 4 + len(scores), "entities found": found, "scores": len(scores)}
     outcome.note = f"unauthenticated request -> HTTP {unauthorised}"
     if scores:
         first = scores[0].json()
@@ -116,6 +119,16 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
         top = ", ".join(f"{c['feature']} {c['contribution']:+.4f}" for c in first["explanation"])
         outcome.samples["score explained"] = f"POST /v1/score?explain=true {post_ids[0]} -> {top}"
     return outcome
+
+
+def live_line(body: dict[str, Any]) -> str:
+    """A served post_live record in one line: its snapshot time and the counts and rates that matter most."""
+    snapshot = datetime.fromtimestamp(body["event_ts_ms"] / 1000, UTC)
+    shown = {
+        k: body["features"].get(k) for k in ("views", "likes", "engagement_ratio", "views_per_hour", "likes_per_hour")
+    }
+    rates = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items())
+    return f"GET /v1/features/post_live/{body['entity_id']} -> snapshot {snapshot:%Y-%m-%d %H:%M:%S} UTC: {rates}"
 
 
 def score_spread(values: list[float]) -> str:

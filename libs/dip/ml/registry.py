@@ -51,6 +51,7 @@ class RegisteredModel:
     estimator: Any
     feature_names: Sequence[str]
     reference: Mapping[str, float] | None = None  # the training rows' medians (``explain``'s "typical post")
+    views: Sequence[str] = ()  # online views whose features it reads at scoring time (metadata ``views``)
 
     def _rows(self, rows: list[list[float]]) -> Any:
         import pandas as pd
@@ -102,5 +103,8 @@ def load_champion(config: Config) -> RegisteredModel | None:
     uri = f"models:/{config.ml.registered_model}/{version.version}"
     estimator = mlflow.sklearn.load_model(uri)
     names = list(getattr(estimator, "feature_names_in_", config.ml.features))
-    reference = (mlflow.models.get_model_info(uri).metadata or {}).get("reference")
-    return RegisteredModel(config.ml.registered_model, str(version.version), estimator, names, reference)
+    metadata = mlflow.models.get_model_info(uri).metadata or {}
+    views = tuple(metadata.get("views") or (config.ml.view,))
+    return RegisteredModel(
+        config.ml.registered_model, str(version.version), estimator, names, metadata.get("reference"), views
+    )

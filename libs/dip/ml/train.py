@@ -185,7 +185,10 @@ def train_model(config: Config, frame: pd.DataFrame, allow_baseline: bool = Fals
             name="model",
             signature=infer_signature(x_train, estimator.predict(x_train)),
             input_example=x_train.head(3),
-            metadata={"reference": {name: float(value) for name, value in x_train.median().fillna(0.0).items()}},
+            metadata={
+                "reference": {name: float(value) for name, value in x_train.median().fillna(0.0).items()},
+                "views": [config.ml.view],  # the online views the model reads when scoring (serving merges them)
+            },
             registered_model_name=ml.registered_model,
             skops_trusted_types=trusted_types(estimator),
         )

@@ -60,10 +60,15 @@ class ViewSpec:
     _plan: tuple[tuple[str, bytes, Callable[[bytes | str], FeatureValue]], ...] = field(
         init=False, repr=False, compare=False
     )
+    _encoders: tuple[tuple[str, str, Callable[[Any], str | None]], ...] = field(init=False, repr=False, compare=False)
+    _fields: frozenset[str] = field(init=False, repr=False, compare=False)  # every key a row may have
 
     def __post_init__(self) -> None:
         plan = tuple((name, name.encode(), _DECODERS[kind]) for name, kind in self.features.items())
         object.__setattr__(self, "_plan", plan)
+        encoders = tuple((name, kind, _ENCODERS[kind]) for name, kind in self.features.items())
+        object.__setattr__(self, "_encoders", encoders)
+        object.__setattr__(self, "_fields", frozenset((*self.features, *RESERVED_FIELDS, ENTITY_FIELD)))
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,16 @@ def online_key(view: str, entity_id: str) -> str:
 
 
 def _encode_int(value: Any) -> str:
+    if type(value) is int:  # the common case first (bool is a subclass, not this type)
+        return str(value)
     if isinstance(value, bool) or not hasattr(value, "__index__"):
         raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
     return str(operator.index(value))
 
 
 def _encode_float(value: Any) -> str | None:
+    if type(value) is float:
+        return repr(value) if math.isfinite(value) else None
     if isinstance(value, bool) or (not isinstance(value, int | float) and not hasattr(value, "__float__")):
         raise TypeError(f"expected a number, got {type(value).__name__} {value!r}")
     try:
@@ -196,15 +205,18 @@ def encode_row(view: ViewSpec, row: Mapping[str, Any]) -> tuple[str, str, list[s
     """``(key, version, [field, value, ...])`` for one row; raises :class:`RowError` when it breaks the contract."""
     entity_id = row.get(ENTITY_FIELD)
     key = online_key(view.name, entity_id)  # type: ignore[arg-type]
-    unknown = set(row) - set(view.features) - set(RESERVED_FIELDS) - {ENTITY_FIELD}
+    unknown = row.keys() - view._fields
     if unknown:
         raise RowError(f"row {entity_id!r}: unknown fields for view {view.name}: {', '.join(sorted(unknown))}")
     version = _reserved_int(row, VERSION_FIELD)
     pairs = [VERSION_FIELD, version]
     pairs += [EVENT_TS_FIELD, _reserved_int(row, EVENT_TS_FIELD), FSV_FIELD, _reserved_int(row, FSV_FIELD)]
-    for name, kind in view.features.items():
+    for name, kind, encode in view._encoders:
+        value = row.get(name)
+        if value is None:
+            continue
         try:
-            encoded = encode_value(kind, row.get(name))
+            encoded = encode(value)
         except (TypeError, ValueError, OverflowError) as exc:
             raise RowError(f"row {entity_id!r}: feature {name} ({kind}): {exc}") from None
         if encoded is not None:

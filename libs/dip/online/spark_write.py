@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pyspark.sql import DataFrame
@@ -22,23 +22,35 @@ class OnlineWriteError(RuntimeError):
         self.cause = cause
 
 
-def _partition_writer(
-    redis: RedisConfig, view: ViewSpec, batch_size: int, written: Any, skipped: Any, prepare: RowPrep | None
-) -> Callable[[Iterable[Any]], None]:
-    """The function run on each partition: its own client, pipelined CAS writes, counts to accumulators."""
+_COUNTS = "written long, skipped_stale long"
 
-    def write(rows: Iterable[Any]) -> None:
+
+def _partition_writer(
+    redis: RedisConfig, view: ViewSpec, batch_size: int, prepare: RowPrep | None
+) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The function run on each partition (``mapInArrow``): Arrow batches -> plain dicts (no per-row Row
+    objects: the conversion is columnar, in C), its own client, CAS writes; yields one row of counts."""
+
+    def write(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
         from dip.online.client import make_client
         from dip.online.store import write_batch
 
+        def dicts() -> Iterator[dict[str, Any]]:
+            for batch in batches:
+                for row in batch.to_pylist():
+                    yield prepare(row) if prepare else row
+
         client = make_client(redis)
-        dicts = (row.asDict() for row in rows)
         try:
-            result = write_batch(client, map(prepare, dicts) if prepare else dicts, view, batch_size=batch_size)
+            result = write_batch(client, dicts(), view, batch_size=batch_size)
         finally:
             client.close()
-        written.add(result.written)
-        skipped.add(result.skipped_stale)
+        yield pa.RecordBatch.from_pydict(
+            {"written": [result.written], "skipped_stale": [result.skipped_stale]},
+            schema=pa.schema([("written", pa.int64()), ("skipped_stale", pa.int64())]),
+        )
 
     return write
 
@@ -57,12 +69,10 @@ def write_online(
 ) -> WriteResult:
     """Write ``rows`` (``entity_id``, ``_v``, ``_ts``, ``_fsv`` and features; ``prepare`` may derive them
     from each row's dict on the executor) with :func:`dip.online.write_batch`; raises :class:`OnlineWriteError`."""
-    sc = rows.sparkSession.sparkContext
-    written, skipped = sc.accumulator(0), sc.accumulator(0)
     try:
-        rows.foreachPartition(_partition_writer(redis, view, batch_size, written, skipped, prepare))
+        counts = rows.mapInArrow(_partition_writer(redis, view, batch_size, prepare), _COUNTS).collect()
     except Exception as exc:
         cause = redis_cause(exc)
         where = f"{redis.host}:{redis.port}"
         raise OnlineWriteError(f"writing {view.name} to Redis {where} failed: {cause}", cause) from exc
-    return WriteResult(written.value, skipped.value)
+    return WriteResult(sum(c["written"] for c in counts), sum(c["skipped_stale"] for c in counts))

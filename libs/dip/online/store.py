@@ -1,12 +1,14 @@
-"""Versioned, pipelined writes and reads of online feature hashes in Redis.
+"""Versioned, batched writes and pipelined reads of online feature hashes in Redis.
 
-Writes go through one small Lua script doing compare-and-set on ``_v``: a row whose version is
-lower than or equal to the stored one is skipped, otherwise the hash is replaced as a whole and
-its TTL set. Both functions take a client made where they run (a Spark executor, the API process).
+Writes go through one small Lua script doing compare-and-set on ``_v`` for every row of a chunk
+(one call per ``batch_size`` rows): a row whose version is lower than or equal to the stored one is
+skipped, otherwise the hash is replaced as a whole and its TTL set. Both functions take a client
+made where they run (a Spark executor, the API process).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -17,21 +19,29 @@ import redis.asyncio
 
 from dip.online.codec import OnlineRecord, ViewSpec, decode_hash, encode_row, online_key
 
-# KEYS[1] hash key; ARGV[1] version (canonical non-negative decimal); ARGV[2] TTL seconds;
-# ARGV[3..] field, value pairs (including _v). Versions compare as decimal strings (length, then
-# lexically) so 17-digit Hudi commit times stay exact, unlike Lua's double-precision numbers.
+# KEYS: the chunk's hash keys. ARGV[1] TTL seconds; ARGV[2] a JSON array with one array of strings
+# per key, in order: its version (canonical non-negative decimal), then the field/value items
+# (including _v). Versions compare as decimal strings (length, then lexically) so 17-digit Hudi
+# commit times and 23-digit live versions stay exact, unlike Lua's double-precision numbers; every
+# value travels as a JSON string (never a number), so nothing is rounded. Returns the rows written.
+# One call per chunk with one JSON argument instead of a call per row with ~30 arguments: redis-py's
+# per-argument packing was half of the write's cost.
 CAS_WRITE_LUA = """
-local cur = redis.call('HGET', KEYS[1], '_v')
-if cur then
-  local new = ARGV[1]
-  if #cur > #new or (#cur == #new and cur >= new) then
-    return 0
+local ttl = ARGV[1]
+local rows = cjson.decode(ARGV[2])
+local written = 0
+for i, key in ipairs(KEYS) do
+  local row = rows[i]
+  local new = row[1]
+  local cur = redis.call('HGET', key, '_v')
+  if not cur or #cur < #new or (#cur == #new and cur < new) then
+    redis.call('DEL', key)
+    redis.call('HSET', key, unpack(row, 2))
+    redis.call('EXPIRE', key, ttl)
+    written = written + 1
   end
 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
+return written
 """
 
 
@@ -65,13 +75,14 @@ def write_batch(
     result = WriteResult(0, 0)
     iterator = iter(rows)
     while batch := list(islice(iterator, batch_size)):
-        encoded = [encode_row(view, row) for row in batch]
-        pipe = client.pipeline(transaction=False)
-        for key, version, pairs in encoded:
-            script(keys=[key], args=[version, ttl, *pairs], client=pipe)
-        applied = pipe.execute()
-        written = sum(1 for flag in applied if flag == 1)
-        result += WriteResult(written, len(applied) - written)
+        keys: list[str] = []
+        items: list[list[str]] = []
+        for row in batch:
+            key, version, pairs = encode_row(view, row)
+            keys.append(key)
+            items.append([version, *pairs])
+        written = int(script(keys=keys, args=[ttl, json.dumps(items, ensure_ascii=False, separators=(",", ":"))]))
+        result += WriteResult(written, len(batch) - written)
     return result
 
 

@@ -5,6 +5,7 @@ one is given), metrics registry and authenticator. Endpoints are async on an asy
 (no threadpool hop); every read of many entities is one pipelined round trip per view.
 """
 
+import asyncio
 import logging
 import re
 import time
@@ -220,6 +221,39 @@ def create_app(
                 )
         return BatchResponse(results=results)
 
+    def model_views(model: ScoringModel) -> list[ViewSpec]:
+        """The scoring view, then the further online views the model declares (e.g. a live view)."""
+        declared = [name for name in getattr(model, "views", ()) or () if name != scoring.view]
+        unknown = [name for name in declared if name not in views]
+        if unknown:
+            raise ApiError(
+                503,
+                "model_views_unknown",
+                f"model {model.name} v{model.version} reads view(s) {', '.join(unknown)} that are not configured",
+            )
+        return [views[scoring.view], *(views[name] for name in declared)]
+
+    async def stored_features(entity_id: str, specs: list[ViewSpec]) -> tuple[dict[str, FeatureValue], int, bool]:
+        """The entity's features from every view in ``specs`` (first: the scoring view, required; the others add
+        their features where stored, never replacing a scoring-view feature of the same name), the scoring
+        view's feature set version, and staleness (any record older than its view's TTL)."""
+        records = await asyncio.gather(*(lookup(spec, [entity_id]) for spec in specs))
+        primary = records[0][0]
+        if primary is None:
+            raise ApiError(
+                404,
+                "features_not_found",
+                f"no features stored for entity {entity_id!r} in view {specs[0].name!r}; send features instead",
+            )
+        now_ms = int(time.time() * 1000)
+        features: dict[str, FeatureValue] = {}
+        is_stale = False
+        for spec, (record,) in reversed(list(zip(specs, records, strict=True))):
+            if record is not None:
+                features.update(record.features)
+                is_stale = stale(record, spec, now_ms) or is_stale
+        return features, primary.feature_set_version, is_stale
+
     async def featurise_new_post(post: NewPost) -> tuple[dict[str, FeatureValue], int, bool]:
         """A new post's features (caption + its account's online record), feature set version and staleness."""
         spec = views[scoring.account_view]
@@ -299,16 +333,8 @@ def create_app(
             features, fsv, is_stale = await featurise_new_post(body.post)
             source = "new_post"
         else:
-            spec = views[scoring.view]
-            record = (await lookup(spec, [body.entity_id]))[0]
-            if record is None:
-                raise ApiError(
-                    404,
-                    "features_not_found",
-                    f"no features stored for entity {body.entity_id!r} in view {spec.name!r}; send features instead",
-                )
-            features, fsv, source = record.features, record.feature_set_version, "online_store"
-            is_stale = stale(record, spec, int(time.time() * 1000))
+            features, fsv, is_stale = await stored_features(body.entity_id, model_views(chosen))
+            source = "online_store"
         value = float(chosen.predict(features))
         explanation = None
         if explain:

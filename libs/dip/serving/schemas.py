@@ -29,7 +29,10 @@ class FeatureRecord(BaseModel):
 
     view: str
     entity_id: str
-    version: int = Field(description="The write version (_v): feature timestamp or Hudi commit time.")
+    version: int = Field(
+        description="The write version (_v): feature timestamp, Hudi commit time, or for a live view "
+        "snapshot epoch ms * 10^10 + silver commit version (docs/online_store.md).",
+    )
     event_ts_ms: int = Field(description="Event time the features are as of, epoch milliseconds.")
     feature_set_version: int
     stale: bool

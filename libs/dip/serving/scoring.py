@@ -11,7 +11,11 @@ from dip.online.codec import FeatureValue
 
 @runtime_checkable
 class ScoringModel(Protocol):
-    """What ``/v1/score`` needs from a model: a name, a version and ``predict`` on one feature dict."""
+    """What ``/v1/score`` needs from a model: a name, a version and ``predict`` on one feature dict.
+
+    A model may also have ``views``: the online views it reads when scoring a stored entity (besides
+    ``serving.scoring.view``, e.g. ``post_live`` for live engagement); their features are merged in.
+    """
 
     name: str
     version: str
