@@ -175,6 +175,11 @@ def test_silver_steps_account_for_the_whole_batch(stack: Config, spark: Any, scr
         ("quality_overhead", ["--rows", "200", "--runs", "1", "--warmup", "0"], {"overhead", "baseline_s", "dip_s"}),
         ("online_push", ["--rows", str(ROWS)], {"feature_write", "push"}),
         ("serving_latency", ["--requests", "200", "--concurrency", "1", "--entities", "50"], {"runs", "setup"}),
+        (
+            "live_push",
+            ["--rows", "500", "--runs", "1", "--warmup", "0", "--db", "14"],
+            {"sides", "stream_live_vs_single_thread_cas", "write_step_vs_single_thread_cas"},
+        ),
     ],
 )
 def test_older_benchmarks_write_their_results(

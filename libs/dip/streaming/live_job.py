@@ -20,7 +20,7 @@ Per micro-batch of change rows (inserts and update post-images):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -146,19 +146,48 @@ def _live_rows(spark: SparkSession, config: Config, source: LiveSource, snapshot
     return account_live(snapshots)
 
 
+LOCAL_KEYS = 20_000  # up to this many changed entities, their keys come to the driver with the batch's facts
+
+
+def _changed(changes: DataFrame, keys: Sequence[str]) -> tuple[dict[str, int], DataFrame]:
+    """The batch's facts (changes, newest silver version, oldest/newest snapshot ms) and its distinct changed keys.
+
+    A usual batch (a few hundred entities) costs one Spark job: the per-key aggregate comes to the driver and
+    the keys go back as a local relation (broadcast without another job). A catch-up batch over
+    ``LOCAL_KEYS`` entities keeps its keys distributed (a second job for the facts)."""
+    per_key = changes.groupBy(*keys).agg(
+        F.count(F.lit(1)).alias("n"),
+        F.max("_commit_version").alias("version"),
+        F.min(F.unix_millis("captured_at")).alias("oldest_ms"),
+        F.max(F.unix_millis("captured_at")).alias("newest_ms"),
+    )
+    local = per_key.limit(LOCAL_KEYS + 1).collect()
+    if len(local) <= LOCAL_KEYS:
+        facts = {
+            "changes": sum(r["n"] for r in local),
+            "version": max((r["version"] for r in local), default=0),
+            "oldest_ms": min((r["oldest_ms"] for r in local), default=0),
+            "newest_ms": max((r["newest_ms"] for r in local), default=0),
+        }
+        schema = changes.select(*keys).schema
+        return facts, changes.sparkSession.createDataFrame([tuple(r[k] for k in keys) for r in local], schema)
+    row = per_key.agg(
+        F.sum("n").alias("changes"),
+        F.max("version").alias("version"),
+        F.min("oldest_ms").alias("oldest_ms"),
+        F.max("newest_ms").alias("newest_ms"),
+    ).first()
+    return {k: int(row[k]) for k in ("changes", "version", "oldest_ms", "newest_ms")}, per_key.select(*keys)
+
+
 def process_live_batch(
     batch: DataFrame, batch_id: int, config: Config, source: LiveSource, views: list[ViewSpec]
 ) -> dict[str, int]:
     """Steps 1-4 of the module docstring for one micro-batch; returns its counts."""
     spark = batch.sparkSession
     changes = batch.where(F.col("_change_type").isin(*_UPSERTS)).select(*source.keys, "captured_at", "_commit_version")
-    facts = changes.agg(
-        F.count(F.lit(1)).alias("changes"),
-        F.max("_commit_version").alias("version"),
-        F.min(F.unix_millis("captured_at")).alias("oldest_ms"),
-        F.max(F.unix_millis("captured_at")).alias("newest_ms"),
-    ).first()
-    if not facts or not facts["changes"]:
+    facts, keys = _changed(changes, source.keys)
+    if not facts["changes"]:
         return {"changes": 0, "written": 0, "skipped_stale": 0}
     version = int(facts["version"])
     since_ms = int(facts["oldest_ms"]) - int(config.online.live.lookback_hours * 3_600_000)
@@ -167,7 +196,7 @@ def process_live_batch(
         .option("versionAsOf", version)
         .load(source.table.path(config))
         .where(F.col("captured_at") >= F.timestamp_millis(F.lit(since_ms)))
-        .join(F.broadcast(changes.select(*source.keys).distinct()), list(source.keys), "left_semi")
+        .join(keys, list(source.keys), "left_semi")
     )
     rows = _live_rows(spark, config, source, snapshots).withColumn(
         "_fsv", F.lit(config.features.feature_set_version).cast("long")
