@@ -164,6 +164,9 @@ def measure(spark: Any, scratch: Scratch, config: Any, rows: int, runs: int, war
         "stream_live_vs_single_thread_hset": round(
             timings["single_thread_hset"].median_s / timings["stream_live"].median_s, 2
         ),
+        "write_step_vs_single_thread_hset": round(
+            timings["single_thread_hset"].median_s / timings["write_step"].median_s, 2
+        ),
         "goal": "stream_live >= 1.5x single_thread_cas",
     }
 
