@@ -26,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Scratch, bench_parser, interleaved, rate, run_spark_benchmark
+from online_push import _plain_loop
 
 VIEW = "post_live"
 BASE_MS = 1_795_000_000_000  # 2026-11-18
@@ -78,7 +79,6 @@ def measure(spark: Any, scratch: Scratch, config: Any, rows: int, runs: int, war
 
     from dip.features.live import post_live
     from dip.online import make_client, view_specs, write_batch
-    from dip.online.codec import encode_row
     from dip.online.spark_write import write_online
     from dip.streaming.kafka_io import checkpoint_path
     from dip.streaming.live_job import _with_version, run_stream_live
@@ -124,16 +124,7 @@ def measure(spark: Any, scratch: Scratch, config: Any, rows: int, runs: int, war
 
     def single_thread_hset() -> int:
         _flush(config)
-        client = make_client(config.redis)
-        size = config.online.batch_size
-        for i in range(0, len(dicts), size):
-            pipe = client.pipeline(transaction=False)
-            for row in dicts[i : i + size]:
-                key, _, pairs = encode_row(view, row)
-                pipe.hset(key, mapping=dict(zip(pairs[::2], pairs[1::2], strict=True)))
-                pipe.expire(key, view.ttl_seconds)
-            pipe.execute()
-        client.close()
+        _plain_loop(config, view, dicts, config.online.batch_size)  # online_push's baseline, the same loop
         return len(dicts)
 
     sides = {

@@ -137,20 +137,13 @@ def push_view(spark: SparkSession, config: Config, store: FeatureStore, view: Vi
 
 def check_redis(config: Config) -> None:
     """Fail fast with a clear message when Redis does not answer."""
-    import redis
+    from dip.online.client import unreachable
 
-    from dip.online.client import make_client
-
-    client = make_client(config.redis)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
+    if (error := unreachable(config.redis)) is not None:
         raise PushError(
-            f"Redis {config.redis.host}:{config.redis.port} is unreachable ({exc}); nothing was pushed and "
+            f"Redis {config.redis.host}:{config.redis.port} is unreachable ({error}); nothing was pushed and "
             "the last pushed commit is unchanged"
-        ) from exc
-    finally:
-        client.close()
+        )
 
 
 def push_online(spark: SparkSession, config: Config, views: list[str] | None = None) -> list[ViewPush]:

@@ -35,6 +35,18 @@ def make_client(config: RedisConfig) -> redis.Redis:
     return redis.Redis(**_options(config), retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), _RETRIES))
 
 
+def unreachable(config: RedisConfig) -> str | None:
+    """Why Redis does not answer PING (the error text), or None when it does: a job's check before it starts."""
+    client = make_client(config)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return str(exc)
+    finally:
+        client.close()
+    return None
+
+
 def make_async_client(config: RedisConfig) -> redis.asyncio.Redis:
     """The asyncio twin of :func:`make_client`, for the serving API's event loop."""
     return redis.asyncio.Redis(**_options(config), retry=AsyncRetry(ExponentialBackoff(cap=0.1, base=0.02), _RETRIES))

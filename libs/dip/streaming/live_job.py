@@ -124,20 +124,13 @@ def ensure_change_feed(spark: SparkSession, config: Config, source: LiveSource) 
 
 def check_redis(config: Config) -> None:
     """Fail before starting when Redis does not answer."""
-    import redis
+    from dip.online.client import unreachable
 
-    from dip.online.client import make_client
-
-    client = make_client(config.redis)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
+    if (error := unreachable(config.redis)) is not None:
         raise LiveError(
-            f"Redis {config.redis.host}:{config.redis.port} is unreachable ({exc}); stream_live writes nothing "
+            f"Redis {config.redis.host}:{config.redis.port} is unreachable ({error}); stream_live writes nothing "
             "until it answers, then resumes from its checkpoint"
-        ) from exc
-    finally:
-        client.close()
+        )
 
 
 def _live_rows(spark: SparkSession, config: Config, source: LiveSource, snapshots: DataFrame) -> DataFrame:
