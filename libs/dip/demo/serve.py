@@ -90,10 +90,15 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
         groups = [
             {"view": "post_features_daily", "entity_ids": post_ids},
             {"view": "account_features_daily", "entity_ids": account_ids(spark, config)[:3]},
+            {"view": "post_live", "entity_ids": post_ids},
         ]
         batch = http.post("/v1/features:batch", json={"requests": groups})
         batch.raise_for_status()
-        live = http.get(f"/v1/features/post_live/{post_ids[0]}")
+        # the live view of a post that already has a previous snapshot (rates), else of any post
+        lives = [i for i in batch.json()["results"] if i["view"] == "post_live" and i["found"]]
+        rated = [i for i in lives if i["features"].get("views_per_hour") is not None]
+        chosen = (rated or lives or [{"entity_id": post_ids[0]}])[0]["entity_id"]
+        live = http.get(f"/v1/features/post_live/{chosen}")
         unauthorised = httpx.get(f"{url}/v1/features/post_features_daily/{post_ids[0]}", timeout=10).status_code
         # the first score also says which features moved it (explain=true)
         scores = []
