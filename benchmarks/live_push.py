@@ -14,7 +14,7 @@ for stream_live, a new checkpoint):
 
 Goal: stream_live >= 1.5x single_thread_cas. Writes results/live_push.json.
 
-    .venv/bin/python benchmarks/live_push.py [--rows 100000] [--runs 3] [--db 12]
+    .venv/bin/python benchmarks/live_push.py [--rows 100000] [--runs 3] [--db 13]
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def report(result: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = bench_parser(__doc__, rows=100_000, runs=3)
-    parser.add_argument("--db", type=int, default=12, help="Redis db of its own (flushed)")
+    parser.add_argument("--db", type=int, default=13, help="Redis db of its own (flushed)")
     args = parser.parse_args()
 
     def config(scratch: Scratch) -> Any:

@@ -177,7 +177,7 @@ def test_silver_steps_account_for_the_whole_batch(stack: Config, spark: Any, scr
         ("serving_latency", ["--requests", "200", "--concurrency", "1", "--entities", "50"], {"runs", "setup"}),
         (
             "live_push",
-            ["--rows", "500", "--runs", "1", "--warmup", "0", "--db", "14"],
+            ["--rows", "500", "--runs", "1", "--warmup", "0", "--db", "13"],
             {"sides", "stream_live_vs_single_thread_cas", "write_step_vs_single_thread_cas"},
         ),
     ],

@@ -31,7 +31,7 @@ from tests.integration.helpers import isolated_config
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-DB = 9  # the live tests' own Redis db: every dip:* key in it is theirs
+DB = 10  # the live tests' own Redis db: every dip:* key in it is theirs
 P1, P2, ACC = "17841400000000901", "17841400000000902", "17841400000000990"
 
 
