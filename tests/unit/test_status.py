@@ -47,7 +47,26 @@ def _config(tmp: Path) -> Config:
         },
     )
     config.status.sla_minutes = {"bronze_events": 90, "silver_post_metrics": 120, "silver_posts": 60}
+    # no live views: these tests need no Redis (the live views' part is tested on its own below)
+    config.online.views = {name: view for name, view in config.online.views.items() if not view.live}
     return config
+
+
+def test_the_summary_shows_the_live_views_lag() -> None:
+    from dip.online.live_state import LiveState
+    from dip.status import LiveViewStatus, StatusReport
+
+    now = at(25, 12)
+    written_ms = int(now.timestamp() * 1000) - 120_000
+    live = [
+        LiveViewStatus("post_live", LiveState("post_live", 7, written_ms - 12_500, written_ms, 40, 2), now),
+        LiveViewStatus("account_live", None, now),
+    ]
+    report = StatusReport(now, [], [], [], live=live)
+    assert live[0].age_minutes == 2.0 and live[0].state is not None and live[0].state.lag_s == 12.5
+    assert summarize(report) == (
+        "status: all SLAs met; 0 job(s); DLQ 0 rows, quarantine 0 rows; live lag post_live 12.5s"
+    )
 
 
 def _write(spark: SparkSession, config: Config, table: Table, rows: list[tuple], ddl: str) -> None:
