@@ -164,7 +164,7 @@ class Scratch:
         """Delete every Kafka topic named under the tag (best effort). Call it after the Spark session
         stopped: a cached Kafka consumer of a live session can auto-create a deleted topic again."""
         from dip.config import load_config
-        from dip.kafka_clients import make_admin
+        from dip.io.kafka import make_admin
 
         try:
             admin = make_admin(self.last_config or load_config())

@@ -223,7 +223,7 @@ def serving_through_a_redis_restart(side: Side, config: Any, view: str, entity_i
 
 def table_rows(config: Any, table: Any) -> Counter:
     """A table's rows without volatile columns, as a multiset (JVM-free: delta-rs / hudi-rs)."""
-    from dip.lake_arrow import read_arrow
+    from dip.io.arrow_reader import read_arrow
 
     try:
         arrow = read_arrow(config, table)

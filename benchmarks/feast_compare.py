@@ -120,7 +120,7 @@ def measure_push(spark: Any, config: Any, scratch: Scratch, venv: Path, rows: in
     from dip.features.push import push_online
     from dip.features.specs import POST_DAILY
     from dip.features.store import feature_store
-    from dip.lake import delete_path
+    from dip.io.lake import delete_path
     from dip.online import make_client
     from dip.tables import FEATURE_PUSH_STATE
 

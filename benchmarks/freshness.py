@@ -54,8 +54,8 @@ def _one_round(spark: Any, config: Any, client: httpx.Client, post_id: str, befo
     from dip.connectors.ingest import run_ingest
     from dip.features.batch import run_features
     from dip.features.push import push_online
+    from dip.silver.stream_job import run_stream_silver
     from dip.streaming.bronze_job import run_stream_bronze
-    from dip.streaming.silver_job import run_stream_silver
 
     stages: dict[str, float] = {}
     first_fetch = time.time()
@@ -194,7 +194,7 @@ def measure_live(spark: Any, config: Any, *, rounds: int, warmup: int, seed: int
     from dip.simulator import build_dataset
     from dip.simulator import create_app as simulator_app
     from dip.simulator.server import background_server
-    from dip.streaming.all_job import run_stream_all
+    from dip.stream_all import run_stream_all
 
     post_id = next(iter(build_dataset(seed).instagram.values())).posts[0].id
     port = int(config.connectors.instagram.base_url.rsplit(":", 1)[1])

@@ -78,10 +78,10 @@ def measure(spark: Any, scratch: Scratch, config: Any, rows: int, runs: int, war
     from pyspark.sql import functions as F
 
     from dip.features.live import post_live
+    from dip.features.live_job import _with_version, run_stream_live
     from dip.online import make_client, view_specs, write_batch
     from dip.online.spark_write import write_online
     from dip.streaming.kafka_io import checkpoint_path
-    from dip.streaming.live_job import _with_version, run_stream_live
     from dip.tables import SILVER_POST_METRICS, SILVER_POSTS
 
     _silver(spark, config, rows)

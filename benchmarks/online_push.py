@@ -36,7 +36,7 @@ from dip.config import Config, load_config
 from dip.features.push import latest_per_entity, online_rows, push_online
 from dip.features.specs import POST_DAILY
 from dip.features.store import feature_store
-from dip.lake import delete_path
+from dip.io.lake import delete_path
 from dip.online import ViewSpec, make_client, view_specs, write_batch
 from dip.online.codec import encode_row
 from dip.tables import FEATURE_PUSH_STATE

@@ -120,8 +120,8 @@ def _add_history(spark: Any, config: Any, copies: int) -> dict[str, int]:
 def measure(
     spark: Any, scratch: Scratch, config: Any, *, rows: int, batches: int, history: int, seed: int, event_dir: Path
 ) -> dict:
+    from dip.silver.stream_job import run_stream_silver
     from dip.streaming.bronze_job import run_stream_bronze
-    from dip.streaming.silver_job import run_stream_silver
     from dip.tables import BRONZE_EVENTS
 
     load = load_topics(config, rows, seed, partitions=3)

@@ -51,8 +51,8 @@ def _timer(fn: Callable[..., Any], key: str, seconds: dict[str, float]) -> Calla
 def profile_silver(spark: Any, scratch: Scratch, *, env: str | None, rows: int, seed: int) -> dict[str, Any]:
     """Bronze from N fresh snapshots, then one timed silver batch over all of bronze."""
     import dip.silver.process as process
+    from dip.silver.stream_job import silver_settings
     from dip.streaming.bronze_job import run_stream_bronze
-    from dip.streaming.silver_job import silver_settings
     from dip.tables import BRONZE_EVENTS
 
     config = scratch.config(env, lake=f"n{rows}", DIP__KAFKA__TOPICS__RAW_PREFIX=f"{scratch.tag}.n{rows}.raw.")

@@ -45,8 +45,8 @@ def _baseline(spark: Any, config: Any, out: Path) -> dict[str, Any]:
 
 def _dip(spark: Any, config: Any, silver: bool) -> dict[str, Any]:
     """stream_bronze (and stream_silver) available-now into ``config``'s fresh lake."""
+    from dip.silver.stream_job import run_stream_silver
     from dip.streaming.bronze_job import run_stream_bronze
-    from dip.streaming.silver_job import run_stream_silver
 
     bronze = run_stream_bronze(spark, config, "available-now")
     result: dict[str, Any] = {

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from dip.features.live_job import SOURCES, run_live_job
 from dip.streaming.job_main import StreamJob, main
-from dip.streaming.live_job import SOURCES, run_live_job
 
 JOB = StreamJob(
     "stream_live",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from dip.silver.stream_job import QUERY, run_stream_silver
 from dip.streaming.job_main import StreamJob, main
-from dip.streaming.silver_job import QUERY, run_stream_silver
 from dip.tables import BRONZE_EVENTS, DLQ, QUALITY_RESULTS, SILVER_LEDGER, SILVER_QUARANTINE, SILVER_TABLES
 
 JOB = StreamJob(

@@ -8,7 +8,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
-from dip.table_io import read_table, table_exists, table_format, table_version
+from dip.io.table_access import read_table, table_exists, table_format, table_version
 from dip.tables import ALL_TABLES, CATALOG_DB
 
 # the event-time column that tells how fresh each table is

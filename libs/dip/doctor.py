@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from dip.config import Config
-from dip.lake import delete_path, lake_path
+from dip.io.lake import delete_path
+from dip.tables import lake_path
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 
@@ -76,7 +77,7 @@ def check_hudi(spark: SparkSession, config: Config, scratch: str) -> str:
 
 
 def check_kafka(spark: SparkSession, config: Config, scratch: str) -> str:
-    from dip.kafka_clients import make_producer, spark_kafka_options
+    from dip.io.kafka import make_producer, spark_kafka_options
 
     topic = f"dip.doctor.{uuid.uuid4().hex[:8]}"
     producer = make_producer(config, **{"enable.idempotence": True})
@@ -107,7 +108,7 @@ def check_kafka(spark: SparkSession, config: Config, scratch: str) -> str:
 
 
 def check_redis(spark: SparkSession, config: Config, scratch: str) -> str:
-    from dip.online.client import make_client
+    from dip.io.redis_client import make_client
 
     client = make_client(config.redis)
     key = f"dip:doctor:{uuid.uuid4().hex[:8]}"

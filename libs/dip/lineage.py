@@ -34,7 +34,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from dip.config import Config
-from dip.table_io import table_format, table_version
+from dip.io.table_access import table_format, table_version
 from dip.tables import ALL_TABLES, Table
 
 RUNS_PATH = "_runs"
@@ -99,7 +99,7 @@ class RunRecord:
 
 def runs_path(config: Config) -> str:
     """URI of the runs table."""
-    from dip.lake import lake_path
+    from dip.tables import lake_path
 
     return lake_path(config, RUNS_PATH)
 

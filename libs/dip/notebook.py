@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dip.config import Config, load_config
-from dip.lake_arrow import read_arrow
-from dip.table_io import read_table, table_exists
+from dip.io.arrow_reader import read_arrow
+from dip.io.table_access import read_table, table_exists
 from dip.tables import ALL_TABLES, Table
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
-from dip.kafka_clients import spark_kafka_options
+from dip.io.kafka import spark_kafka_options
 from dip.streaming.kafka_io import bronze_topic_pattern
 from dip.tables import BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE, SILVER_TABLES
 
@@ -87,7 +87,7 @@ def kafka_watermarks(config: Config) -> dict[tuple[str, int], tuple[int, int]]:
 
     from confluent_kafka import TopicPartition
 
-    from dip.kafka_clients import make_consumer
+    from dip.io.kafka import make_consumer
 
     consumer = make_consumer(config, "dip-reconcile")
     try:

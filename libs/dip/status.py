@@ -21,8 +21,8 @@ from pyspark.sql import functions as F
 
 from dip.catalog import FRESHNESS_COLUMN
 from dip.config import Config
+from dip.io.table_access import read_if_exists
 from dip.online.live_state import LiveState
-from dip.table_io import read_if_exists
 from dip.tables import (
     BRONZE_EVENTS,
     DLQ,
@@ -371,7 +371,7 @@ def live_view_status(config: Config, now: datetime) -> tuple[list[LiveViewStatus
     """The live views' last batches from Redis; a note instead when Redis does not answer."""
     import redis
 
-    from dip.online.client import make_client
+    from dip.io.redis_client import make_client
     from dip.online.live_state import read_live_states
 
     views = [name for name, view in config.online.views.items() if view.live]

@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dip.config import Config
-from dip.lake import lake_path
 
 CATALOG_DB = "dip"
+
+
+def lake_path(config: Config, *parts: str) -> str:
+    """``<lake.root>/<part>/...`` as a URI string (never a local path assumption)."""
+    root = config.lake.root.rstrip("/")
+    return "/".join([root, *(p.strip("/") for p in parts if p)])
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from dip.features.push import PushError, last_pushed, push_online, push_view
 from dip.features.report import day_line, run_lines
 from dip.features.specs import ACCOUNT_DAILY, FEATURE_TABLE_SPECS, POST_DAILY, FeatureTable
 from dip.features.store import Commit, FeatureStore, feature_store
-from dip.lake import delete_path
-from dip.lake_arrow import read_arrow
+from dip.io.arrow_reader import read_arrow
+from dip.io.lake import delete_path
 from dip.online import make_client, read_many, view_specs
 from dip.silver import normalize as N
 from dip.tables import FEATURE_PUSH_STATE, FEATURE_TABLES, SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS

@@ -13,8 +13,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from dip.config import Config
 from dip.doctor import OK, SKIPPED, run_checks
-from dip.lake import delete_path, lake_path
+from dip.io.lake import delete_path
 from dip.spark.session import installed_runtime as spark_runtime
+from dip.tables import lake_path
 
 pytestmark = pytest.mark.integration
 

@@ -22,8 +22,8 @@ from dip.online import make_client, view_specs, write_batch
 from dip.online.codec import FeatureValue
 from dip.serving import create_app, hash_api_key
 from dip.silver.normalize import PREDICTIONS_DDL
+from dip.silver.stream_job import run_stream_silver
 from dip.streaming.bronze_job import run_stream_bronze
-from dip.streaming.silver_job import run_stream_silver
 from dip.tables import SILVER_PREDICTIONS
 from tests.integration.helpers import isolated_config
 from tests.integration.test_serving import serving

@@ -22,8 +22,8 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from dip.config import Config
+from dip.silver.stream_job import run_stream_silver, silver_settings
 from dip.streaming.bronze_job import run_stream_bronze
-from dip.streaming.silver_job import run_stream_silver, silver_settings
 from dip.tables import BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE, SILVER_TABLES
 from tests.integration.helpers import envelope, isolated_config, produce
 
@@ -132,8 +132,8 @@ def test_one_batch_many_batches_and_replays_give_identical_silver(
             k: v for k, v in first.items() if not k.endswith(("_inserted", "_updated"))
         }
 
+    from dip.silver.stream_job import read_bronze_stream
     from dip.streaming.kafka_io import checkpoint_path
-    from dip.streaming.silver_job import read_bronze_stream
 
     query = (
         read_bronze_stream(spark, replayed)
@@ -188,7 +188,7 @@ def test_table_level_policies_drop_and_fail_then_a_rebuild_restores_the_table(
 ) -> None:
     import datetime as dt
 
-    from dip.streaming.silver_job import rebuild_silver
+    from dip.silver.stream_job import rebuild_silver
 
     base, bronze_dir = bronze
     suites = _suites_with_a_failing_table_check(tmp_path)

@@ -22,9 +22,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from dip.config import Config
 from dip.features.batch import run_features
+from dip.io.table_access import read_table
+from dip.silver.stream_job import run_stream_silver
 from dip.streaming.bronze_job import run_stream_bronze
-from dip.streaming.silver_job import run_stream_silver
-from dip.table_io import read_table
 from dip.tables import BRONZE_EVENTS, FEATURE_TABLES, SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
 from tests.integration.helpers import Artefacts, envelope, isolated_config, produce
 

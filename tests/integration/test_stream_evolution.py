@@ -13,9 +13,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from dip.config import Config
 from dip.reconcile import TABLE_HAS_DELIVERED, TABLE_IS_EXPLAINED, reconcile
+from dip.silver.stream_job import run_stream_silver
 from dip.streaming.bronze_job import run_stream_bronze
 from dip.streaming.dlq_replay import replay
-from dip.streaming.silver_job import run_stream_silver
 from dip.tables import DLQ, SILVER_POSTS, SILVER_QUARANTINE
 from tests.integration.helpers import envelope, isolated_config, produce
 

@@ -19,11 +19,11 @@ import redis
 from pyspark.sql import SparkSession
 
 from dip.config import Config
+from dip.features.live_job import LiveError, live_version, run_stream_live, start_stream_live
 from dip.online import make_client, read_many, view_specs
 from dip.online.live_state import read_live_states
 from dip.silver import normalize as N
 from dip.silver.merge import SPECS, merge_into
-from dip.streaming.live_job import LiveError, live_version, run_stream_live, start_stream_live
 from dip.streaming.runner import CRASH_AFTER_BATCH_ENV, CRASH_EXIT_CODE, await_queries
 from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS
 from tests.integration.helpers import isolated_config

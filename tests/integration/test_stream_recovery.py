@@ -16,8 +16,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.silver.stream_job import run_stream_silver
 from dip.streaming.bronze_job import run_stream_bronze
-from dip.streaming.silver_job import run_stream_silver
 from dip.tables import SILVER_LEDGER, SILVER_POSTS
 from tests.integration.helpers import envelope, isolated_config, produce
 

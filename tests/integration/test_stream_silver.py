@@ -11,8 +11,8 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from dip.config import Config
+from dip.silver.stream_job import run_stream_silver
 from dip.streaming.bronze_job import run_stream_bronze
-from dip.streaming.silver_job import run_stream_silver
 from dip.tables import (
     DLQ,
     QUALITY_RESULTS,

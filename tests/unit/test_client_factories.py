@@ -94,7 +94,7 @@ def test_every_kafka_client_gets_sasl_ssl_from_the_emr_config(
 
 
 def test_spark_kafka_options_carry_the_same_login(emr: Config) -> None:
-    from dip.kafka_clients import spark_kafka_options
+    from dip.io.kafka import spark_kafka_options
 
     assert spark_kafka_options(emr) == {
         "kafka.bootstrap.servers": "b-1.dip-msk.example.internal:9096",
@@ -106,7 +106,7 @@ def test_spark_kafka_options_carry_the_same_login(emr: Config) -> None:
 
 
 def test_a_ca_bundle_reaches_librdkafka_and_spark(emr: Config) -> None:
-    from dip.kafka_clients import kafka_client_config, spark_kafka_options
+    from dip.io.kafka import kafka_client_config, spark_kafka_options
 
     config = emr.model_copy(update={"kafka": emr.kafka.model_copy(update={"ssl_ca_location": "/etc/ssl/msk.pem"})})
     assert kafka_client_config(config)["ssl.ca.location"] == "/etc/ssl/msk.pem"
@@ -117,7 +117,7 @@ def test_every_redis_client_gets_tls_and_auth_from_the_emr_config(emr: Config, b
     from dip.demo.clean import clean_online
     from dip.demo.run import _redis_keys
     from dip.doctor import check_redis
-    from dip.online.client import make_client
+    from dip.io.redis_client import make_client
 
     _call(make_client, emr.redis)
     _call(clean_online, emr)
@@ -133,8 +133,8 @@ def test_every_redis_client_gets_tls_and_auth_from_the_emr_config(emr: Config, b
 
 
 def test_no_module_builds_a_kafka_or_redis_client_of_its_own() -> None:
-    """Only ``dip.kafka_clients`` and ``dip.online.client`` construct clients; everything else calls them."""
-    factories = {"libs/dip/kafka_clients.py", "libs/dip/online/client.py"}
+    """Only ``dip.io.kafka`` and ``dip.io.redis_client`` construct clients; everything else calls them."""
+    factories = {"libs/dip/io/kafka.py", "libs/dip/io/redis_client.py"}
     constructors = {"Producer", "Consumer", "AdminClient", "Redis"}
     offenders = []
     for path in sorted((ROOT / "libs" / "dip").rglob("*.py")):

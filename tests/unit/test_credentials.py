@@ -13,10 +13,10 @@ from pydantic import SecretStr
 from dip import credentials
 from dip.config import Config, ConfigError, load_config
 from dip.config.models import KafkaConfig, RedisConfig
-from dip.credentials import kafka_sasl, redis_password
-from dip.kafka_clients import kafka_client_config
-from dip.kafka_clients import spark_kafka_options as kafka_options
-from dip.online.client import make_client
+from dip.io.credentials import kafka_sasl, redis_password
+from dip.io.kafka import kafka_client_config
+from dip.io.kafka import spark_kafka_options as kafka_options
+from dip.io.redis_client import make_client
 
 MSK = KafkaConfig(
     bootstrap_servers="b-1.msk:9096",

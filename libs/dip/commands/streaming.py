@@ -70,7 +70,7 @@ def stream_bronze_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
 @stream_app.command("silver")
 def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
     """Delta bronze -> silver tables with validation, quarantine, DLQ and dedup."""
-    from dip.streaming.silver_job import run_stream_silver
+    from dip.silver.stream_job import run_stream_silver
 
     config = config_or_exit(env)
     metrics = _metrics(config)
@@ -102,7 +102,7 @@ def stream_all_cmd(
 ) -> None:
     """stream_bronze and stream_silver (and stream_live with --live) in one Spark application; with
     processing-time=<interval> they run until SIGTERM/Ctrl-C, which stops each after its current micro-batch."""
-    from dip.streaming.all_job import run_stream_all
+    from dip.stream_all import run_stream_all
 
     config = config_or_exit(env)
     metrics = _metrics(config)
@@ -141,7 +141,7 @@ def live_failure(exc: BaseException) -> str:
 def stream_live_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
     """Silver post_metrics/account_metrics changes -> the live views in Redis (post_live, account_live), one
     query per entity; with processing-time=<interval> they run until SIGTERM/Ctrl-C."""
-    from dip.streaming.live_job import run_stream_live
+    from dip.features.live_job import run_stream_live
 
     config = config_or_exit(env)
     metrics = _metrics(config)
@@ -170,7 +170,7 @@ def silver_rebuild_cmd(
     env: EnvOption = None,
 ) -> None:
     """Re-derive silver from bronze for a date range (batch, same transforms as the stream)."""
-    from dip.streaming.silver_job import rebuild_silver
+    from dip.silver.stream_job import rebuild_silver
 
     config = config_or_exit(env)
     counts = rebuild_silver(

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from dip.config import Config
 from dip.connectors.clock import Clock, utc_now
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.secrets import SecretsProvider
+from dip.io.secrets import SecretsProvider
 
 
 @dataclass

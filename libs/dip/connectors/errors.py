@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from dip.io.secrets import ConfigurationError  # raised by the secrets layer; re-exported for connectors
+
+__all__ = [
+    "ApiError",
+    "AuthExpired",
+    "ConfigurationError",
+    "ConnectorError",
+    "MalformedResponse",
+    "RateLimited",
+    "RetryableError",
+    "UnexpectedResponse",
+]
+
 
 class ConnectorError(Exception):
     """Base class; messages never contain secrets (URLs are redacted before they get here)."""
@@ -50,7 +63,3 @@ class UnexpectedResponse(ApiError):
 def is_permanent(exc: BaseException) -> bool:
     """An API error that neither waiting, retrying nor a new token will fix (permissions, unavailable data...)."""
     return isinstance(exc, ApiError) and not isinstance(exc, (RetryableError, AuthExpired))
-
-
-class ConfigurationError(ConnectorError):
-    """A source lacks a setting or a secret it needs."""

@@ -15,14 +15,14 @@ from dip.config import Config
 from dip.connectors.base import FetchContext, Page, Source
 from dip.connectors.clock import Clock, utc_now
 from dip.connectors.envelope import fingerprint
-from dip.connectors.errors import ConnectorError
+from dip.connectors.errors import ConfigurationError, ConnectorError
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.pipeline import PageProcessor, raw_topic
 from dip.connectors.publisher import DeliveryError, KafkaPublisher
 from dip.connectors.raw_zone import RawZone, object_store
 from dip.connectors.registry import SourceRegistry, default_registry
-from dip.connectors.secrets import secrets_provider
 from dip.connectors.state import AccountState, state_store
+from dip.io.secrets import secrets_provider
 from dip.observability.tracing import in_current_context
 from dip.schemas import SchemaRegistry, schemas_dir
 
@@ -100,7 +100,7 @@ class _AccountRun:
             for page in self.source.pages(self.ctx):
                 self.commit(page)
         except Exception as exc:  # isolation per account is the point
-            expected = isinstance(exc, (ConnectorError, DeliveryError))
+            expected = isinstance(exc, (ConnectorError, ConfigurationError, DeliveryError))
             self.summary.error(f"{self.source.name}/{self.account_id}: {type(exc).__name__}: {exc}")
             log.warning("ingest of %s/%s stopped: %s", self.source.name, self.account_id, exc, exc_info=not expected)
             try:
@@ -225,7 +225,12 @@ class IngestRun:
                     future.result()
         except Exception as exc:  # a source's failure must not skip the sources after it
             summary.error(f"{name}: {type(exc).__name__}: {exc}")
-            log.warning("ingest of %s stopped: %s", name, exc, exc_info=not isinstance(exc, ConnectorError))
+            log.warning(
+                "ingest of %s stopped: %s",
+                name,
+                exc,
+                exc_info=not isinstance(exc, (ConnectorError, ConfigurationError)),
+            )
         finally:
             source.close()
             summary.retries = int(self.metrics.value("dip_connector_retries_total", source=name))

@@ -25,8 +25,8 @@ from dip.connectors.errors import (
 )
 from dip.connectors.http import ApiClient
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.secrets import SecretsProvider
 from dip.connectors.throttle import RequestBudget, parse_retry_after
+from dip.io.secrets import SecretsProvider
 
 ACCOUNT_FIELDS = "username,followers_count,media_count"
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"

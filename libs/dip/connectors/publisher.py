@@ -11,7 +11,7 @@ from confluent_kafka.admin import NewTopic
 
 from dip.config import Config
 from dip.connectors.envelope import OutMessage
-from dip.kafka_clients import make_admin, make_producer
+from dip.io.kafka import make_admin, make_producer
 
 
 class DeliveryError(RuntimeError):

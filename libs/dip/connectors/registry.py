@@ -8,7 +8,7 @@ from dip.config import Config
 from dip.connectors.base import Source
 from dip.connectors.clock import Clock, utc_now
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.secrets import SecretsProvider
+from dip.io.secrets import SecretsProvider
 
 
 class SourceFactory(Protocol):

@@ -25,8 +25,8 @@ from dip.connectors.errors import (
 )
 from dip.connectors.http import ApiClient
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.secrets import SecretsProvider
 from dip.connectors.throttle import RequestBudget, parse_retry_after
+from dip.io.secrets import SecretsProvider
 
 USER_FIELDS = "open_id,union_id,display_name,follower_count,following_count,likes_count,video_count"
 LIST_FIELDS = "id,create_time,title,video_description,share_url,duration"

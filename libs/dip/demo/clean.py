@@ -24,7 +24,7 @@ def clean_lake(config: Config) -> str:
 
 def clean_topics(config: Config) -> list[str]:
     """Delete the raw, DLQ and predictions topics (they are re-created on the next publish)."""
-    from dip.kafka_clients import make_admin
+    from dip.io.kafka import make_admin
 
     admin = make_admin(config)
     topics = config.kafka.topics
@@ -41,7 +41,7 @@ def clean_topics(config: Config) -> list[str]:
 
 def clean_online(config: Config) -> int:
     """Delete every ``dip:*`` key from the online store."""
-    from dip.online.client import make_client
+    from dip.io.redis_client import make_client
 
     client = make_client(config.redis)
     try:

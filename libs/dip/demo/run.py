@@ -95,8 +95,8 @@ def _clean(config: Config, console: Console, report: DemoReport) -> None:
 
 def _streams(spark, config: Config, console: Console, report: DemoReport, label: str) -> None:
     """Bronze then silver, available-now."""
+    from dip.silver.stream_job import run_stream_silver
     from dip.streaming.bronze_job import run_stream_bronze
-    from dip.streaming.silver_job import run_stream_silver
 
     with stage(report, console, f"stream bronze{label}") as st:
         summary = run_stream_bronze(spark, config, "available-now")
@@ -108,9 +108,9 @@ def _streams(spark, config: Config, console: Console, report: DemoReport, label:
 
 def _live(spark, config: Config, console: Console, report: DemoReport, clock) -> None:
     """stream_live (available-now): the new snapshots -> post_live/account_live; the lag on the ingest's clock."""
-    from dip.online.client import make_client
+    from dip.features.live_job import run_stream_live
+    from dip.io.redis_client import make_client
     from dip.online.live_state import read_live_states
-    from dip.streaming.live_job import run_stream_live
 
     with stage(report, console, "stream live (silver -> Redis live views)") as st:
         summaries = run_stream_live(spark, config, "available-now")
@@ -188,7 +188,7 @@ def _serve(spark, config: Config, console: Console, report: DemoReport, clock, w
 
 
 def _redis_keys(config: Config) -> int:
-    from dip.online.client import make_client
+    from dip.io.redis_client import make_client
 
     client = make_client(config.redis)
     try:
@@ -198,7 +198,7 @@ def _redis_keys(config: Config) -> int:
 
 
 def _count(spark, config: Config, table) -> int:
-    from dip.table_io import read_if_exists
+    from dip.io.table_access import read_if_exists
 
     df = read_if_exists(spark, config, table)
     return 0 if df is None else df.count()

@@ -31,7 +31,7 @@ def newest_window_posts(spark: Any, config: Config, limit: int = SCORED_POSTS) -
     """Post ids of the newest daily feature window (what the online store holds fresh), smallest first."""
     from pyspark.sql import functions as F
 
-    from dip.table_io import read_table
+    from dip.io.table_access import read_table
     from dip.tables import FEATURE_TABLES
 
     daily = read_table(spark, config, FEATURE_TABLES["post_features_daily"])
@@ -43,7 +43,7 @@ def newest_window_posts(spark: Any, config: Config, limit: int = SCORED_POSTS) -
 
 
 def account_ids(spark: Any, config: Config) -> list[str]:
-    from dip.table_io import read_table
+    from dip.io.table_access import read_table
     from dip.tables import FEATURE_TABLES
 
     accounts = read_table(spark, config, FEATURE_TABLES["account_features_daily"])

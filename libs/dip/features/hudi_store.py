@@ -20,8 +20,8 @@ from dip.config import Config
 from dip.config.models import HudiFeaturesConfig
 from dip.features.specs import PARTITION_COLUMN, FeatureTable
 from dip.features.store import Commit
-from dip.lake_arrow import completed_instants
-from dip.table_io import HUDI_META_COLUMNS, hudi_table_exists
+from dip.io.arrow_reader import completed_instants
+from dip.io.table_access import HUDI_META_COLUMNS, hudi_table_exists
 
 COMMIT_TIME = "_hoodie_commit_time"
 BEFORE_FIRST_INSTANT = "000"  # begin instant of an incremental query over the whole timeline

@@ -137,7 +137,7 @@ def push_view(spark: SparkSession, config: Config, store: FeatureStore, view: Vi
 
 def check_redis(config: Config) -> None:
     """Fail fast with a clear message when Redis does not answer."""
-    from dip.online.client import unreachable
+    from dip.io.redis_client import unreachable
 
     if (error := unreachable(config.redis)) is not None:
         raise PushError(

@@ -1,6 +1,6 @@
 """Redis online store: the key/field contract shared by the push job and the serving API (see codec)."""
 
-from dip.online.client import make_async_client, make_client
+from dip.io.redis_client import make_async_client, make_client
 from dip.online.codec import (
     ENTITY_ID_PATTERN,
     OnlineRecord,

@@ -31,7 +31,7 @@ def _partition_writer(
     and Spark 3.5 fails to plan it over Hudi's columnar reader: ColumnarToRowExec assertion.)"""
 
     def write(rows: Iterable[Any]) -> None:
-        from dip.online.client import make_client
+        from dip.io.redis_client import make_client
         from dip.online.store import write_batch
 
         client = make_client(redis)

@@ -71,7 +71,7 @@ def prediction_envelope(payload: dict[str, Any]) -> dict[str, Any]:
 
 def make_producer(config: Config) -> ProducerLike:
     """A confluent-kafka producer with the connection settings and producer options from config."""
-    from dip.kafka_clients import make_producer
+    from dip.io.kafka import make_producer
 
     return make_producer(config, **{"message.timeout.ms": 30_000} | dict(config.kafka.producer))
 

@@ -37,12 +37,12 @@ from pyspark.sql import DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.io.delta_append import append_idempotent, writer_id
 from dip.quality.gx_runner import GxTableValidator
 from dip.quality.suites import Suite, holds_by_construction, with_failures
 from dip.silver.merge import SPECS, latest_per_key, merge_into
 from dip.silver.normalize import NORMALIZERS
 from dip.silver.parse import Registry, content_key, known_version, parse_entity, record_key
-from dip.streaming.delta_io import append_idempotent, writer_id
 from dip.streaming.dlq import to_dlq
 from dip.streaming.dlq_io import write_dlq
 from dip.streaming.runner import NEWEST_EVENT

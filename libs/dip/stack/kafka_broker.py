@@ -137,7 +137,7 @@ class KafkaBroker:
             return False
         from confluent_kafka import KafkaException
 
-        from dip.kafka_clients import make_producer
+        from dip.io.kafka import make_producer
 
         delivered: list[bool] = []
         producer = make_producer(self.config, **{"message.timeout.ms": int(timeout_s * 1000), "acks": "all"})

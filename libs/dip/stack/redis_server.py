@@ -7,7 +7,7 @@ from pathlib import Path
 import redis
 
 from dip.config import Config
-from dip.online.client import make_client
+from dip.io.redis_client import make_client
 from dip.stack.kafka_broker import port_open
 from dip.stack.prereqs import ensure_command
 from dip.stack.process import ManagedProcess

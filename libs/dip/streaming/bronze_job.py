@@ -9,10 +9,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
-from dip.kafka_clients import spark_kafka_options
+from dip.io.delta_append import append_idempotent, writer_id
+from dip.io.kafka import spark_kafka_options
 from dip.observability.streaming import StreamMetrics
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
-from dip.streaming.delta_io import append_idempotent, writer_id
 from dip.streaming.dlq_io import write_dlq
 from dip.streaming.kafka_io import bronze_topic_pattern, checkpoint_path
 from dip.streaming.runner import (

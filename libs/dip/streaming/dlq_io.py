@@ -5,8 +5,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from dip.config import Config
-from dip.kafka_clients import spark_kafka_options
-from dip.streaming.delta_io import append_idempotent
+from dip.io.delta_append import append_idempotent
+from dip.io.kafka import spark_kafka_options
 from dip.streaming.dlq import dlq_to_kafka_records
 from dip.tables import DLQ
 

@@ -37,7 +37,7 @@ def replay(spark: SparkSession, config: Config, *, dlq_id: str | None = None, st
     """Re-publish the original bytes of the selected dead letters to their raw topic; returns how many."""
     if not dlq_id and not stage:
         raise ValueError("choose what to replay: --id <dlq_id> or --stage <bronze|silver>")
-    from dip.kafka_clients import make_producer
+    from dip.io.kafka import make_producer
 
     producer = make_producer(config)
     errors: list[str] = []

@@ -19,7 +19,7 @@ def bronze_topic_pattern(config: Config) -> str:
 
 def checkpoint_path(config: Config, query: str) -> str:
     """Checkpoint location of a streaming query, under the lake unless configured as a URI."""
-    from dip.lake import lake_path
+    from dip.tables import lake_path
 
     base = config.streaming.checkpoint_dir
     return f"{base.rstrip('/')}/{query}" if "://" in base else lake_path(config, base, query)

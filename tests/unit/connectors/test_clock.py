@@ -12,7 +12,7 @@ from dip.connectors.clock import SimulatedClock, iso_utc
 from dip.connectors.ingest import IngestRun, new_run_id
 from dip.connectors.instagram import InstagramSource
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.secrets import EnvSecrets
+from dip.io.secrets import EnvSecrets
 from tests.unit.connectors.test_pagination import instagram_handler
 
 

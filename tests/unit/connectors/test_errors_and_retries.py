@@ -12,9 +12,9 @@ from dip.connectors.errors import ApiError, AuthExpired, RateLimited, RetryableE
 from dip.connectors.http import ApiClient
 from dip.connectors.instagram import InstagramSource, classify_graph_error
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.secrets import EnvSecrets
 from dip.connectors.throttle import RequestBudget, backoff_delay
 from dip.connectors.tiktok import classify_tiktok_error
+from dip.io.secrets import EnvSecrets
 from tests.unit.connectors.conftest import json_response
 
 

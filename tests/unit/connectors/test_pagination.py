@@ -10,8 +10,8 @@ from dip.config import Config
 from dip.connectors.base import FetchContext, StreamState
 from dip.connectors.instagram import InstagramSource
 from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.secrets import EnvSecrets
 from dip.connectors.tiktok import TikTokSource
+from dip.io.secrets import EnvSecrets
 from tests.unit.connectors.conftest import json_response
 
 MEDIA = [

@@ -7,7 +7,7 @@ import pytest
 from dip.commands.streaming import live_failure
 from dip.config import Config
 from dip.config.models import OnlineViewConfig
-from dip.streaming.live_job import LiveError, live_version, live_views
+from dip.features.live_job import LiveError, live_version, live_views
 
 
 def test_live_versions_order_by_snapshot_time_then_silver_version() -> None:
@@ -43,7 +43,7 @@ def test_the_cli_shows_the_live_error_line_of_a_failed_query() -> None:
         "[STREAM_FAILED] Query [id = 1, runId = 2] terminated with exception: An exception was raised by the "
         "Python Proxy. Return Message: Traceback (most recent call last):\n"
         '  File "live_job.py", line 180, in process_live_batch\n'
-        "dip.streaming.live_job.LiveError: stream_live batch 3: writing post_live to Redis 127.0.0.1:6379 failed: "
+        "dip.features.live_job.LiveError: stream_live batch 3: writing post_live to Redis 127.0.0.1:6379 failed: "
         "redis.exceptions.ConnectionError: Error 111. The batch is not committed\n"
     )
     assert live_failure(Exception(wrapped)) == (

@@ -68,7 +68,7 @@ def table_version(spark: SparkSession, config: Config, table: Table) -> int | No
     if not table_exists(spark, config, table):
         return None
     if table_format(config, table) == "hudi":
-        from dip.lake_arrow import completed_instants
+        from dip.io.arrow_reader import completed_instants
 
         instants = completed_instants(table.path(config))
         return int(instants[-1]) if instants else None

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pyspark.sql import SparkSession
 
 from dip.config import Config
+from dip.features.live_job import run_stream_live, start_stream_live
 from dip.observability.streaming import StreamMetrics
+from dip.silver.stream_job import run_stream_silver, start_stream_silver
 from dip.streaming.bronze_job import ensure_bronze_table, run_stream_bronze, start_stream_bronze
-from dip.streaming.live_job import run_stream_live, start_stream_live
 from dip.streaming.runner import BatchCounts, RunSummary, await_queries, parse_trigger
-from dip.streaming.silver_job import run_stream_silver, start_stream_silver
 
 
 def run_stream_all(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dip.config import Config
-from dip.credentials import kafka_sasl
+from dip.io.credentials import kafka_sasl
 
 if TYPE_CHECKING:
     from confluent_kafka import Consumer, Producer

@@ -124,7 +124,7 @@ def ensure_change_feed(spark: SparkSession, config: Config, source: LiveSource) 
 
 def check_redis(config: Config) -> None:
     """Fail before starting when Redis does not answer."""
-    from dip.online.client import unreachable
+    from dip.io.redis_client import unreachable
 
     if (error := unreachable(config.redis)) is not None:
         raise LiveError(
@@ -221,7 +221,7 @@ def process_live_batch(
 
 
 def _record_state(config: Config, view: ViewSpec, batch_id: int, newest_ms: int, written: int, skipped: int) -> None:
-    from dip.online.client import make_client
+    from dip.io.redis_client import make_client
 
     client = make_client(config.redis)
     try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from dip.config import Config
-from dip.table_io import table_format
+from dip.io.table_access import table_format
 from dip.tables import Table
 
 if TYPE_CHECKING:

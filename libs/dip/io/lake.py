@@ -1,16 +1,8 @@
-"""Locations in the lake, built from the configured root URI (never a local path assumption)."""
+"""Deleting lake locations through Hadoop's FileSystem (file://, s3a://, hdfs://...); paths: dip.tables.lake_path."""
 
 from __future__ import annotations
 
 from pyspark.sql import SparkSession
-
-from dip.config import Config
-
-
-def lake_path(config: Config, *parts: str) -> str:
-    """``<lake.root>/<part>/...`` as a URI string."""
-    root = config.lake.root.rstrip("/")
-    return "/".join([root, *(p.strip("/") for p in parts if p)])
 
 
 def delete_path(spark: SparkSession, uri: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from dip.config import ConfigError
 from dip.config.models import KafkaConfig, RedisConfig
-from dip.connectors.secrets import aws_secret_string
+from dip.io.secrets import aws_secret_string
 
 _ARN_REGION = re.compile(r"^arn:aws[\w-]*:secretsmanager:([a-z0-9-]+):")
 

@@ -11,7 +11,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from dip.config.models import RedisConfig
-from dip.credentials import redis_password
+from dip.io.credentials import redis_password
 
 # Two quick retries (<= ~0.2 s) on connection errors: a blip is absorbed, an outage fails fast
 # (redis-py's default retries back off for seconds, which would stall API requests and /readyz).

@@ -15,7 +15,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from dip.config import Config
-from dip.connectors.errors import ConfigurationError
+
+
+class ConfigurationError(Exception):
+    """A source or client lacks a setting or a secret it needs (the message names it, never its value)."""
 
 
 def _lookup(data: Any, key: str) -> Any:
