@@ -158,8 +158,8 @@ def kills(side: Side, args: list[str], reference_s: float, points: int, rng: ran
 def crash_after_batch(side: Side, args: list[str], point: str) -> None:
     """A run that dies right after batch ``point``'s commits, before its checkpoint (the replay window)."""
     from dip.config import load_config
-    from dip.streaming.kafka_io import checkpoint_path
     from dip.streaming.runner import CRASH_AFTER_BATCH_ENV, CRASH_EXIT_CODE
+    from dip.tables import checkpoint_path
 
     crashing = Side(side.name, side.env | {CRASH_AFTER_BATCH_ENV: point}, side.faults, side.runs)
     run = dip(crashing, *args, kill_after=None, allow_exit=CRASH_EXIT_CODE)

@@ -81,8 +81,7 @@ def measure(spark: Any, scratch: Scratch, config: Any, rows: int, runs: int, war
     from dip.features.live_job import _with_version, run_stream_live
     from dip.online import make_client, view_specs, write_batch
     from dip.online.spark_write import write_online
-    from dip.streaming.kafka_io import checkpoint_path
-    from dip.tables import SILVER_POST_METRICS, SILVER_POSTS
+    from dip.tables import SILVER_POST_METRICS, SILVER_POSTS, checkpoint_path
 
     _silver(spark, config, rows)
     view = view_specs(config.online)[VIEW]

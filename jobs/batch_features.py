@@ -7,51 +7,34 @@ Run: spark-submit jobs/batch_features.py --env local --date 2026-11-25 | --from 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import date
 
-from dip import lineage
 from dip.config import load_config
 from dip.features.batch import run_features
 from dip.features.report import day_line, run_lines
-from dip.spark import build_session
-from dip.tables import (
-    FEATURE_RUNS,
-    FEATURE_TABLES,
-    SILVER_ACCOUNT_METRICS,
-    SILVER_POST_CAPTIONS,
-    SILVER_POST_METRICS,
-    SILVER_POSTS,
-)
+from dip.job_main import job_parser, session_factory
+from dip.job_runner import run_job
+from dip.job_specs import BATCH_FEATURES
+from dip.tables import FEATURE_TABLES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default=None, help="config environment (default $DIP_ENV or local)")
+    parser = job_parser(__doc__)
     days = parser.add_mutually_exclusive_group(required=True)
     days.add_argument("--date", type=date.fromisoformat, help="one UTC day, YYYY-MM-DD")
     days.add_argument("--from", dest="start", type=date.fromisoformat, help="first day of a backfill")
     parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day of a backfill (inclusive)")
     parser.add_argument("--force", action="store_true", help="recompute days already completed")
-    lineage.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.start and not args.end:
         parser.error("--from needs --to")
     config = load_config(args.env)
-    spark = build_session(config, app_name="dip-batch-features")
     start, end = (args.date, args.date) if args.date else (args.start, args.end)
-    with lineage.recorded_run(
-        spark,
-        config,
-        "batch_features",
-        args,
-        reads=[SILVER_POSTS, SILVER_POST_METRICS, SILVER_POST_CAPTIONS, SILVER_ACCOUNT_METRICS],
-        writes=[*FEATURE_TABLES.values(), FEATURE_RUNS],
-    ) as run:
-        run.params = {"from": start.isoformat(), "to": end.isoformat(), "force": str(args.force).lower()}
-        summary = run_features(spark, config, start, end, force=args.force, on_day=lambda r: print(day_line(r)))
-        run.counts = {name: summary.rows(name) for name in FEATURE_TABLES}
+    with run_job(BATCH_FEATURES, config, session_factory(config, BATCH_FEATURES), args=args) as run:
+        run.params.update({"from": start.isoformat(), "to": end.isoformat(), "force": str(args.force).lower()})
+        summary = run_features(run.spark, config, start, end, force=args.force, on_day=lambda r: print(day_line(r)))
+        run.counts.update({name: summary.rows(name) for name in FEATURE_TABLES})
     print("\n".join(run_lines(summary)))
     return 0
 

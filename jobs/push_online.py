@@ -7,30 +7,27 @@ Run: spark-submit jobs/push_online.py --env local [--view post_features_daily]
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from dip import lineage
 from dip.config import load_config
 from dip.features.push import PushError, push_online
 from dip.features.report import push_lines
-from dip.spark import build_session
-from dip.tables import FEATURE_PUSH_STATE, FEATURE_TABLES
+from dip.job_main import job_parser, session_factory
+from dip.job_runner import run_job
+from dip.job_specs import push_online_job
+from dip.observability.online import OnlinePushMetrics
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default=None, help="config environment (default $DIP_ENV or local)")
+    parser = job_parser(__doc__)
     parser.add_argument("--view", action="append", help="only this view (repeatable); default all")
-    lineage.add_arguments(parser)
     args = parser.parse_args(argv)
     config = load_config(args.env)
-    spark = build_session(config, app_name="dip-push-online")
-    tables = [t for name, t in FEATURE_TABLES.items() if not args.view or name in args.view]
+    job = push_online_job(args.view)
     try:
-        with lineage.recorded_run(spark, config, "push_online", args, reads=tables, writes=[FEATURE_PUSH_STATE]) as run:
-            pushes = push_online(spark, config, args.view)
-            run.counts = {p.view: p.written for p in pushes}
+        with run_job(job, config, session_factory(config, job), args=args) as run:
+            pushes = push_online(run.spark, config, args.view, OnlinePushMetrics(run.registry, job.counts))
+            run.counts.update({p.view: p.written for p in pushes})
     except PushError as exc:
         print(f"push_online failed: {exc}", file=sys.stderr)
         return 1

@@ -8,18 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from dip.streaming.bronze_job import QUERY, run_stream_bronze
-from dip.streaming.job_main import StreamJob, main
-from dip.tables import BRONZE_EVENTS, DLQ
-
-JOB = StreamJob(
-    "stream_bronze",
-    run_stream_bronze,
-    QUERY,
-    source=None,
-    writes=[BRONZE_EVENTS, DLQ],
-    counts=("kafka", "bronze", "dlq"),
-)
+from dip.job_main import stream_main
+from dip.job_specs import STREAM_BRONZE
+from dip.streaming.bronze_job import run_stream_bronze
 
 if __name__ == "__main__":
-    sys.exit(main(JOB, __doc__.splitlines()[0]))
+    sys.exit(stream_main(STREAM_BRONZE, run_stream_bronze, __doc__))

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from dip.features.live_job import SOURCES, run_live_job
-from dip.streaming.job_main import StreamJob, main
-
-JOB = StreamJob(
-    "stream_live",
-    run_live_job,
-    SOURCES["post"].query,
-    source=SOURCES["post"].table,
-    writes=[],
-    counts=("changes", "written", "skipped_stale"),
-    more_streams={SOURCES["account"].query: SOURCES["account"].table},
-)
+from dip.features.live_job import run_live_job
+from dip.job_main import stream_main
+from dip.job_specs import STREAM_LIVE
 
 if __name__ == "__main__":
-    sys.exit(main(JOB, __doc__.splitlines()[0]))
+    sys.exit(stream_main(STREAM_LIVE, run_live_job, __doc__))

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from dip.silver.stream_job import QUERY, run_stream_silver
-from dip.streaming.job_main import StreamJob, main
-from dip.tables import BRONZE_EVENTS, DLQ, QUALITY_RESULTS, SILVER_LEDGER, SILVER_QUARANTINE, SILVER_TABLES
-
-JOB = StreamJob(
-    "stream_silver",
-    run_stream_silver,
-    QUERY,
-    source=BRONZE_EVENTS,
-    writes=[*SILVER_TABLES.values(), SILVER_QUARANTINE, SILVER_LEDGER, QUALITY_RESULTS, DLQ],
-    counts=("bronze", "silver", "quarantine", "dlq", "duplicate"),
-)
+from dip.job_main import stream_main
+from dip.job_specs import STREAM_SILVER
+from dip.silver.stream_job import run_stream_silver
 
 if __name__ == "__main__":
-    sys.exit(main(JOB, __doc__.splitlines()[0]))
+    sys.exit(stream_main(STREAM_SILVER, run_stream_silver, __doc__))

@@ -9,39 +9,30 @@ Run: spark-submit jobs/train.py --env local [--with-feedback]
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from dip import lineage
 from dip.config import load_config
+from dip.job_main import job_parser, session_factory
+from dip.job_runner import run_job
+from dip.job_specs import train_job
 from dip.ml.train import TrainingRefused, result_lines, run_training
-from dip.spark import build_session
-from dip.tables import FEATURE_TABLES, ML_FEEDBACK, SILVER_POST_METRICS, SILVER_POSTS
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", default=None, help="config environment (default $DIP_ENV or local)")
+    parser = job_parser(__doc__)
     parser.add_argument("--with-feedback", action="store_true", help="also train on the ml_feedback table")
     parser.add_argument("--allow-baseline", action="store_true", help="a first model is champion even below baselines")
-    lineage.add_arguments(parser)
     args = parser.parse_args(argv)
     config = load_config(args.env)
-    spark = build_session(config, app_name="dip-train")
     with_feedback = args.with_feedback or config.ml.with_feedback
-    reads = [
-        SILVER_POSTS,
-        SILVER_POST_METRICS,
-        FEATURE_TABLES[config.ml.view],
-        *([ML_FEEDBACK] if with_feedback else []),
-    ]
+    job = train_job(config, with_feedback)
     try:
-        with lineage.recorded_run(spark, config, "train", args, reads=reads) as run:
-            result = run_training(spark, config, with_feedback=with_feedback, allow_baseline=args.allow_baseline)
-            run.params = {
-                "mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)
-            }  # fmt: skip
-            run.counts = {"train_rows": result.n_train, "validation_rows": result.n_valid}
+        with run_job(job, config, session_factory(config, job), args=args) as run:
+            result = run_training(run.spark, config, with_feedback=with_feedback, allow_baseline=args.allow_baseline)
+            run.params.update(
+                {"mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)}
+            )
+            run.counts.update({"train_rows": result.n_train, "validation_rows": result.n_valid})
     except TrainingRefused as exc:  # too little data or a first model below its baselines: the reason, no traceback
         print(f"train refused: {exc}", file=sys.stderr)
         return 1

@@ -219,18 +219,22 @@ def ingest_cmd(
 
     from dip.connectors.ingest import IngestRun
     from dip.connectors.report import ingest_table
-    from dip.observability.jobs import job_run
+    from dip.job_runner import run_job
+    from dip.job_specs import INGEST, ingest_counts
 
     config = _config(env)
     run = IngestRun(config)
     if config.connectors.metrics_port:
         run.metrics.serve(config.connectors.metrics_port)
-    with job_run("ingest", config, registry=run.metrics.registry):  # connector + dip_job_* metrics, exported at the end
+    # connector + dip_job_* metrics in one registry, exported at the end; the lineage row without a JVM
+    with run_job(INGEST, config, registry=run.metrics.registry, echo=console.print) as job:
         try:
             summaries = run.run(source)
         except ValueError as exc:
             err_console.print(f"[red]ingest:[/red] {exc}")
             raise typer.Exit(2) from None
+        job.params.update({"source": source, "ingest_run_id": run.run_id})
+        job.counts.update(ingest_counts(summaries))
         console.print(ingest_table(run.run_id, summaries))
         for s in summaries:
             for reason, items in sorted(s.skipped.items()):

@@ -178,7 +178,7 @@ def _consumed_version(offset: dict[str, Any]) -> int:
 
 def stream_reads(spark: SparkSession, config: Config, query: str, source: Table | None) -> list[dict[str, Any]]:
     """What streaming ``query`` has consumed so far: Kafka offsets per topic, or the version of Delta ``source``."""
-    from dip.streaming.kafka_io import checkpoint_path
+    from dip.tables import checkpoint_path
 
     reads: list[dict[str, Any]] = []
     for offset in checkpoint_offsets(spark, checkpoint_path(config, query)) or []:
@@ -226,16 +226,49 @@ def _to_row(record: RunRecord, dip_version: str, git_sha: str | None) -> Row:
     )
 
 
-def append_run(spark: SparkSession, config: Config, record: RunRecord) -> None:
-    """Append one run row to ``<lake>/_runs`` (blind Delta append: concurrent jobs do not conflict)."""
+def append_run(spark: SparkSession | None, config: Config, record: RunRecord) -> None:
+    """Append one run row to ``<lake>/_runs`` (blind Delta append: concurrent jobs do not conflict).
+
+    Jobs without a Spark session (``dip ingest``) append the same row with delta-rs.
+    """
     dip_version, git_sha = code_version()
-    frame = spark.createDataFrame([_to_row(record, dip_version, git_sha)], RUNS_SCHEMA)
-    frame.write.format("delta").mode("append").save(runs_path(config))
+    row = _to_row(record, dip_version, git_sha)
+    if spark is not None:
+        spark.createDataFrame([row], RUNS_SCHEMA).write.format("delta").mode("append").save(runs_path(config))
+        return
+    _append_without_jvm(config, row)
+
+
+def _append_without_jvm(config: Config, row: Row) -> None:
+    """The run row as Arrow in the schema Spark writes (UTC timestamps, maps, arrays of structs), for delta-rs."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    def struct(fields: T.StructType) -> pa.DataType:
+        return pa.struct([pa.field(f.name, _arrow(f.dataType), f.nullable) for f in fields.fields])
+
+    def _arrow(kind: T.DataType) -> pa.DataType:
+        simple = {T.StringType: pa.string(), T.LongType: pa.int64(), T.TimestampType: pa.timestamp("us", tz="UTC")}
+        if isinstance(kind, T.StructType):
+            return struct(kind)
+        if isinstance(kind, T.ArrayType):
+            return pa.list_(_arrow(kind.elementType))
+        if isinstance(kind, T.MapType):
+            return pa.map_(_arrow(kind.keyType), _arrow(kind.valueType))
+        return simple[type(kind)]
+
+    schema = pa.schema([pa.field(f.name, _arrow(f.dataType), f.nullable) for f in RUNS_SCHEMA.fields])
+    values = row.asDict(recursive=True)
+    for column in ("started_at", "ended_at"):
+        values[column] = values[column].replace(tzinfo=UTC)
+    for column in ("params", "counts"):
+        values[column] = list(values[column].items())
+    write_deltalake(runs_path(config), pa.Table.from_pylist([values], schema=schema), mode="append")
 
 
 @contextmanager
 def recorded_run(
-    spark: SparkSession,
+    spark: SparkSession | None,
     config: Config,
     job: str,
     args: argparse.Namespace | None = None,
@@ -243,19 +276,23 @@ def recorded_run(
     reads: Sequence[Table] = (),
     writes: Sequence[Table] = (),
     streams: Mapping[str, Table | None] | None = None,
+    parent_run: str | None = None,
+    logical_date: str | None = None,
 ) -> Iterator[RunRecord]:
     """Record the run of ``job`` around the ``with`` body: input versions before, outputs and status after.
 
     A failure of the body is recorded as ``failed`` and re-raised; a failure to record is reported
     on stderr and never changes the job's outcome. ``streams`` maps a streaming query to its Delta
     source table (None for Kafka): what it consumed is read from its checkpoint after the body.
+    The orchestrator's reference and logical date come from ``args`` (``add_arguments``) or the keywords.
+    ``spark`` may be None for a job without a session: no table versions, the row appended with delta-rs.
     """
     record = RunRecord(
         run_id=uuid.uuid4().hex,
         job=job,
         env=config.env,
-        logical_date=getattr(args, "logical_date", None),
-        parent_run=getattr(args, "parent_run", None),
+        logical_date=logical_date or getattr(args, "logical_date", None),
+        parent_run=parent_run or getattr(args, "parent_run", None),
         started_at=datetime.now(UTC),
     )
     before = {t.name: _safe_version(spark, config, t) for t in writes}
@@ -279,8 +316,10 @@ def recorded_run(
         _finish(spark, config, record, writes, before, streams or {})
 
 
-def _safe_version(spark: SparkSession, config: Config, table: Table) -> int | None:
+def _safe_version(spark: SparkSession | None, config: Config, table: Table) -> int | None:
     """Delta version or Hudi instant of ``table``; None (with a note on stderr) when it cannot be read."""
+    if spark is None:
+        return None
     try:
         return table_version(spark, config, table)
     except Exception as exc:  # lineage must not break the job
@@ -289,7 +328,7 @@ def _safe_version(spark: SparkSession, config: Config, table: Table) -> int | No
 
 
 def _finish(
-    spark: SparkSession,
+    spark: SparkSession | None,
     config: Config,
     record: RunRecord,
     writes: Sequence[Table],
@@ -297,7 +336,7 @@ def _finish(
     streams: Mapping[str, Table | None],
 ) -> None:
     try:
-        for query, source in streams.items():
+        for query, source in streams.items() if spark is not None else ():
             record.reads.extend(stream_reads(spark, config, query, source))
         record.writes = [
             {

@@ -55,7 +55,7 @@ def consumed_offsets(spark: SparkSession, config: Config) -> dict[tuple[str, int
     """End offset per (topic, partition) of stream_bronze's newest committed batch; empty before its first."""
     from dip.lineage import checkpoint_offsets
     from dip.streaming.bronze_job import QUERY
-    from dip.streaming.kafka_io import checkpoint_path
+    from dip.tables import checkpoint_path
 
     consumed: dict[tuple[str, int], int] = {}
     for source in checkpoint_offsets(spark, checkpoint_path(config, QUERY)) or []:

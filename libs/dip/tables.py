@@ -15,6 +15,12 @@ def lake_path(config: Config, *parts: str) -> str:
     return "/".join([root, *(p.strip("/") for p in parts if p)])
 
 
+def checkpoint_path(config: Config, query: str) -> str:
+    """Checkpoint location of a streaming query, under the lake unless ``streaming.checkpoint_dir`` is a URI."""
+    base = config.streaming.checkpoint_dir
+    return f"{base.rstrip('/')}/{query}" if "://" in base else lake_path(config, base, query)
+
+
 @dataclass(frozen=True)
 class Table:
     """A lake table: its catalog name and its path under the lake root."""

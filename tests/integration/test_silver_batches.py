@@ -133,7 +133,7 @@ def test_one_batch_many_batches_and_replays_give_identical_silver(
         }
 
     from dip.silver.stream_job import read_bronze_stream
-    from dip.streaming.kafka_io import checkpoint_path
+    from dip.tables import checkpoint_path
 
     query = (
         read_bronze_stream(spark, replayed)

@@ -44,18 +44,19 @@ def features_cmd(
     last = first if day else _parse_day(end, "--to")  # type: ignore[arg-type]
     from dip.features.batch import run_features
     from dip.features.report import day_line, run_lines
+    from dip.job_runner import run_job
+    from dip.job_specs import BATCH_FEATURES
+    from dip.tables import FEATURE_TABLES
 
     config = config_or_exit(env)
     console.print(f"features {first}..{last} ({config.features.table_format}, v{config.features.feature_set_version})")
     try:
-        summary = run_features(
-            session(config, "dip-features"),
-            config,
-            first,
-            last,
-            force=force,
-            on_day=lambda r: console.print(day_line(r), markup=False),
-        )
+        with run_job(BATCH_FEATURES, config, lambda: session(config, "dip-features"), echo=console.print) as run:
+            run.params.update({"from": first.isoformat(), "to": last.isoformat(), "force": str(force).lower()})
+            summary = run_features(
+                run.spark, config, first, last, force=force, on_day=lambda r: console.print(day_line(r), markup=False)
+            )
+            run.counts.update({name: summary.rows(name) for name in FEATURE_TABLES})
     except ValueError as exc:
         err_console.print(f"[red]features:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -100,10 +101,16 @@ def push_online_cmd(
     """Push the latest features of entities changed since the last pushed commit to Redis."""
     from dip.features.push import PushError, push_online
     from dip.features.report import push_lines
+    from dip.job_runner import run_job
+    from dip.job_specs import push_online_job
+    from dip.observability.online import OnlinePushMetrics
 
     config = config_or_exit(env)
+    job = push_online_job(view)
     try:
-        pushes = push_online(session(config, "dip-push-online"), config, view or None)
+        with run_job(job, config, lambda: session(config, "dip-push-online"), echo=console.print) as run:
+            pushes = push_online(run.spark, config, view or None, OnlinePushMetrics(run.registry, job.counts))
+            run.counts.update({p.view: p.written for p in pushes})
     except PushError as exc:
         err_console.print(f"[red]push-online failed:[/red] {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None

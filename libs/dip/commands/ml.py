@@ -17,15 +17,22 @@ def train_cmd(
     ),
 ) -> None:
     """Train the engagement model, log it to MLflow and promote it when it beats the champion."""
+    from dip.job_runner import run_job
+    from dip.job_specs import train_job
     from dip.ml.registry import tracking_uri
     from dip.ml.train import result_lines, run_training
 
     config = config_or_exit(env)
     console.print(f"train {config.ml.registered_model} ({config.ml.model}) -> {tracking_uri(config)}", markup=False)
+    with_feedback = with_feedback or config.ml.with_feedback
+    job = train_job(config, with_feedback)
     try:
-        result = run_training(
-            session(config, "dip-train"), config, with_feedback=with_feedback, allow_baseline=allow_baseline
-        )
+        with run_job(job, config, lambda: session(config, "dip-train"), echo=console.print) as run:
+            result = run_training(run.spark, config, with_feedback=with_feedback, allow_baseline=allow_baseline)
+            run.params.update(
+                {"mlflow_run_id": result.run_id, "model_version": result.version, "champion": str(result.champion)}
+            )
+            run.counts.update({"train_rows": result.n_train, "validation_rows": result.n_valid})
     except ValueError as exc:
         err_console.print(f"[red]train:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -35,12 +42,16 @@ def train_cmd(
 
 def evaluate_cmd(env: EnvOption = None) -> None:
     """Join silver predictions with the engagement observed later and print MAE/RMSE/count per A/B variant."""
+    from dip.job_runner import run_job
+    from dip.job_specs import EVALUATE
     from dip.ml.evaluate import metric_lines, run_evaluate
 
     config = config_or_exit(env)
     console.print(f"evaluate predictions (label horizon {config.ml.label_horizon_hours} h)", markup=False)
     try:
-        rows = run_evaluate(session(config, "dip-evaluate"), config)
+        with run_job(EVALUATE, config, lambda: session(config, "dip-evaluate"), echo=console.print) as run:
+            rows = run_evaluate(run.spark, config)
+            run.counts.update({"variants": len(rows), "predictions": sum(r["count"] for r in rows)})
     except ValueError as exc:
         err_console.print(f"[red]evaluate:[/red] {exc}")
         raise typer.Exit(1) from None

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
-from dip.observability.jobs import job_run
 from dip.observability.tracing import span
 
 stream_app = typer.Typer(
@@ -50,48 +49,67 @@ def _progress(batch, query: str | None = None) -> None:
     console.print(f"  {prefix}batch {batch.batch_id}: {counts} ({batch.seconds:.1f}s)")
 
 
-@stream_app.command("bronze")
-def stream_bronze_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
-    """Kafka dip.raw.* -> Delta bronze (+ DLQ), exactly once."""
-    from dip.streaming.bronze_job import run_stream_bronze
+SILVER_OUTCOMES = ["bronze", "silver", "quarantine", "dlq", "duplicate"]
+LIVE_COUNTS = ["changes", "written", "skipped_stale"]
 
-    config = config_or_exit(env)
+
+def _stream(job, parts: list, config, intro: str, queries) -> list:
+    """Run streaming ``queries(run, metrics)`` as one run of ``job`` (``parts``: the jobs whose counts it sums)."""
+    from dip.job_runner import run_job
+    from dip.job_specs import stream_counts
+
     metrics = _metrics(config)
-    with job_run("stream_bronze", config, metrics=metrics.job) as run:
-        with span("dip.stage.session", **{"dip.job": "stream_bronze"}):
-            spark = session(config, "dip-stream-bronze")
-        console.print("stream_bronze: reading " + config.kafka.topics.raw_prefix + "*")
-        with span("dip.stage.stream", **{"dip.job": "stream_bronze"}):
-            summary = run_stream_bronze(spark, config, trigger, on_batch=_progress, metrics=metrics)
-    console.print(_summary_table("stream_bronze", summary))
-    console.print(f"metrics: {run.metrics_target or run.flush_error}")
+    app_name = f"dip-{job.name.replace('_', '-')}"
+    with run_job(job, config, lambda: session(config, app_name), metrics=metrics.job, echo=console.print) as run:
+        console.print(intro, markup=False)
+        with span("dip.stage.stream", **{"dip.job": job.name}):
+            summaries = queries(run, metrics)
+        run.counts.update(stream_counts(parts, summaries, prefixed=len(parts) > 1))
+    return summaries
 
 
-@stream_app.command("silver")
-def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
-    """Delta bronze -> silver tables with validation, quarantine, DLQ and dedup."""
-    from dip.silver.stream_job import run_stream_silver
-
-    config = config_or_exit(env)
-    metrics = _metrics(config)
-    with job_run("stream_silver", config, metrics=metrics.job) as run:
-        with span("dip.stage.session", **{"dip.job": "stream_silver"}):
-            spark = session(config, "dip-stream-silver")
-        console.print("stream_silver: reading bronze")
-        with span("dip.stage.stream", **{"dip.job": "stream_silver"}):
-            summary = run_stream_silver(spark, config, trigger, on_batch=_progress, metrics=metrics)
-    console.print(
-        _summary_table(
-            "stream_silver: bronze rows by outcome", summary, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
-        )
-    )
+def _silver_tables(summary) -> Table:
     merged = Table(title="silver tables")
     for column in ("table", "inserted", "updated"):
         merged.add_column(column, justify="right" if column != "table" else "left")
     for name in ("posts", "post_metrics", "post_captions", "accounts", "account_metrics", "audience"):
         merged.add_row(name, str(summary.total(f"{name}_inserted")), str(summary.total(f"{name}_updated")))
-    console.print(merged)
-    console.print(f"metrics: {run.metrics_target or run.flush_error}")
+    return merged
+
+
+@stream_app.command("bronze")
+def stream_bronze_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
+    """Kafka dip.raw.* -> Delta bronze (+ DLQ), exactly once."""
+    from dip.job_specs import STREAM_BRONZE
+    from dip.streaming.bronze_job import run_stream_bronze
+
+    config = config_or_exit(env)
+    (summary,) = _stream(
+        STREAM_BRONZE,
+        [STREAM_BRONZE],
+        config,
+        "stream_bronze: reading " + config.kafka.topics.raw_prefix + "*",
+        lambda run, m: [run_stream_bronze(run.spark, config, trigger, on_batch=_progress, metrics=m)],
+    )
+    console.print(_summary_table("stream_bronze", summary))
+
+
+@stream_app.command("silver")
+def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) -> None:
+    """Delta bronze -> silver tables with validation, quarantine, DLQ and dedup."""
+    from dip.job_specs import STREAM_SILVER
+    from dip.silver.stream_job import run_stream_silver
+
+    config = config_or_exit(env)
+    (summary,) = _stream(
+        STREAM_SILVER,
+        [STREAM_SILVER],
+        config,
+        "stream_silver: reading bronze",
+        lambda run, m: [run_stream_silver(run.spark, config, trigger, on_batch=_progress, metrics=m)],
+    )
+    console.print(_summary_table("stream_silver: bronze rows by outcome", summary, SILVER_OUTCOMES))
+    console.print(_silver_tables(summary))
 
 
 @stream_app.command("all")
@@ -102,30 +120,27 @@ def stream_all_cmd(
 ) -> None:
     """stream_bronze and stream_silver (and stream_live with --live) in one Spark application; with
     processing-time=<interval> they run until SIGTERM/Ctrl-C, which stops each after its current micro-batch."""
+    from dip.job_specs import STREAM_BRONZE, STREAM_LIVE, STREAM_SILVER, stream_all
     from dip.stream_all import run_stream_all
 
     config = config_or_exit(env)
-    metrics = _metrics(config)
-    with job_run("stream_all", config, metrics=metrics.job) as run:
-        with span("dip.stage.session", **{"dip.job": "stream_all"}):
-            spark = session(config, "dip-stream-all")
-        console.print(
-            f"stream_all: {config.kafka.topics.raw_prefix}* -> bronze -> silver{' -> live views' if live else ''} "
-            f"({trigger or config.streaming.trigger})"
-        )
-        with span("dip.stage.stream", **{"dip.job": "stream_all"}):
-            bronze, silver, *lives = run_stream_all(
-                spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=metrics, live=live
-            )
-    console.print(_summary_table("stream_bronze", bronze, ["kafka", "bronze", "dlq"]))
-    console.print(
-        _summary_table(
-            "stream_silver: bronze rows by outcome", silver, ["bronze", "silver", "quarantine", "dlq", "duplicate"]
-        )
+    intro = (
+        f"stream_all: {config.kafka.topics.raw_prefix}* -> bronze -> silver{' -> live views' if live else ''} "
+        f"({trigger or config.streaming.trigger})"
     )
+    bronze, silver, *lives = _stream(
+        stream_all(live),
+        [STREAM_BRONZE, STREAM_SILVER, *([STREAM_LIVE] if live else [])],
+        config,
+        intro,
+        lambda run, m: run_stream_all(
+            run.spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=m, live=live
+        ),
+    )
+    console.print(_summary_table("stream_bronze", bronze, ["kafka", "bronze", "dlq"]))
+    console.print(_summary_table("stream_silver: bronze rows by outcome", silver, SILVER_OUTCOMES))
     for summary in lives:
-        console.print(_summary_table(summary.query, summary, ["changes", "written", "skipped_stale"]))
-    console.print(f"metrics: {run.metrics_target or run.flush_error}")
+        console.print(_summary_table(summary.query, summary, LIVE_COUNTS))
 
 
 def live_failure(exc: BaseException) -> str:
@@ -142,25 +157,25 @@ def stream_live_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) 
     """Silver post_metrics/account_metrics changes -> the live views in Redis (post_live, account_live), one
     query per entity; with processing-time=<interval> they run until SIGTERM/Ctrl-C."""
     from dip.features.live_job import run_stream_live
+    from dip.job_specs import STREAM_LIVE
 
     config = config_or_exit(env)
-    metrics = _metrics(config)
     chosen = trigger or config.online.live.trigger or config.streaming.trigger
     try:
-        with job_run("stream_live", config, metrics=metrics.job) as run:
-            with span("dip.stage.session", **{"dip.job": "stream_live"}):
-                spark = session(config, "dip-stream-live")
-            console.print(f"stream_live: silver changes -> Redis {config.redis.host}:{config.redis.port} ({chosen})")
-            with span("dip.stage.stream", **{"dip.job": "stream_live"}):
-                summaries = run_stream_live(
-                    spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=metrics
-                )
+        summaries = _stream(
+            STREAM_LIVE,
+            [STREAM_LIVE],
+            config,
+            f"stream_live: silver changes -> Redis {config.redis.host}:{config.redis.port} ({chosen})",
+            lambda run, m: run_stream_live(
+                run.spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=m
+            ),
+        )
     except Exception as exc:  # a LiveError, or a query that failed on one (wrapped by Spark)
         err_console.print(f"[red]stream_live failed:[/red] {live_failure(exc)}", markup=True, highlight=False)
         raise typer.Exit(1) from None
     for summary in summaries:
-        console.print(_summary_table(summary.query, summary, ["changes", "written", "skipped_stale"]))
-    console.print(f"metrics: {run.metrics_target or run.flush_error}")
+        console.print(_summary_table(summary.query, summary, LIVE_COUNTS))
 
 
 @silver_app.command("rebuild")

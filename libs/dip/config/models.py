@@ -342,6 +342,29 @@ class MetricsConfig(_Strict):
     textfile_dir: str = ".dip/metrics"
 
 
+class OpenLineageConfig(_Strict):
+    """Where the job runner sends OpenLineage run events (START, then COMPLETE or FAIL) besides ``<lake>/_runs``."""
+
+    transport: Literal["file", "console", "http", "none"] = "file"
+    file: str = ".dip/openlineage/events.jsonl"  # transport file: one JSON event per line, appended
+    url: str | None = None  # transport http: a Marquez-compatible endpoint, e.g. http://marquez:5000
+    endpoint: str = "api/v1/lineage"
+    api_key: SecretStr | None = None  # transport http: bearer token
+    namespace: str = "dip"  # the jobs' namespace; datasets are named by their lake URI
+
+    @model_validator(mode="after")
+    def _check_url(self) -> OpenLineageConfig:
+        if self.transport == "http" and not self.url:
+            raise ValueError("lineage.openlineage.transport http needs lineage.openlineage.url")
+        return self
+
+
+class LineageConfig(_Strict):
+    """Run lineage: every job run is a row of ``<lake>/_runs`` and, in the ecosystem's format, OpenLineage events."""
+
+    openlineage: OpenLineageConfig = Field(default_factory=OpenLineageConfig)
+
+
 class ObservabilityConfig(_Strict):
     """OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set here or in OTEL_EXPORTER_OTLP_ENDPOINT."""
 
@@ -497,6 +520,7 @@ class Config(_Strict):
     streaming: StreamingConfig = Field(default_factory=StreamingConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    lineage: LineageConfig = Field(default_factory=LineageConfig)
     connectors: ConnectorsConfig = Field(default_factory=ConnectorsConfig)
     online: OnlineConfig = Field(default_factory=OnlineConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)

@@ -45,6 +45,8 @@ def ingest_rounds(
     """
     from dip.connectors.ingest import run_ingest
     from dip.connectors.state import local_state_dir
+    from dip.job_runner import run_job
+    from dip.job_specs import INGEST, ingest_counts
     from dip.simulator import create_app
     from dip.simulator.server import background_server
 
@@ -62,7 +64,9 @@ def ingest_rounds(
         for n, moment in enumerate(pending):
             if n:
                 clock.advance(moment - pending[n - 1])
-            summaries = run_ingest(config, "all", clock=clock)
+            with run_job(INGEST, config, echo=lambda _line: None) as job:
+                summaries = run_ingest(config, "all", clock=clock)
+                job.counts = ingest_counts(summaries)
             errors = [e for s in summaries for e in s.errors]
             if errors:
                 raise RuntimeError(f"ingest of the round at {moment:%Y-%m-%d %H:%M} failed: {errors[0]}")

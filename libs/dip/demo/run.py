@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
@@ -83,6 +84,14 @@ def run_demo(
     return report
 
 
+def _job(job, config: Config, spark) -> AbstractContextManager:
+    """A demo stage as a run of ``job`` through the one runner (lineage, OpenLineage, metrics); the stage table is
+    the demo's summary, so the runner's closing line is not printed."""
+    from dip.job_runner import run_job
+
+    return run_job(job, config, spark, echo=lambda _line: None)
+
+
 def _clean(config: Config, console: Console, report: DemoReport) -> None:
     from dip.demo.clean import clean_lake, clean_online, clean_registry, clean_topics
 
@@ -95,27 +104,32 @@ def _clean(config: Config, console: Console, report: DemoReport) -> None:
 
 def _streams(spark, config: Config, console: Console, report: DemoReport, label: str) -> None:
     """Bronze then silver, available-now."""
+    from dip.job_specs import STREAM_BRONZE, STREAM_SILVER, stream_counts
     from dip.silver.stream_job import run_stream_silver
     from dip.streaming.bronze_job import run_stream_bronze
 
-    with stage(report, console, f"stream bronze{label}") as st:
+    with stage(report, console, f"stream bronze{label}") as st, _job(STREAM_BRONZE, config, spark) as run:
         summary = run_stream_bronze(spark, config, "available-now")
-        st.counts = {k: summary.total(k) for k in ("kafka", "bronze", "dlq")}
-    with stage(report, console, f"stream silver{label}") as st:
+        st.counts = run.counts = stream_counts([STREAM_BRONZE], [summary])
+    with stage(report, console, f"stream silver{label}") as st, _job(STREAM_SILVER, config, spark) as run:
         summary = run_stream_silver(spark, config, "available-now")
-        st.counts = {k: summary.total(k) for k in ("bronze", "silver", "quarantine", "dlq", "duplicate")}
+        st.counts = run.counts = stream_counts([STREAM_SILVER], [summary])
 
 
 def _live(spark, config: Config, console: Console, report: DemoReport, clock) -> None:
     """stream_live (available-now): the new snapshots -> post_live/account_live; the lag on the ingest's clock."""
     from dip.features.live_job import run_stream_live
     from dip.io.redis_client import make_client
+    from dip.job_specs import STREAM_LIVE, stream_counts
     from dip.online.live_state import read_live_states
 
-    with stage(report, console, "stream live (silver -> Redis live views)") as st:
+    with (
+        stage(report, console, "stream live (silver -> Redis live views)") as st,
+        _job(STREAM_LIVE, config, spark) as run,
+    ):
         summaries = run_stream_live(spark, config, "available-now")
         written_at = clock()
-        st.counts = {k: sum(s.total(k) for s in summaries) for k in ("changes", "written", "skipped_stale")}
+        st.counts = run.counts = stream_counts([STREAM_LIVE], summaries)
     client = make_client(config.redis)
     try:
         state = read_live_states(client, ["post_live"])[0]
@@ -135,6 +149,8 @@ def _features(spark, config: Config, console: Console, report: DemoReport, recom
 
     from dip.features.batch import run_features
     from dip.features.push import push_online
+    from dip.job_specs import BATCH_FEATURES, push_online_job
+    from dip.observability.online import OnlinePushMetrics
     from dip.tables import SILVER_POST_METRICS
 
     days = (
@@ -145,17 +161,16 @@ def _features(spark, config: Config, console: Console, report: DemoReport, recom
     )
     if days[0] is None:
         return False
-    with stage(report, console, f"features {days[0]}..{days[1]}") as st:
+    with stage(report, console, f"features {days[0]}..{days[1]}") as st, _job(BATCH_FEATURES, config, spark) as run:
+        run.params.update({"from": days[0].isoformat(), "to": days[1].isoformat(), "force": str(recompute).lower()})
         summary = run_features(
             spark, config, days[0], days[1], force=recompute, on_day=lambda d: console.print(f"   {d.day}: {d.rows}")
         )
-        st.counts = {
-            name: summary.rows(name)
-            for name in ("post_features_daily", "post_features_hourly", "account_features_daily")
-        }
-    with stage(report, console, "push-online") as st:
-        pushes = push_online(spark, config)
-        st.counts = {p.view: p.written for p in pushes}
+        st.counts = run.counts = {name: summary.rows(name) for name in BATCH_FEATURES.counts}
+    push_job = push_online_job()
+    with stage(report, console, "push-online") as st, _job(push_job, config, spark) as run:
+        pushes = push_online(spark, config, metrics=OnlinePushMetrics(run.registry, push_job.counts))
+        st.counts = run.counts = {p.view: p.written for p in pushes}
         st.note = ", ".join(f"{p.view} skipped stale {p.skipped_stale}" for p in pushes)
     return True
 
@@ -163,10 +178,12 @@ def _features(spark, config: Config, console: Console, report: DemoReport, recom
 def _train(spark, config: Config, console: Console, report: DemoReport) -> bool:
     """Train (or keep) the champion; True when one is registered to serve."""
     from dip.demo.model import train_or_keep
+    from dip.job_specs import train_job
 
-    with stage(report, console, "train (MLflow)") as st:
+    with stage(report, console, "train (MLflow)") as st, _job(train_job(config, False), config, spark) as run:
         outcome = train_or_keep(spark, config)
         st.counts = {"training rows": outcome.rows, "trained": int(outcome.trained)}
+        run.counts = {"train_rows": outcome.rows, "trained": int(outcome.trained)}
         st.note = outcome.note
     report.rows["training rows (labelled posts)"] = outcome.rows
     if outcome.validation:

@@ -41,9 +41,8 @@ from dip.online.live_state import LiveState, record_live_state
 from dip.online.spark_write import OnlineWriteError, RowPrep, write_online
 from dip.online.views import live_view_specs
 from dip.silver.merge import CHANGE_FEED_PROPERTY, SPECS, ensure_table
-from dip.streaming.kafka_io import checkpoint_path
 from dip.streaming.runner import NEWEST_EVENT, BatchCounts, RunningQuery, RunSummary, await_queries, start_foreach_batch
-from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS, Table
+from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_METRICS, SILVER_POSTS, Table, checkpoint_path
 
 VERSION_FACTOR = 10**10  # _v = snapshot epoch ms * 10^10 + silver commit version (versions stay below 10^10)
 _UPSERTS = ("insert", "update_postimage")

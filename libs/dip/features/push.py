@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from dip.config import Config
 from dip.features.specs import FEATURE_TABLE_SPECS, FeatureTable, feature_table
 from dip.features.store import Commit, FeatureStore, feature_store
+from dip.observability.online import OnlinePushMetrics
 from dip.online.codec import ViewSpec
 from dip.online.spark_write import OnlineWriteError, write_online
 from dip.online.views import nightly_view_names, view_specs
@@ -146,8 +147,13 @@ def check_redis(config: Config) -> None:
         )
 
 
-def push_online(spark: SparkSession, config: Config, views: list[str] | None = None) -> list[ViewPush]:
-    """Push every nightly view (or ``views``) whose feature table changed since its last push."""
+def push_online(
+    spark: SparkSession, config: Config, views: list[str] | None = None, metrics: OnlinePushMetrics | None = None
+) -> list[ViewPush]:
+    """Push every nightly view (or ``views``) whose feature table changed since its last push.
+
+    ``metrics`` (``dip_online_push_*``, on the job's registry) records each view's rows and failures.
+    """
     specs = view_specs(config.online)
     nightly = nightly_view_names(config.online)
     unknown = [v for v in views or [] if v not in specs]
@@ -161,4 +167,14 @@ def push_online(spark: SparkSession, config: Config, views: list[str] | None = N
         raise PushError(f"view(s) {', '.join(without_table)} have no feature table of the same name")
     check_redis(config)
     store = feature_store(spark, config)
-    return [push_view(spark, config, store, specs[name]) for name in views or nightly]
+    metrics = metrics or OnlinePushMetrics(views=views or nightly)
+    pushes = []
+    for name in views or nightly:
+        try:
+            push = push_view(spark, config, store, specs[name])
+        except PushError:
+            metrics.record_failure(name)
+            raise
+        metrics.record_push(name, push.written, push.skipped_stale, push.seconds)
+        pushes.append(push)
+    return pushes

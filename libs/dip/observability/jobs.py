@@ -45,6 +45,17 @@ class JobMetrics:
             "dip_job_last_run_success", "1 if the job's last run succeeded, 0 if it failed", ["job"], registry=r
         )
         self.failures = Counter("dip_job_failures_total", "Failed job runs", ["job"], registry=r)
+        self.counts = Gauge(
+            "dip_job_count",
+            "What the job's last run counted (rows per stage or table, entities written...), by name",
+            ["job", "count"],
+            registry=r,
+        )
+
+    def record_counts(self, job: str, counts: dict[str, int]) -> None:
+        """The last run's counts (the same names as its lineage row's ``counts``)."""
+        for name, value in counts.items():
+            self.counts.labels(job, name).set(value)
 
 
 @dataclass

@@ -15,9 +15,8 @@ from dip.observability.streaming import StreamMetrics
 from dip.quality.suites import load_suites
 from dip.silver.process import SilverSettings, process_silver_batch
 from dip.silver.spark_schema import load_registry
-from dip.streaming.kafka_io import checkpoint_path
 from dip.streaming.runner import BatchCounts, RunningQuery, RunSummary, run_to_end, start_foreach_batch
-from dip.tables import BRONZE_EVENTS, SILVER_TABLES
+from dip.tables import BRONZE_EVENTS, SILVER_TABLES, checkpoint_path
 
 QUERY = "stream_silver"
 

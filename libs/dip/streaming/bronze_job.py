@@ -14,7 +14,7 @@ from dip.io.kafka import spark_kafka_options
 from dip.observability.streaming import StreamMetrics
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
 from dip.streaming.dlq_io import write_dlq
-from dip.streaming.kafka_io import bronze_topic_pattern, checkpoint_path
+from dip.streaming.kafka_io import bronze_topic_pattern
 from dip.streaming.runner import (
     NEWEST_EVENT,
     BatchCounts,
@@ -23,7 +23,7 @@ from dip.streaming.runner import (
     run_to_end,
     start_foreach_batch,
 )
-from dip.tables import BRONZE_EVENTS
+from dip.tables import BRONZE_EVENTS, checkpoint_path
 
 QUERY = "stream_bronze"
 

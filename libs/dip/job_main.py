@@ -1,0 +1,36 @@
+"""The ``main`` of the spark-submit jobs (``jobs/*.py``): arguments, config, session, one run through the runner."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from dip.config import Config, load_config
+from dip.job_runner import Job, add_job_arguments, run_job
+from dip.job_specs import stream_counts
+from dip.spark import build_session
+from dip.streaming.runner import RunSummary
+
+
+def job_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A job's parser with ``--env``, ``--run-id`` and ``--logical-date``; its description is the doc's first line."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    add_job_arguments(parser)
+    return parser
+
+
+def session_factory(config: Config, job: Job) -> Callable:
+    """Build the job's session inside its run (``dip-<job>`` as the application name)."""
+    return lambda: build_session(config, app_name=f"dip-{job.name.replace('_', '-')}")
+
+
+def stream_main(job: Job, run: Callable[..., RunSummary], doc: str | None, argv: list[str] | None = None) -> int:
+    """Parse ``--trigger`` and the job arguments, run the streaming ``job`` once, print each batch and the totals."""
+    parser = job_parser(doc)
+    parser.add_argument("--trigger", default=None, help="available-now | processing-time=<interval>")
+    args = parser.parse_args(argv)
+    config = load_config(args.env)
+    with run_job(job, config, session_factory(config, job), args=args) as current:
+        summary = run(current.spark, config, args.trigger, on_batch=lambda b: print(f"batch {b.batch_id}: {b.counts}"))
+        current.counts.update(stream_counts([job], [summary]))
+    return 0
