@@ -38,6 +38,8 @@ INSTALL_REQUIRES = [
     "opentelemetry-api==1.45.2",
     "opentelemetry-sdk==1.45.2",
     "opentelemetry-exporter-otlp-proto-http==1.45.2",
+    # run events in the ecosystem's lineage format (file/console/HTTP transports), emitted by dip.job_runner
+    "openlineage-python==1.54.0",
     # training and the model registry (`dip train`; the service loads the `champion` alias)
     "mlflow==3.17.2",  # 3.18.0's mlflow-skinny is not served by the index
     "scikit-learn==1.9.1",
@@ -50,6 +52,7 @@ EXTRAS = {
         "pytest==9.2.0",
         "pytest-timeout==2.4.0",
         "ruff==0.17.6",
+        "import-linter==2.17",  # the layers contract in .importlinter (make lint, tests/unit/test_layers.py)
         "moto[server]==5.2.5",
         # property-based API tests against docs/openapi.json (tests/integration/test_schemathesis.py)
         "schemathesis==4.32.5",

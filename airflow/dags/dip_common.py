@@ -98,10 +98,22 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+def openlineage_provider() -> bool:
+    """Whether the OpenLineage provider is installed: then Spark jobs get the parent run in their Spark conf."""
+    try:
+        import airflow.providers.openlineage  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def spark_job(job: str, *args: str) -> dict[str, Any]:
     """SparkSubmitOperator arguments of a DIP job: spark-submit of the jobs' venv with DIP's conf and jars.
 
-    Every job records its run in the lineage table under the orchestrator's run reference and logical date.
+    Every job records its run in the lineage table under the orchestrator's run reference and logical date. With
+    the OpenLineage provider installed, the operator also injects the task as the parent run
+    (``spark.openlineage.parentJobNamespace/parentJobName/parentRunId``), which DIP's runner puts on its
+    OpenLineage events; without it there is nothing to inject (and no warning per task).
     """
     lineage_args = ["--run-id", RUN_REF, "--logical-date", RUN_DATE]
     return {
@@ -114,6 +126,7 @@ def spark_job(job: str, *args: str) -> dict[str, Any]:
         "packages": SPEC["packages"],
         "env_vars": SPEC["env_vars"],
         "application_args": [*args, "--env", SPEC["env"], *lineage_args],
+        "openlineage_inject_parent_job_info": openlineage_provider(),
     }
 
 

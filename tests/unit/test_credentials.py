@@ -10,9 +10,9 @@ import pytest
 from moto import mock_aws
 from pydantic import SecretStr
 
-from dip import credentials
 from dip.config import Config, ConfigError, load_config
 from dip.config.models import KafkaConfig, RedisConfig
+from dip.io import credentials
 from dip.io.credentials import kafka_sasl, redis_password
 from dip.io.kafka import kafka_client_config
 from dip.io.kafka import spark_kafka_options as kafka_options

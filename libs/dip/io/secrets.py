@@ -46,7 +46,7 @@ class SecretsProvider(ABC):
         value = self.get(key)
         if value is None or not value.get_secret_value():
             raise ConfigurationError(f"missing secret {key}: {self.hint(key)}")
-        from dip.connectors.redact import remember_secrets
+        from dip.io.redact import remember_secrets
 
         remember_secrets([value.get_secret_value()])  # never in a log line from here on
         return value

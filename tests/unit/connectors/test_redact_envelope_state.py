@@ -16,10 +16,10 @@ from dip.connectors.errors import RetryableError
 from dip.connectors.http import ApiClient, redact_body
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.raw_zone import LocalStore
-from dip.connectors.redact import RedactingFilter, redact_text, redact_url
 from dip.connectors.state import AccountState, StateStore
 from dip.connectors.throttle import RequestBudget
 from dip.connectors.tiktok import classify_tiktok_error
+from dip.io.redact import RedactingFilter, redact_text, redact_url
 from dip.schemas.envelope import ENVELOPE_FIELDS
 
 
