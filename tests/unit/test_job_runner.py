@@ -350,3 +350,46 @@ def test_a_failed_push_counts_the_view_and_fails_the_run(env: Path, monkeypatch:
     assert module.main([]) == 1
     assert_recorded(env, "push_online", {}, status="failed")
     assert _series(env, "push_online")[("dip_online_push_failures_total", (("view", "post_features_daily"),))] == 1.0
+
+
+def test_events_reach_a_marquez_compatible_endpoint_over_http(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[tuple[str, str, dict]] = []
+
+    class Lineage(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers.get("Authorization", ""), json.loads(body)))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Lineage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("DIP__LINEAGE__OPENLINEAGE__TRANSPORT", "http")
+        monkeypatch.setenv("DIP__LINEAGE__OPENLINEAGE__URL", f"http://127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("DIP__LINEAGE__OPENLINEAGE__API_KEY", "ol-token")
+        with run_job(Job("unit_job", writes=(BRONZE_EVENTS,)), load_config(), echo=lambda _l: None) as run:
+            run.counts["rows"] = 1
+    finally:
+        server.shutdown()
+    assert [(path, auth, event["eventType"]) for path, auth, event in received] == [
+        ("/api/v1/lineage", "Bearer ol-token", "START"),
+        ("/api/v1/lineage", "Bearer ol-token", "COMPLETE"),
+    ]
+    (row,) = _runs(env)
+    assert received[1][2]["run"]["runId"].replace("-", "") == row["run_id"]
+    assert received[1][2]["outputs"][0]["name"] == str(env / "lake" / "bronze" / "events")
+
+
+def test_an_http_transport_without_url_is_a_config_error(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dip.config import ConfigError
+
+    monkeypatch.setenv("DIP__LINEAGE__OPENLINEAGE__TRANSPORT", "http")
+    with pytest.raises(ConfigError, match=r"lineage\.openlineage\.transport http needs lineage\.openlineage\.url"):
+        load_config()
