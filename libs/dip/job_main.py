@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dip.config import Config, load_config
 from dip.job_runner import Job, add_job_arguments, run_job
 from dip.job_specs import stream_counts
+from dip.observability.export import serve_metrics
+from dip.observability.streaming import StreamMetrics
 from dip.spark import build_session
 from dip.streaming.runner import RunSummary
 
@@ -24,13 +26,30 @@ def session_factory(config: Config, job: Job) -> Callable:
     return lambda: build_session(config, app_name=f"dip-{job.name.replace('_', '-')}")
 
 
+def stream_metrics(config: Config, echo: Callable[[str], object] = print) -> StreamMetrics:
+    """``dip_stream_*`` and ``dip_job_*`` on one registry: served on ``metrics.port`` while a stream runs (when
+    set), flushed to the textfile/Pushgateway when its run ends, whichever entry point started it."""
+    metrics = StreamMetrics(max_rejected_share=config.streaming.max_rejected_share)
+    port = serve_metrics(metrics.registry, config)
+    if port:
+        echo(f"serving metrics on http://{config.metrics.host}:{port}/metrics")
+    return metrics
+
+
 def stream_main(job: Job, run: Callable[..., RunSummary], doc: str | None, argv: list[str] | None = None) -> int:
     """Parse ``--trigger`` and the job arguments, run the streaming ``job`` once, print each batch and the totals."""
     parser = job_parser(doc)
     parser.add_argument("--trigger", default=None, help="available-now | processing-time=<interval>")
     args = parser.parse_args(argv)
     config = load_config(args.env)
-    with run_job(job, config, session_factory(config, job), args=args) as current:
-        summary = run(current.spark, config, args.trigger, on_batch=lambda b: print(f"batch {b.batch_id}: {b.counts}"))
+    metrics = stream_metrics(config)
+    with run_job(job, config, session_factory(config, job), args=args, metrics=metrics.job) as current:
+        summary = run(
+            current.spark,
+            config,
+            args.trigger,
+            on_batch=lambda b: print(f"batch {b.batch_id}: {b.counts}"),
+            metrics=metrics,
+        )
         current.counts.update(stream_counts([job], [summary]))
     return 0

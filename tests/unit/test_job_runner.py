@@ -106,6 +106,16 @@ def _summary(query: str, **counts: int) -> RunSummary:
     return RunSummary(query, [BatchCounts(0, counts, 0.1)], 0.1)
 
 
+def _fake_stream(query: str, counts: dict[str, int], many: bool = False) -> Callable[..., Any]:
+    """A stream run that records its one batch in the StreamMetrics it is given (the dip_stream_* series)."""
+
+    def run(*_args: Any, metrics: Any = None, **_kwargs: Any) -> Any:
+        metrics.record_batch(query, counts, 1_800_000_000.0)
+        return [_summary(query, **counts)] if many else _summary(query, **counts)
+
+    return run
+
+
 FEATURE_ROWS = {"post_features_daily": 4, "post_features_hourly": 9, "account_features_daily": 2}
 
 
@@ -269,13 +279,13 @@ ENTRY_POINTS = {
     "jobs/stream_bronze.py": (
         "stream_bronze",
         BRONZE,
-        _stream_job("stream_bronze", lambda *_a, **_k: _summary("stream_bronze", **BRONZE)),
+        _stream_job("stream_bronze", _fake_stream("stream_bronze", BRONZE)),
     ),
     "dip stream bronze": (
         "stream_bronze",
         BRONZE,
         _command(
-            {"dip.streaming.bronze_job.run_stream_bronze": lambda *_a, **_k: _summary("stream_bronze", **BRONZE)},
+            {"dip.streaming.bronze_job.run_stream_bronze": _fake_stream("stream_bronze", BRONZE)},
             "stream",
             "bronze",
         ),
@@ -283,13 +293,13 @@ ENTRY_POINTS = {
     "jobs/stream_silver.py": (
         "stream_silver",
         SILVER,
-        _stream_job("stream_silver", lambda *_a, **_k: _summary("stream_silver", **SILVER)),
+        _stream_job("stream_silver", _fake_stream("stream_silver", SILVER)),
     ),
     "dip stream silver": (
         "stream_silver",
         SILVER,
         _command(
-            {"dip.silver.stream_job.run_stream_silver": lambda *_a, **_k: _summary("stream_silver", **SILVER)},
+            {"dip.silver.stream_job.run_stream_silver": _fake_stream("stream_silver", SILVER)},
             "stream",
             "silver",
         ),
@@ -297,13 +307,13 @@ ENTRY_POINTS = {
     "jobs/stream_live.py": (
         "stream_live",
         LIVE,
-        _stream_job("stream_live", lambda *_a, **_k: _summary("stream_live", **LIVE)),
+        _stream_job("stream_live", _fake_stream("stream_live_posts", LIVE)),
     ),
     "dip stream live": (
         "stream_live",
         LIVE,
         _command(
-            {"dip.features.live_job.run_stream_live": lambda *_a, **_k: [_summary("stream_live_posts", **LIVE)]},
+            {"dip.features.live_job.run_stream_live": _fake_stream("stream_live_posts", LIVE, many=True)},
             "stream",
             "live",
         ),
@@ -334,6 +344,14 @@ def test_every_entry_point_records_through_the_runner(entry: str, env: Path, mon
     job, counts, run = ENTRY_POINTS[entry]
     run(monkeypatch)
     assert_recorded(env, job, counts)
+    if job.startswith("stream_") and job != "stream_all":  # the series the stream alert rules read
+        query = "stream_live_posts" if job == "stream_live" else job
+        output = next(iter(counts))
+        assert (
+            _series(env, job)[("dip_stream_output_rows_total", (("output", output), ("query", query)))]
+            == counts[output]
+        )
+        assert ("dip_stream_event_time_lag_seconds", (("query", query),)) in _series(env, job)
     if job == "push_online":  # the series DipOnlinePushFailed reads, per view, under both entry points
         series = _series(env, job)
         assert series[("dip_online_push_failures_total", (("view", "post_features_daily"),))] == 0.0

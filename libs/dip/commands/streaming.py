@@ -32,17 +32,6 @@ def _summary_table(title: str, summary, keys: list[str] | None = None) -> Table:
     return table
 
 
-def _metrics(config):
-    from dip.observability.export import serve_metrics
-    from dip.observability.streaming import StreamMetrics
-
-    metrics = StreamMetrics(max_rejected_share=config.streaming.max_rejected_share)
-    port = serve_metrics(metrics.registry, config)
-    if port:
-        console.print(f"serving metrics on http://{config.metrics.host}:{port}/metrics")
-    return metrics
-
-
 def _progress(batch, query: str | None = None) -> None:
     counts = ", ".join(f"{k}={v}" for k, v in batch.counts.items())
     prefix = f"{query} " if query else ""
@@ -55,10 +44,11 @@ LIVE_COUNTS = ["changes", "written", "skipped_stale"]
 
 def _stream(job, parts: list, config, intro: str, queries) -> list:
     """Run streaming ``queries(run, metrics)`` as one run of ``job`` (``parts``: the jobs whose counts it sums)."""
+    from dip.job_main import stream_metrics
     from dip.job_runner import run_job
     from dip.job_specs import stream_counts
 
-    metrics = _metrics(config)
+    metrics = stream_metrics(config, console.print)
     app_name = f"dip-{job.name.replace('_', '-')}"
     with run_job(job, config, lambda: session(config, app_name), metrics=metrics.job, echo=console.print) as run:
         console.print(intro, markup=False)

@@ -16,8 +16,8 @@ from dip.connectors.base import ApiResponse
 from dip.connectors.clock import Clock, iso_utc, utc_now
 from dip.connectors.errors import AuthExpired, ConnectorError, MalformedResponse, RateLimited, RetryableError
 from dip.connectors.metrics import ConnectorMetrics
-from dip.io.redact import install_log_redaction, redact_text, redact_url, remember_secrets
 from dip.connectors.throttle import RequestBudget, backoff_delay, usage_delay
+from dip.io.redact import install_log_redaction, redact_text, redact_url, remember_secrets
 from dip.observability.tracing import span
 
 Classifier = Callable[[int, Any, httpx.Headers], ConnectorError | None]

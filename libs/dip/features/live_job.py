@@ -277,10 +277,14 @@ def run_stream_live(
 
 
 def run_live_job(
-    spark: SparkSession, config: Config, trigger: str | None = None, on_batch: Callable[[BatchCounts], None] = print
+    spark: SparkSession,
+    config: Config,
+    trigger: str | None = None,
+    on_batch: Callable[[BatchCounts], None] = print,
+    metrics: StreamMetrics | None = None,
 ) -> RunSummary:
     """:func:`run_stream_live` as one summary (the spark-submit job's shape): every query's batches."""
-    summaries = run_stream_live(spark, config, trigger, on_batch=lambda _q, b: on_batch(b))
+    summaries = run_stream_live(spark, config, trigger, on_batch=lambda _q, b: on_batch(b), metrics=metrics)
     merged = RunSummary("stream_live", seconds=max(s.seconds for s in summaries))
     for summary in summaries:
         merged.batches.extend(summary.batches)
