@@ -38,10 +38,6 @@ def _progress(batch, query: str | None = None) -> None:
     console.print(f"  {prefix}batch {batch.batch_id}: {counts} ({batch.seconds:.1f}s)")
 
 
-SILVER_OUTCOMES = ["bronze", "silver", "quarantine", "dlq", "duplicate"]
-LIVE_COUNTS = ["changes", "written", "skipped_stale"]
-
-
 def _stream(job, parts: list, config, intro: str, queries) -> list:
     """Run streaming ``queries(run, metrics)`` as one run of ``job`` (``parts``: the jobs whose counts it sums)."""
     from dip.job_main import stream_metrics
@@ -98,7 +94,7 @@ def stream_silver_cmd(env: EnvOption = None, trigger: str | None = TriggerOption
         "stream_silver: reading bronze",
         lambda run, m: [run_stream_silver(run.spark, config, trigger, on_batch=_progress, metrics=m)],
     )
-    console.print(_summary_table("stream_silver: bronze rows by outcome", summary, SILVER_OUTCOMES))
+    console.print(_summary_table("stream_silver: bronze rows by outcome", summary, list(STREAM_SILVER.counts)))
     console.print(_silver_tables(summary))
 
 
@@ -127,10 +123,10 @@ def stream_all_cmd(
             run.spark, config, trigger, on_batch=lambda q, b: _progress(b, q), metrics=m, live=live
         ),
     )
-    console.print(_summary_table("stream_bronze", bronze, ["kafka", "bronze", "dlq"]))
-    console.print(_summary_table("stream_silver: bronze rows by outcome", silver, SILVER_OUTCOMES))
+    console.print(_summary_table("stream_bronze", bronze, list(STREAM_BRONZE.counts)))
+    console.print(_summary_table("stream_silver: bronze rows by outcome", silver, list(STREAM_SILVER.counts)))
     for summary in lives:
-        console.print(_summary_table(summary.query, summary, LIVE_COUNTS))
+        console.print(_summary_table(summary.query, summary, list(STREAM_LIVE.counts)))
 
 
 def live_failure(exc: BaseException) -> str:
@@ -165,7 +161,7 @@ def stream_live_cmd(env: EnvOption = None, trigger: str | None = TriggerOption) 
         err_console.print(f"[red]stream_live failed:[/red] {live_failure(exc)}", markup=True, highlight=False)
         raise typer.Exit(1) from None
     for summary in summaries:
-        console.print(_summary_table(summary.query, summary, LIVE_COUNTS))
+        console.print(_summary_table(summary.query, summary, list(STREAM_LIVE.counts)))
 
 
 @silver_app.command("rebuild")
