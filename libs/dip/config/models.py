@@ -135,31 +135,37 @@ class SecretsProviderConfig(_Strict):
     aws_region: str | None = None
 
 
-class InstagramConnectorConfig(_Strict):
-    """Instagram Graph API: base URL, version, accounts (IG user ids) and app credentials (secrets from env)."""
+class ApiConnectorConfig(_Strict):
+    """What every platform API connector (``connectors.<source>``) has: the API's base URL and version, the
+    accounts to fetch, the page size and the request rate; each platform sets its own defaults."""
 
     enabled: bool = True
+    base_url: str
+    api_version: str
+    accounts: list[str] = Field(default_factory=list)
+    page_size: int
+    requests_per_second: float = 10.0
+
+
+class InstagramConnectorConfig(ApiConnectorConfig):
+    """Instagram Graph API: base URL, version, accounts (IG user ids) and app credentials (secrets from env)."""
+
     base_url: str = "https://graph.facebook.com"
     api_version: str = "v24.0"
-    app_id: str = ""
-    accounts: list[str] = Field(default_factory=list)
     page_size: int = 25
+    app_id: str = ""
     breakdowns: list[str] = Field(default_factory=lambda: ["age", "gender", "country"])
-    requests_per_second: float = 10.0
     app_secret: SecretStr | None = None
     access_token: SecretStr | None = None
 
 
-class TikTokConnectorConfig(_Strict):
+class TikTokConnectorConfig(ApiConnectorConfig):
     """TikTok API v2: base URL, accounts (open ids), client key; secret and refresh tokens from env."""
 
-    enabled: bool = True
     base_url: str = "https://open.tiktokapis.com"
     api_version: str = "v2"
-    client_key: str = ""
-    accounts: list[str] = Field(default_factory=list)
     page_size: int = 20
-    requests_per_second: float = 10.0
+    client_key: str = ""
     client_secret: SecretStr | None = None
     refresh_tokens: dict[str, SecretStr] = Field(default_factory=dict)
 

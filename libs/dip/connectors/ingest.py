@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from dip.config import Config
 from dip.connectors.base import FetchContext, Page, Source
 from dip.connectors.clock import Clock, utc_now
+from dip.connectors.counts import PageCounts
 from dip.connectors.envelope import fingerprint
 from dip.connectors.errors import ConfigurationError, ConnectorError
 from dip.connectors.metrics import ConnectorMetrics
@@ -35,28 +36,17 @@ def new_run_id(clock: Clock = utc_now) -> str:
 
 
 @dataclass
-class SourceSummary:
+class SourceSummary(PageCounts):
     """Counters of one source in one run (shown as the ``dip ingest`` summary table)."""
 
     source: str
     accounts: int = 0
-    pages: int = 0
-    responses: int = 0
-    records: int = 0
     unchanged: int = 0
     retries: int = 0
     rate_limited: int = 0
-    dlq: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # "<entity> code <c>: <message>" -> items
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(self, **counts: int) -> None:
-        with self._lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
 
     def error(self, message: str) -> None:
         with self._lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from types import MappingProxyType
@@ -11,22 +10,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from dip.config import Config
-from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Skipped, Source, json_object
-from dip.connectors.clock import Clock, utc_now
-from dip.connectors.errors import (
-    ApiError,
-    AuthExpired,
-    ConfigurationError,
-    ConnectorError,
-    RateLimited,
-    RetryableError,
-    is_permanent,
-)
+from dip.config.models import InstagramConnectorConfig
+from dip.connectors.api_source import ApiSource, Listing, TokenAuth, api_error, newest_first
+from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Skipped, json_object
+from dip.connectors.errors import ApiError, ConfigurationError, ConnectorError, is_permanent
 from dip.connectors.http import ApiClient
-from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.throttle import RequestBudget, parse_retry_after
-from dip.io.secrets import SecretsProvider
 
 ACCOUNT_FIELDS = "username,followers_count,media_count"
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
@@ -51,44 +39,36 @@ def classify_graph_error(status: int, data: Any, headers: httpx.Headers) -> Conn
         f"Graph API error {code}/{error.get('error_subcode')} ({error.get('type')}): {error.get('message')} "
         f"[fbtrace_id={error.get('fbtrace_id')}]"
     )
-    if status == 429 or code in RATE_LIMIT_CODES:
-        return RateLimited(message, retry_after=parse_retry_after(headers.get("retry-after")), status=status, code=code)
-    if status == 401 or code in TOKEN_CODES:
-        return AuthExpired(message, status=status, code=code)
-    if status >= 500 or code in (1, 2) or error.get("is_transient"):
-        return RetryableError(message, status=status, code=code)
-    return ApiError(message, status=status, code=code)
+    return api_error(
+        message,
+        status,
+        code,
+        headers,
+        rate_limited=code in RATE_LIMIT_CODES,
+        token_expired=code in TOKEN_CODES,
+        transient=code in (1, 2) or bool(error.get("is_transient")),
+    )
 
 
-class GraphAuth:
+class GraphAuth(TokenAuth):
     """``access_token`` query parameter; a long-lived token obtained (and re-obtained) by ``fb_exchange_token``."""
 
     def __init__(
         self, client: ApiClient, version: str, app_id: str, app_secret: SecretStr, user_token: SecretStr
     ) -> None:
-        self._client, self._version, self._app_id = client, version, app_id
-        self._app_secret, self._user_token = app_secret, user_token
-        self._token: str | None = None
-        self._lock = threading.Lock()
+        super().__init__(client, version)
+        self._app_id, self._app_secret, self._user_token = app_id, app_secret, user_token
 
     def refresh(self) -> None:
         """Exchange the configured token for a long-lived one (``GET /{ver}/oauth/access_token``)."""
         with self._lock:
-            answer = self._client.request(
-                "GET",
-                f"/{self._version}/oauth/access_token",
-                entity="oauth",
-                endpoint="oauth",
-                account_id="",
-                params={
-                    "grant_type": "fb_exchange_token",
-                    "client_id": self._app_id,
-                    "client_secret": self._app_secret.get_secret_value(),
-                    "fb_exchange_token": self._user_token.get_secret_value(),
-                },
-                store=False,
-            )
-            self._token = str(answer.data["access_token"])
+            params = {
+                "grant_type": "fb_exchange_token",
+                "client_id": self._app_id,
+                "client_secret": self._app_secret.get_secret_value(),
+                "fb_exchange_token": self._user_token.get_secret_value(),
+            }
+            self._fetch_token("GET", "oauth/access_token", params=params)
 
     def apply(self, params: dict[str, Any], headers: dict[str, str]) -> None:
         if self._token is None:
@@ -99,40 +79,15 @@ class GraphAuth:
         return [v for v in (self._token, self._user_token.get_secret_value(), self._app_secret.get_secret_value()) if v]
 
 
-class InstagramSource(Source):
+class InstagramSource(ApiSource):
     """Graph API: ``account``, ``media``, ``media_insights`` and ``audience`` entities per IG user id."""
 
     name = "instagram"
     entities = MappingProxyType({"account": 1, "media": 1, "media_insights": 1, "audience": 1})
-
-    def __init__(
-        self,
-        config: Config,
-        secrets: SecretsProvider,
-        metrics: ConnectorMetrics,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        clock: Clock = utc_now,
-    ) -> None:
-        super().__init__(config, secrets, metrics, clock=clock)
-        self.settings = config.connectors.instagram
-        self.version = self.settings.api_version
-        budget = RequestBudget(self.settings.requests_per_second)
-        self.client = ApiClient(
-            self.name,
-            self.settings.base_url,
-            config.connectors,
-            budget,
-            metrics,
-            classify_graph_error,
-            usage_headers=True,
-            transport=transport,
-            clock=clock,
-        )
-        self._auth: GraphAuth | None = None
-
-    def accounts(self) -> list[str]:
-        return list(self.settings.accounts)
+    classify = staticmethod(classify_graph_error)
+    usage_headers = True
+    settings: InstagramConnectorConfig
+    _auth: GraphAuth | None = None
 
     def authenticate(self) -> None:
         if not self.settings.app_id:
@@ -155,16 +110,8 @@ class InstagramSource(Source):
     def _get(
         self, ctx: FetchContext, path: str, entity: str, params: dict[str, Any], context: dict[str, str] | None = None
     ) -> ApiResponse:
-        return self.client.request(
-            "GET",
-            f"/{self.version}/{path}",
-            entity=entity,
-            endpoint=entity,
-            account_id=ctx.account_id,
-            auth=self.auth,
-            params=params,
-            context=context,
-            sink=ctx.responses,
+        return self.request(
+            ctx, "GET", path, entity=entity, endpoint=entity, auth=self.auth, params=params, context=context
         )
 
     def pages(self, ctx: FetchContext) -> Iterator[Page]:
@@ -191,37 +138,22 @@ class InstagramSource(Source):
 
     def _media_pages(self, ctx: FetchContext) -> Iterator[Page]:
         """Newest first; stops at the page reaching ``hwm - lookback`` (older posts' metrics are settled)."""
-        state = ctx.stream("media")
-        cutoff = ctx.cutoff("media")
-        after = state.cursor
-        pager = ctx.pager("media")
-        while True:
+
+        def fetch(after: str | None) -> Listing:
             params: dict[str, Any] = {"fields": MEDIA_FIELDS, "limit": self.settings.page_size}
             if after:
                 params["after"] = after
-            try:
-                listing = self._get(ctx, f"{ctx.account_id}/media", "media", params)
-            except ApiError as exc:
-                if after and pager.pages == 0 and is_permanent(exc):  # the saved cursor: stale or invalid
-                    ctx.warn("media", "cursor_reset", f"media: saved cursor rejected ({exc}); paging from the newest")
-                    after = None
-                    continue
-                raise
-            page = json_object(listing)
+            page = json_object(self._get(ctx, f"{ctx.account_id}/media", "media", params))
             items = [m for m in page.get("data", []) if isinstance(m, dict)]
             for media in items:
                 self._media_insights(ctx, str(media["id"]))
-            times = [parse_timestamp(m["timestamp"]) for m in items if m.get("timestamp")]
             paging = page.get("paging") or {}
             next_after = (paging.get("cursors") or {}).get("after") if paging.get("next") else None
-            reached = cutoff is not None and any(t < cutoff for t in times)
-            done = not next_after or reached or not items
-            stop = pager.stop_reason(None if done else next_after)
-            done = done or stop == "repeated_cursor"
-            yield Page("media", cursor=None if done else next_after, done=done, max_ts=max(times, default=None))
-            if done or stop:
-                return
-            after = next_after
+            return Listing(
+                [parse_timestamp(m["timestamp"]) for m in items if m.get("timestamp")], bool(items), next_after
+            )
+
+        return newest_first(ctx, "media", ctx.stream("media").cursor, fetch)
 
     def _media_insights(self, ctx: FetchContext, media_id: str) -> None:
         """One media's insights; a permanent refusal (code 10 too few viewers, permissions, unsupported metric)
@@ -237,28 +169,14 @@ class InstagramSource(Source):
 
     def map_response(self, response: ApiResponse) -> list[Record]:
         data = response.data
-
-        def record(entity: str, entity_id: str, payload: dict[str, Any]) -> Record:
-            return Record(
-                self.name,
-                entity,
-                self.entities[entity],
-                response.account_id,
-                entity_id,
-                payload,
-                response.request_id,
-                response.fetched_at,
-            )
-
         if response.entity == "account":
-            return [record("account", str(data.get("id", response.account_id)), data)]
+            return [self.record(response, "account", str(data.get("id", response.account_id)), data)]
         if response.entity == "media":
-            return [record("media", str(m["id"]), m) for m in data.get("data", []) if isinstance(m, dict)]
+            return [
+                self.record(response, "media", str(m["id"]), m) for m in data.get("data", []) if isinstance(m, dict)
+            ]
         if response.entity == "media_insights":
-            return [record("media_insights", response.context["media_id"], data)]
+            return [self.record(response, "media_insights", response.context["media_id"], data)]
         if response.entity == "audience":
-            return [record("audience", f"{response.account_id}:{response.context['breakdown']}", data)]
+            return [self.record(response, "audience", f"{response.account_id}:{response.context['breakdown']}", data)]
         return []
-
-    def close(self) -> None:
-        self.client.close()

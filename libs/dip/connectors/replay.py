@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from dip.config import Config
 from dip.connectors.base import ApiResponse
+from dip.connectors.counts import PageCounts
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.pipeline import PageProcessor, raw_topic
 from dip.connectors.publisher import KafkaPublisher
@@ -19,14 +20,11 @@ from dip.schemas import SchemaRegistry, schemas_dir
 
 
 @dataclass
-class ReplaySummary:
+class ReplaySummary(PageCounts):
+    """Counters of one replayed day of one source (shown as the ``dip replay`` summary table)."""
+
     source: str
     date: str
-    responses: int = 0
-    pages: int = 0
-    records: int = 0
-    dlq: int = 0
-    seconds: float = 0.0
 
 
 def _response(stored: StoredResponse) -> ApiResponse:
@@ -78,10 +76,7 @@ def run_replay(
             responses = [_response(s) for s in group]
             out = PageProcessor(config, source, schemas, run_id).process(responses)
             publisher.publish([m for _, m in out.records] + out.dlq)
-            summary.pages += 1
-            summary.responses += len(responses)
-            summary.records += len(out.records)
-            summary.dlq += len(out.dlq)
+            summary.add(pages=1, responses=len(responses), records=len(out.records), dlq=len(out.dlq))
     finally:
         source.close()
         publisher.close()

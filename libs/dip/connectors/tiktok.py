@@ -11,22 +11,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from dip.config import Config
-from dip.connectors.base import ApiResponse, FetchContext, Page, Record, Source, json_object
-from dip.connectors.clock import Clock, utc_now
-from dip.connectors.errors import (
-    ApiError,
-    AuthExpired,
-    ConfigurationError,
-    ConnectorError,
-    RateLimited,
-    RetryableError,
-    is_permanent,
-)
+from dip.config.models import TikTokConnectorConfig
+from dip.connectors.api_source import ApiSource, Listing, TokenAuth, api_error, newest_first
+from dip.connectors.base import ApiResponse, FetchContext, Page, Record, json_object
+from dip.connectors.errors import ApiError, ConfigurationError, ConnectorError, RetryableError
 from dip.connectors.http import ApiClient
-from dip.connectors.metrics import ConnectorMetrics
-from dip.connectors.throttle import RequestBudget, parse_retry_after
-from dip.io.secrets import SecretsProvider
 
 USER_FIELDS = "open_id,union_id,display_name,follower_count,following_count,likes_count,video_count"
 LIST_FIELDS = "id,create_time,title,video_description,share_url,duration"
@@ -50,16 +39,18 @@ def classify_tiktok_error(status: int, data: Any, headers: httpx.Headers) -> Con
     if status < 400 and code == "ok":
         return None
     message = f"TikTok error {code}: {error.get('message')} [log_id={error.get('log_id')}]"
-    if status == 429 or code == "rate_limit_exceeded":
-        return RateLimited(message, retry_after=parse_retry_after(headers.get("retry-after")), status=status, code=code)
-    if status == 401 or code in TOKEN_ERRORS:
-        return AuthExpired(message, status=status, code=code)
-    if status >= 500 or code == "internal_error":
-        return RetryableError(message, status=status, code=code)
-    return ApiError(message, status=status, code=code)
+    return api_error(
+        message,
+        status,
+        code,
+        headers,
+        rate_limited=code == "rate_limit_exceeded",
+        token_expired=code in TOKEN_ERRORS,
+        transient=code == "internal_error",
+    )
 
 
-class TikTokTokenAuth:
+class TikTokTokenAuth(TokenAuth):
     """Bearer token from ``POST /v2/oauth/token/`` (client_credentials or refresh_token grant), renewed on expiry."""
 
     def __init__(
@@ -70,11 +61,9 @@ class TikTokTokenAuth:
         client_secret: SecretStr,
         refresh_token: SecretStr | None = None,
     ) -> None:
-        self._client, self._version, self._client_key = client, version, client_key
-        self._client_secret, self._refresh_token = client_secret, refresh_token
-        self._token: str | None = None
+        super().__init__(client, version)
+        self._client_key, self._client_secret, self._refresh_token = client_key, client_secret, refresh_token
         self._expires_at = 0.0
-        self._lock = threading.Lock()
 
     def refresh(self) -> None:
         with self._lock:
@@ -83,18 +72,9 @@ class TikTokTokenAuth:
                 form["grant_type"] = "client_credentials"
             else:
                 form |= {"grant_type": "refresh_token", "refresh_token": self._refresh_token.get_secret_value()}
-            answer = self._client.request(
-                "POST",
-                f"/{self._version}/oauth/token/",
-                entity="oauth",
-                endpoint="oauth",
-                account_id="",
-                form=form,
-                store=False,
-            )
-            self._token = str(answer.data["access_token"])
-            self._expires_at = time.monotonic() + float(answer.data.get("expires_in", 0))
-            new_refresh = answer.data.get("refresh_token")
+            answer = self._fetch_token("POST", "oauth/token/", form=form)
+            self._expires_at = time.monotonic() + float(answer.get("expires_in", 0))
+            new_refresh = answer.get("refresh_token")
             if new_refresh:
                 self._refresh_token = SecretStr(str(new_refresh))
 
@@ -110,51 +90,31 @@ class TikTokTokenAuth:
         return [v for v in values if v]
 
 
-def saved_cursor(ctx: FetchContext, value: str | None) -> int | None:
+def saved_cursor(ctx: FetchContext, value: str | None) -> str | None:
     """The saved video/list cursor (epoch milliseconds); an unreadable one is dropped with a warning."""
     if not value:
         return None
     try:
-        return int(value)
+        int(value)
+        return value
     except ValueError:
         ctx.warn("video", "cursor_reset", f"video: saved cursor {value[:40]!r} is not a number; paging from the newest")
         return None
 
 
-class TikTokSource(Source):
+class TikTokSource(ApiSource):
     """API v2: ``user`` and ``video`` entities per authorised user (open id)."""
 
     name = "tiktok"
     entities = MappingProxyType({"user": 1, "video": 1})
+    classify = staticmethod(classify_tiktok_error)
+    settings: TikTokConnectorConfig
 
-    def __init__(
-        self,
-        config: Config,
-        secrets: SecretsProvider,
-        metrics: ConnectorMetrics,
-        transport: httpx.BaseTransport | None = None,
-        *,
-        clock: Clock = utc_now,
-    ) -> None:
-        super().__init__(config, secrets, metrics, clock=clock)
-        self.settings = config.connectors.tiktok
-        self.version = self.settings.api_version
-        budget = RequestBudget(self.settings.requests_per_second)
-        self.client = ApiClient(
-            self.name,
-            self.settings.base_url,
-            config.connectors,
-            budget,
-            metrics,
-            classify_tiktok_error,
-            transport=transport,
-            clock=clock,
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As :class:`ApiSource`; plus each user's bearer token, made on first use."""
+        super().__init__(*args, **kwargs)
         self._users: dict[str, TikTokTokenAuth] = {}
         self._lock = threading.Lock()
-
-    def accounts(self) -> list[str]:
-        return list(self.settings.accounts)
 
     def authenticate(self) -> None:
         """Check the app credentials with a client_credentials token (fails fast on a wrong secret)."""
@@ -180,37 +140,20 @@ class TikTokSource(Source):
     def _call(
         self, ctx: FetchContext, method: str, path: str, entity: str, endpoint: str, fields: str, body: Any = None
     ) -> ApiResponse:
-        return self.client.request(
-            method,
-            f"/{self.version}/{path}",
-            entity=entity,
-            endpoint=endpoint,
-            account_id=ctx.account_id,
-            auth=self.user_auth(ctx.account_id),
-            params={"fields": fields},
-            json_body=body,
-            sink=ctx.responses,
+        auth = self.user_auth(ctx.account_id)
+        return self.request(
+            ctx, method, path, entity=entity, endpoint=endpoint, auth=auth, params={"fields": fields}, json_body=body
         )
 
     def pages(self, ctx: FetchContext) -> Iterator[Page]:
         self._call(ctx, "GET", "user/info/", "user", "user_info", USER_FIELDS)
         yield Page("user")
-        state = ctx.stream("video")
-        cutoff = ctx.cutoff("video")
-        cursor = saved_cursor(ctx, state.cursor)
-        pager = ctx.pager("video")
-        while True:
+
+        def fetch(cursor: str | None) -> Listing:
             body: dict[str, Any] = {"max_count": self.settings.page_size}
             if cursor is not None:
-                body["cursor"] = cursor
-            try:
-                listing = self._call(ctx, "POST", "video/list/", "video", "video_list", LIST_FIELDS, body)
-            except ApiError as exc:
-                if cursor is not None and pager.pages == 0 and is_permanent(exc):  # the saved cursor was refused
-                    ctx.warn("video", "cursor_reset", f"video: saved cursor rejected ({exc}); paging from the newest")
-                    cursor = None
-                    continue
-                raise
+                body["cursor"] = int(cursor)
+            listing = self._call(ctx, "POST", "video/list/", "video", "video_list", LIST_FIELDS, body)
             data = json_object(listing).get("data") or {}
             videos = [v for v in data.get("videos", []) if isinstance(v, dict)]
             if videos:
@@ -219,37 +162,16 @@ class TikTokSource(Source):
                     ctx, "POST", "video/query/", "video", "video_query", METRIC_FIELDS, {"filters": {"video_ids": ids}}
                 )
             times = [int(v["create_time"]) for v in videos if "create_time" in v]
-            reached = cutoff is not None and any(t < cutoff for t in times)
-            done = not data.get("has_more") or reached or not videos
-            next_cursor = data.get("cursor")
-            stop = pager.stop_reason(None if done else str(next_cursor))
-            done = done or stop == "repeated_cursor"
-            yield Page("video", cursor=None if done else str(next_cursor), done=done, max_ts=max(times, default=None))
-            if done or stop:
-                return
-            cursor = int(next_cursor)
+            return Listing(times, bool(videos), str(data.get("cursor")) if data.get("has_more") else None)
+
+        yield from newest_first(ctx, "video", saved_cursor(ctx, ctx.stream("video").cursor), fetch)
 
     def map_response(self, response: ApiResponse) -> list[Record]:
         data = (response.data or {}).get("data") or {}
-
-        def record(entity: str, entity_id: str, payload: dict[str, Any]) -> Record:
-            return Record(
-                self.name,
-                entity,
-                self.entities[entity],
-                response.account_id,
-                entity_id,
-                payload,
-                response.request_id,
-                response.fetched_at,
-            )
-
         if response.entity == "user":
             user = data["user"]
-            return [record("user", str(user["open_id"]), user)]
+            return [self.record(response, "user", str(user["open_id"]), user)]
         if response.entity == "video":
-            return [record("video", str(v["id"]), v) for v in data.get("videos", []) if isinstance(v, dict)]
+            videos = [v for v in data.get("videos", []) if isinstance(v, dict)]
+            return [self.record(response, "video", str(v["id"]), v) for v in videos]
         return []
-
-    def close(self) -> None:
-        self.client.close()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
-from dip.config import Config
 from dip.features.specs import PARTITION_COLUMN, FeatureTable
-from dip.features.store import Commit
+from dip.features.store import Commit, LakeFeatureStore
 
 CDF_PROPERTY = "delta.enableChangeDataFeed"
 _UPSERTED = ("insert", "update_postimage")
@@ -18,17 +17,10 @@ def _nullable(schema: StructType) -> StructType:
     return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields])
 
 
-class DeltaFeatureStore:
+class DeltaFeatureStore(LakeFeatureStore):
     """Feature tables as partitioned Delta tables with Change Data Feed enabled."""
 
     format = "delta"
-
-    def __init__(self, spark: SparkSession, config: Config) -> None:
-        self.spark = spark
-        self.config = config
-
-    def _path(self, table: FeatureTable) -> str:
-        return table.table.path(self.config)
 
     def exists(self, table: FeatureTable) -> bool:
         from delta.tables import DeltaTable

@@ -13,13 +13,12 @@ The commit timeline is read without a JVM through hudi-rs (the ``hudi`` Python p
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from dip.config import Config
 from dip.config.models import HudiFeaturesConfig
 from dip.features.specs import PARTITION_COLUMN, FeatureTable
-from dip.features.store import Commit
+from dip.features.store import Commit, LakeFeatureStore
 from dip.io.arrow_reader import completed_instants
 from dip.io.table_access import HUDI_META_COLUMNS, hudi_table_exists
 
@@ -76,17 +75,10 @@ def hudi_incremental_options(begin_instant: str, end_instant: str | None = None)
     return options
 
 
-class HudiFeatureStore:
+class HudiFeatureStore(LakeFeatureStore):
     """Feature tables as Hudi copy-on-write tables partitioned by date."""
 
     format = "hudi"
-
-    def __init__(self, spark: SparkSession, config: Config) -> None:
-        self.spark = spark
-        self.config = config
-
-    def _path(self, table: FeatureTable) -> str:
-        return table.table.path(self.config)
 
     def exists(self, table: FeatureTable) -> bool:
         return hudi_table_exists(self.spark, self._path(table))

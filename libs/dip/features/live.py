@@ -19,17 +19,11 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+_POST_COPIED = ("views", "likes", "comments", "shares", "saves", "reach", "engagement_ratio")  # as in the snapshot
+_POST_RATES = ("views", "likes", "comments")  # each also as <count>_per_hour
 POST_LIVE_FEATURES = (
-    "views",
-    "likes",
-    "comments",
-    "shares",
-    "saves",
-    "reach",
-    "engagement_ratio",
-    "views_per_hour",
-    "likes_per_hour",
-    "comments_per_hour",
+    *_POST_COPIED,
+    *(f"{c}_per_hour" for c in _POST_RATES),
     "hours_since_publish",
     "hours_since_previous",
 )
@@ -64,21 +58,13 @@ def per_hour(column: str) -> Column:
 
 def post_live(snapshots: DataFrame, posts: DataFrame) -> DataFrame:
     """Silver post_metrics snapshots (+ silver posts for ``created_at``) -> one live row per post."""
-    newest = newest_with_previous(snapshots, POST_KEYS, ("views", "likes", "comments"))
+    newest = newest_with_previous(snapshots, POST_KEYS, _POST_RATES)
     published = posts.select(*POST_KEYS, "created_at")
     return newest.join(published, list(POST_KEYS), "left").select(
         F.col("post_id").alias("entity_id"),
         F.unix_millis("captured_at").alias("_ts"),
-        "views",
-        "likes",
-        "comments",
-        "shares",
-        "saves",
-        "reach",
-        "engagement_ratio",
-        per_hour("views").alias("views_per_hour"),
-        per_hour("likes").alias("likes_per_hour"),
-        per_hour("comments").alias("comments_per_hour"),
+        *_POST_COPIED,
+        *(per_hour(c).alias(f"{c}_per_hour") for c in _POST_RATES),
         hours_between(F.col("captured_at"), F.col("created_at")).alias("hours_since_publish"),
         hours_between(F.col("captured_at"), F.col("prev_captured_at")).alias("hours_since_previous"),
     )

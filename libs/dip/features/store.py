@@ -51,6 +51,19 @@ class FeatureStore(Protocol):
         ...
 
 
+class LakeFeatureStore:
+    """What both table formats share: the session, the config and where each feature table lives."""
+
+    format: str
+
+    def __init__(self, spark: SparkSession, config: Config) -> None:
+        self.spark = spark
+        self.config = config
+
+    def _path(self, table: FeatureTable) -> str:
+        return table.table.path(self.config)
+
+
 def feature_store(spark: SparkSession, config: Config) -> FeatureStore:
     """The store for ``features.table_format``."""
     if config.features.table_format == "hudi":

@@ -6,28 +6,26 @@ from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from dip.observability.metric_set import Metric, MetricSet
 
-class OnlinePushMetrics:
+
+class OnlinePushMetrics(MetricSet):
     """``dip_online_push_*``: rows per view and outcome, failures per view, last push duration.
 
     Build it on the job's registry (``job_run(..., registry=m.registry)``) so one file/group holds both.
     """
 
+    rows = Metric(
+        Counter,
+        "dip_online_push_rows_total",
+        "Entities pushed to Redis by view and outcome (written, skipped_stale)",
+        ("view", "outcome"),
+    )
+    failures = Metric(Counter, "dip_online_push_failures_total", "Failed pushes of a view to Redis", ("view",))
+    duration = Metric(Gauge, "dip_online_push_duration_seconds", "Wall time of the last push of a view", ("view",))
+
     def __init__(self, registry: CollectorRegistry | None = None, views: Iterable[str] = ()) -> None:
-        self.registry = registry or CollectorRegistry()
-        r = self.registry
-        self.rows = Counter(
-            "dip_online_push_rows_total",
-            "Entities pushed to Redis by view and outcome (written, skipped_stale)",
-            ["view", "outcome"],
-            registry=r,
-        )
-        self.failures = Counter(
-            "dip_online_push_failures_total", "Failed pushes of a view to Redis", ["view"], registry=r
-        )
-        self.duration = Gauge(
-            "dip_online_push_duration_seconds", "Wall time of the last push of a view", ["view"], registry=r
-        )
+        super().__init__(registry)
         for view in views:  # export 0 before anything fails, so a failure shows as an increase
             self.failures.labels(view)
             self.rows.labels(view, "written")

@@ -9,52 +9,44 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pyspark.sql.streaming import StreamingQueryListener
 
 from dip.observability.jobs import JobMetrics
+from dip.observability.metric_set import Metric, MetricSet
 
 log = logging.getLogger(__name__)
 
 
-class StreamMetrics:
+class StreamMetrics(MetricSet):
     """The ``dip_stream_*`` metrics of one job, in their own registry."""
 
+    input_rate = Metric(Gauge, "dip_stream_input_rows_per_second", "Input rows/s of the last micro-batch", ("query",))
+    processed_rate = Metric(
+        Gauge, "dip_stream_processed_rows_per_second", "Processed rows/s of the last micro-batch", ("query",)
+    )
+    batch_duration = Metric(Gauge, "dip_stream_batch_duration_seconds", "Duration of the last micro-batch", ("query",))
+    input_rows = Metric(Counter, "dip_stream_input_rows", "Rows read by micro-batches", ("query",))
+    batches = Metric(Counter, "dip_stream_batches", "Micro-batches completed", ("query",))
+    event_lag = Metric(
+        Gauge,
+        "dip_stream_event_time_lag_seconds",
+        "Now minus the newest event time (fetched_at) written by the last batch",
+        ("query",),
+    )
+    output_rows = Metric(Counter, "dip_stream_output_rows", "Rows written per output and outcome", ("query", "output"))
+    rejected_share = Metric(
+        Gauge,
+        "dip_stream_batch_rejected_share",
+        "Share of the last micro-batch's input rows sent to the DLQ (late, future-dated, unreadable)",
+        ("query",),
+    )
+    rejected_batches = Metric(
+        Counter,
+        "dip_stream_rejected_batches",
+        "Micro-batches whose DLQ share exceeded streaming.max_rejected_share",
+        ("query",),
+    )
+
     def __init__(self, registry: CollectorRegistry | None = None, max_rejected_share: float | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
+        super().__init__(registry)
         self.max_rejected_share = max_rejected_share
-        labels = ["query"]
-        self.input_rate = Gauge(
-            "dip_stream_input_rows_per_second", "Input rows/s of the last micro-batch", labels, registry=self.registry
-        )
-        self.processed_rate = Gauge(
-            "dip_stream_processed_rows_per_second",
-            "Processed rows/s of the last micro-batch",
-            labels,
-            registry=self.registry,
-        )
-        self.batch_duration = Gauge(
-            "dip_stream_batch_duration_seconds", "Duration of the last micro-batch", labels, registry=self.registry
-        )
-        self.input_rows = Counter("dip_stream_input_rows", "Rows read by micro-batches", labels, registry=self.registry)
-        self.batches = Counter("dip_stream_batches", "Micro-batches completed", labels, registry=self.registry)
-        self.event_lag = Gauge(
-            "dip_stream_event_time_lag_seconds",
-            "Now minus the newest event time (fetched_at) written by the last batch",
-            labels,
-            registry=self.registry,
-        )
-        self.output_rows = Counter(
-            "dip_stream_output_rows", "Rows written per output and outcome", ["query", "output"], registry=self.registry
-        )
-        self.rejected_share = Gauge(
-            "dip_stream_batch_rejected_share",
-            "Share of the last micro-batch's input rows sent to the DLQ (late, future-dated, unreadable)",
-            labels,
-            registry=self.registry,
-        )
-        self.rejected_batches = Counter(
-            "dip_stream_rejected_batches",
-            "Micro-batches whose DLQ share exceeded streaming.max_rejected_share",
-            labels,
-            registry=self.registry,
-        )
         self.job = JobMetrics(self.registry)  # dip_job_*: shared with job_run(..., metrics=self.job)
         self.last_success = self.job.last_success
 
