@@ -91,7 +91,7 @@ dist: $(INSTALLED)         ## the dip wheel + jobs/ + conf/ + expectations/ + di
 lint: $(INSTALLED)
 	$(BIN)/ruff check libs jobs tests benchmarks airflow setup.py
 	$(BIN)/ruff format --check libs jobs tests benchmarks airflow setup.py
-	$(BIN)/lint-imports --config .importlinter
+	$(BIN)/lint-imports .importlinter
 
 clean: stack-down
 	rm -rf .dip

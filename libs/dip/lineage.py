@@ -34,7 +34,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from dip.config import Config
-from dip.io.table_access import table_format, table_version
+from dip.io.table_access import read_delta_if_exists, table_format, table_version
 from dip.tables import ALL_TABLES, Table
 
 RUNS_PATH = "_runs"
@@ -376,10 +376,7 @@ class Origin:
 
 def _runs(spark: SparkSession, config: Config) -> DataFrame | None:
     """The run records as a DataFrame (never collected whole: the table grows with every run)."""
-    from delta.tables import DeltaTable
-
-    path = runs_path(config)
-    return spark.read.format("delta").load(path) if DeltaTable.isDeltaTable(spark, path) else None
+    return read_delta_if_exists(spark, runs_path(config))
 
 
 def _producer(runs: DataFrame | None, path: str, version: int) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.io.kafka import spark_kafka_options
+from dip.io.table_access import read_if_exists
 from dip.streaming.kafka_io import bronze_topic_pattern
 from dip.tables import BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE, SILVER_TABLES
 
@@ -124,12 +125,6 @@ def kafka_counts_for_date(spark: SparkSession, config: Config, day: date) -> dic
     return {r["topic"]: r["count"] for r in df.groupBy("topic").count().collect()}
 
 
-def _read(spark: SparkSession, path: str) -> DataFrame | None:
-    from delta.tables import DeltaTable
-
-    return spark.read.format("delta").load(path) if DeltaTable.isDeltaTable(spark, path) else None
-
-
 def _counts(df: DataFrame | None, *keys: str) -> dict[tuple, int]:
     if df is None:
         return {}
@@ -138,10 +133,10 @@ def _counts(df: DataFrame | None, *keys: str) -> dict[tuple, int]:
 
 def reconcile(spark: SparkSession, config: Config, day: date | None = None) -> list[Balance]:
     """Every balance of the pipeline (optionally for one ingestion date)."""
-    bronze = _read(spark, BRONZE_EVENTS.path(config))
-    dlq = _read(spark, DLQ.path(config))
-    ledger = _read(spark, SILVER_LEDGER.path(config))
-    quarantine = _read(spark, SILVER_QUARANTINE.path(config))
+    bronze = read_if_exists(spark, config, BRONZE_EVENTS)
+    dlq = read_if_exists(spark, config, DLQ)
+    ledger = read_if_exists(spark, config, SILVER_LEDGER)
+    quarantine = read_if_exists(spark, config, SILVER_QUARANTINE)
     if day is not None:
         on_day = F.lit(day.isoformat()).cast("date")
         bronze = bronze.where(F.col("ingest_date") == on_day) if bronze is not None else None
@@ -227,7 +222,7 @@ def table_key_balances(spark: SparkSession, config: Config, bronze: DataFrame, l
                 .agg(F.max("_delivered").alias("delivered"), F.lit(True).alias("derived"), F.lit(False).alias("stored"))
             )
             sides.append(derived)
-        stored = _read(spark, SILVER_TABLES[name].path(config))
+        stored = read_if_exists(spark, config, SILVER_TABLES[name])
         if stored is not None:
             flags = (F.lit(False).alias("delivered"), F.lit(False).alias("derived"), F.lit(True).alias("stored"))
             sides.append(stored.select(F.lit(name).alias("table"), key.alias("key"), *flags))

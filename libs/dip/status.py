@@ -247,18 +247,15 @@ def job_runs_from_pushgateway(url: str, timeout_s: float = 3.0) -> tuple[list[Jo
 
 def job_runs_from_table(spark: SparkSession, config: Config) -> list[JobRun]:
     """Last run per job from the lineage runs table (``<lake>/_runs``, written by spark-submit jobs), if any."""
-    from delta.tables import DeltaTable
-
+    from dip.io.table_access import read_delta_if_exists
     from dip.lineage import SUCCESS, runs_path
 
-    path = runs_path(config)
-    if not DeltaTable.isDeltaTable(spark, path):
+    runs = read_delta_if_exists(spark, runs_path(config))
+    if runs is None:
         return []
     ended, started = F.unix_micros("ended_at"), F.unix_micros("started_at")
     rows = (
-        spark.read.format("delta")
-        .load(path)
-        .where(F.col("ended_at").isNotNull())
+        runs.where(F.col("ended_at").isNotNull())
         .groupBy("job")
         .agg(
             F.max(ended).alias("last_run"),

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_layers_contract_is_kept() -> None:
     lint_imports = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run(
-        [str(lint_imports), "--config", str(ROOT / ".importlinter"), "--no-cache"],
+        [str(lint_imports), str(ROOT / ".importlinter"), "--no-cache"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -17,6 +17,7 @@ from dip.features.runs import DayResult, completed_days, record_day
 from dip.features.specs import ACCOUNT_DAILY, POST_DAILY, POST_HOURLY, feature_table
 from dip.features.store import FeatureStore, feature_store
 from dip.features.windows import day_start, ts_lit
+from dip.io.table_access import read_if_exists
 from dip.silver import normalize as N
 from dip.tables import SILVER_ACCOUNT_METRICS, SILVER_POST_CAPTIONS, SILVER_POST_METRICS, SILVER_POSTS, Table
 
@@ -46,12 +47,8 @@ def days_between(start: date, end: date) -> Iterator[date]:
 
 def read_silver(spark: SparkSession, config: Config, table: Table, ddl: str) -> DataFrame:
     """A silver table, or an empty frame of its schema when it has not been written yet."""
-    from delta.tables import DeltaTable
-
-    path = table.path(config)
-    if not DeltaTable.isDeltaTable(spark, path):
-        return spark.createDataFrame([], ddl)
-    return spark.read.format("delta").load(path)
+    df = read_if_exists(spark, config, table)
+    return spark.createDataFrame([], ddl) if df is None else df
 
 
 def _scan_days(config: Config) -> int:

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from dip.config import Config
 from dip.features.specs import FEATURE_TABLE_SPECS, FeatureTable, feature_table
 from dip.features.store import Commit, FeatureStore, feature_store
+from dip.io.table_access import read_if_exists
 from dip.observability.online import OnlinePushMetrics
 from dip.online.codec import ViewSpec
 from dip.online.spark_write import OnlineWriteError, write_online
@@ -59,15 +60,11 @@ class ViewPush:
 
 def last_pushed(spark: SparkSession, config: Config, view: str) -> Commit | None:
     """The last commit pushed for ``view`` with the configured table format, if any."""
-    from delta.tables import DeltaTable
-
-    path = FEATURE_PUSH_STATE.path(config)
-    if not DeltaTable.isDeltaTable(spark, path):
+    state = read_if_exists(spark, config, FEATURE_PUSH_STATE)
+    if state is None:
         return None
     row = (
-        spark.read.format("delta")
-        .load(path)
-        .where((F.col("view") == view) & (F.col("table_format") == config.features.table_format))
+        state.where((F.col("view") == view) & (F.col("table_format") == config.features.table_format))
         .orderBy(F.col("write_version").desc(), F.col("pushed_at").desc())
         .select("commit_id", "write_version")
         .first()

@@ -9,6 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.io.table_access import read_if_exists
 from dip.tables import FEATURE_RUNS
 
 RUNS_DDL = (
@@ -29,15 +30,11 @@ class DayResult:
 
 def completed_days(spark: SparkSession, config: Config) -> set[date]:
     """Days already completed for the configured feature_set_version and table format."""
-    from delta.tables import DeltaTable
-
-    path = FEATURE_RUNS.path(config)
-    if not DeltaTable.isDeltaTable(spark, path):
+    runs = read_if_exists(spark, config, FEATURE_RUNS)
+    if runs is None:
         return set()
     done = (
-        spark.read.format("delta")
-        .load(path)
-        .where(
+        runs.where(
             (F.col("feature_set_version") == config.features.feature_set_version)
             & (F.col("table_format") == config.features.table_format)
         )

@@ -63,6 +63,14 @@ def read_if_exists(spark: SparkSession, config: Config, table: Table) -> DataFra
     return read_table(spark, config, table) if table_exists(spark, config, table) else None
 
 
+def read_delta_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
+    """The Delta table at ``path`` (a location without a :class:`Table`, e.g. ``_runs``), or None before its first
+    write."""
+    from delta.tables import DeltaTable
+
+    return spark.read.format("delta").load(path) if DeltaTable.isDeltaTable(spark, path) else None
+
+
 def table_version(spark: SparkSession, config: Config, table: Table) -> int | None:
     """Latest Delta version, or the latest Hudi instant time as an integer; None before the first write."""
     if not table_exists(spark, config, table):

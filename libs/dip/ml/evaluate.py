@@ -59,16 +59,15 @@ def evaluate(predictions: DataFrame, post_metrics: DataFrame, horizon_hours: int
 
 def run_evaluate(spark: SparkSession, config: Config) -> list[dict]:
     """Join silver ``predictions`` with ``post_metrics``, persist it as ``ml_feedback``, return per-variant metrics."""
-    from delta.tables import DeltaTable
-
+    from dip.io.table_access import read_if_exists
     from dip.tables import ML_FEEDBACK, SILVER_POST_METRICS, SILVER_PREDICTIONS
 
-    paths = {t.name: t.path(config) for t in (SILVER_PREDICTIONS, SILVER_POST_METRICS)}
-    missing = [name for name, path in paths.items() if not DeltaTable.isDeltaTable(spark, path)]
+    predictions, post_metrics = (read_if_exists(spark, config, t) for t in (SILVER_PREDICTIONS, SILVER_POST_METRICS))
+    missing = [
+        t.name for t, df in ((SILVER_PREDICTIONS, predictions), (SILVER_POST_METRICS, post_metrics)) if df is None
+    ]
     if missing:
         raise ValueError(f"no Delta table yet for {', '.join(missing)} (run stream_bronze and stream_silver first)")
-    predictions = spark.read.format("delta").load(paths[SILVER_PREDICTIONS.name])
-    post_metrics = spark.read.format("delta").load(paths[SILVER_POST_METRICS.name])
     joined = join_observed(predictions, post_metrics, config.ml.label_horizon_hours)
     joined.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(ML_FEEDBACK.path(config))
     feedback = spark.read.format("delta").load(ML_FEEDBACK.path(config))

@@ -29,6 +29,7 @@ from pyspark.sql import functions as F
 from dip.config import Config
 from dip.features.offline import get_historical_features
 from dip.features.windows import epoch_s
+from dip.io.table_access import read_if_exists
 from dip.silver import normalize as N
 from dip.tables import ML_FEEDBACK, SILVER_POST_METRICS, SILVER_POSTS
 
@@ -119,12 +120,10 @@ def training_rows(with_features: DataFrame, view: str, features: Sequence[str]) 
 
 def read_feedback(spark: SparkSession, config: Config) -> DataFrame:
     """The ``ml_feedback`` table `dip evaluate` writes; a clear error when it does not exist yet."""
-    from delta.tables import DeltaTable
-
-    path = ML_FEEDBACK.path(config)
-    if not DeltaTable.isDeltaTable(spark, path):
-        raise ValueError(f"no {ML_FEEDBACK.name} table yet at {path}: run `dip evaluate` first")
-    return spark.read.format("delta").load(path)
+    feedback = read_if_exists(spark, config, ML_FEEDBACK)
+    if feedback is None:
+        raise ValueError(f"no {ML_FEEDBACK.name} table yet at {ML_FEEDBACK.path(config)}: run `dip evaluate` first")
+    return feedback
 
 
 def build_training_set(spark: SparkSession, config: Config) -> DataFrame:

@@ -9,6 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.io.table_access import read_if_exists
 from dip.tables import QUALITY_RESULTS, SILVER_QUARANTINE, SILVER_TABLES
 
 
@@ -24,17 +25,11 @@ class TableQuality:
     failed_expectations: tuple[str, ...]
 
 
-def _exists(spark: SparkSession, path: str) -> bool:
-    from delta.tables import DeltaTable
-
-    return DeltaTable.isDeltaTable(spark, path)
-
-
 def quality_report(spark: SparkSession, config: Config, day: date | None = None) -> list[TableQuality]:
     """Per silver table: expectation results and quarantined rows (of ``day`` when given)."""
     results: dict[str, dict] = {}
-    if _exists(spark, QUALITY_RESULTS.path(config)):
-        df = spark.read.format("delta").load(QUALITY_RESULTS.path(config))
+    df = read_if_exists(spark, config, QUALITY_RESULTS)
+    if df is not None:
         if day is not None:
             df = df.where(F.to_date("validated_at") == F.lit(day.isoformat()).cast("date"))
         rows = df.groupBy("table_name").agg(
@@ -45,8 +40,8 @@ def quality_report(spark: SparkSession, config: Config, day: date | None = None)
         )
         results = {r["table_name"]: r.asDict() for r in rows.collect()}
     quarantined: dict[str, int] = {}
-    if _exists(spark, SILVER_QUARANTINE.path(config)):
-        df = spark.read.format("delta").load(SILVER_QUARANTINE.path(config))
+    df = read_if_exists(spark, config, SILVER_QUARANTINE)
+    if df is not None:
         if day is not None:
             df = df.where(F.to_date("quarantined_at") == F.lit(day.isoformat()).cast("date"))
         quarantined = {r["table_name"]: r["count"] for r in df.groupBy("table_name").count().collect()}
