@@ -8,6 +8,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dip.config import Config
+from dip.io.table_access import read_if_exists
 from dip.streaming.dlq import DLQ_COLUMNS, DLQ_DDL, INGEST_STAGE, ingest_dlq_rows
 from dip.streaming.dlq_io import read_dlq_topic
 from dip.tables import DLQ
@@ -17,12 +18,8 @@ log = logging.getLogger(__name__)
 
 def _table_rows(spark: SparkSession, config: Config) -> DataFrame:
     """The DLQ table's rows (bronze and silver dead letters); none before its first write."""
-    from delta.tables import DeltaTable
-
-    path = DLQ.path(config)
-    if not DeltaTable.isDeltaTable(spark, path):
-        return spark.createDataFrame([], DLQ_DDL)
-    return spark.read.format("delta").load(path).select(*DLQ_COLUMNS)
+    rows = read_if_exists(spark, config, DLQ)
+    return spark.createDataFrame([], DLQ_DDL) if rows is None else rows.select(*DLQ_COLUMNS)
 
 
 def _ingest_rows(spark: SparkSession, config: Config) -> DataFrame:
