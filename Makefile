@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: setup jars stack-up stack-down demo test test-fast lint clean
+.PHONY: setup jars stack-up stack-down demo test test-fast lint notebooks clean
 
 $(INSTALLED): setup.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
@@ -89,9 +89,12 @@ dist: $(INSTALLED)         ## the dip wheel + jobs/ + conf/ + expectations/ + di
 	$(DIP) deploy dist
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check libs jobs tests benchmarks airflow setup.py
-	$(BIN)/ruff format --check libs jobs tests benchmarks airflow setup.py
+	$(BIN)/ruff check libs jobs tests benchmarks airflow notebooks setup.py
+	$(BIN)/ruff format --check libs jobs tests benchmarks airflow notebooks setup.py
 	$(BIN)/lint-imports .importlinter
+
+notebooks: $(INSTALLED)    ## notebooks/*.ipynb from their jupytext sources notebooks/*.py (not committed)
+	$(BIN)/jupytext --to ipynb notebooks/*.py
 
 clean: stack-down
 	rm -rf .dip

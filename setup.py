@@ -59,6 +59,8 @@ EXTRAS = {
         # fuzzing of the envelope parser, silver normalisers and online codec (tests/unit/fuzz)
         "hypothesis==6.170.17",
         # notebooks/ run top to bottom in the integration tests (tests/integration/notebook_runner.py)
+        # their sources are jupytext percent-format .py files (notebooks/README.md)
+        "jupytext==1.19.6",
         "nbclient==0.11.0",
         "nbformat==5.11.1",
         "ipykernel==7.4.0",

@@ -167,10 +167,6 @@ def close_days(outlet_events: Any, dag_run: Any, logical_date: pendulum.DateTime
 def train_due(day: str, params: dict[str, Any]) -> bool:
     """ShortCircuit condition of train: weekly (after the features of ``deploy.airflow.train_weekday``), on
     request, or when the feature set version changed."""
-    application = Path(SPEC["jobs"]["train"])
-    if not application.exists():
-        log.warning("train skipped for %s: %s does not exist yet", day, application)
-        return False
     fsv = str(SPEC["feature_set_version"])
     if params.get("force_train"):
         log.info("train due for %s: forced", day)

@@ -5,7 +5,7 @@ Chained to dip_ingest by assets: it runs when dip_ingest publishes a day partiti
 finished days (an ingest outage) give one run each, one at a time. A manual run takes the `day` param
 (default: the day before its logical date); past ranges go through dip_backfill. train runs after the
 features of `deploy.airflow.train_weekday` (Sunday by default), when the feature set version changed, or on
-`force_train` (and is skipped while jobs/train.py does not exist).
+`force_train`.
 """
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
-"""Execute the notebooks in ``notebooks/`` top to bottom with nbclient; any cell error fails the test."""
+"""Execute the notebooks in ``notebooks/`` (jupytext percent sources) top to bottom with nbclient; any cell error
+fails the test."""
 
 from __future__ import annotations
 
@@ -32,20 +33,22 @@ def _kernel_manager(kernels_dir: Path):  # jupyter_client is a dev-only import
 
 
 def run_notebooks(env: Mapping[str, str], work_dir: Path, notebooks: list[Path] | None = None) -> dict[str, float]:
-    """Run each notebook (default: all of ``notebooks/``) in a fresh venv kernel with ``env``; seconds per notebook.
+    """Run each notebook (default: every ``notebooks/*.py``) in a fresh venv kernel with ``env``; seconds per notebook.
 
-    Executed copies (with outputs) are written to ``work_dir`` for inspection; the sources stay output-free.
+    The ``.py`` sources are read as notebooks by jupytext (as Jupyter opens them); executed copies (``.ipynb`` with
+    outputs) are written to ``work_dir`` for inspection.
     """
+    import jupytext
     import nbformat
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
-    paths = notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
+    paths = notebooks or sorted(NOTEBOOKS.glob("*.py"))
     assert paths, f"no notebooks in {NOTEBOOKS}"
     work_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
     for path in paths:
-        notebook = nbformat.read(path, as_version=4)
+        notebook = jupytext.read(path)
         client = NotebookClient(
             notebook,
             km=_kernel_manager(work_dir / "kernels"),
@@ -57,7 +60,7 @@ def run_notebooks(env: Mapping[str, str], work_dir: Path, notebooks: list[Path] 
         try:
             client.execute(env=dict(env), cwd=str(NOTEBOOKS))
         finally:
-            nbformat.write(notebook, work_dir / path.name)
+            nbformat.write(notebook, work_dir / path.with_suffix(".ipynb").name)
             # nbclient shuts down only kernels it created itself: this one (and its Spark JVM) would otherwise
             # live until the test process ends, holding a core's worth of threads and GBs for the rest of the run
             if client.km is not None and run_sync(client.km.is_alive)():

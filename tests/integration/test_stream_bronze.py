@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-from pyspark.testing import assertDataFrameEqual
+from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
 from dip.config import Config
+from dip.connectors.envelope import dlq_message
+from dip.connectors.publisher import KafkaPublisher
 from dip.streaming.bronze_job import run_stream_bronze
+from dip.streaming.dlq import DLQ_DDL
+from dip.streaming.dlq_replay import dlq_rows
 from dip.tables import BRONZE_EVENTS, DLQ
 from tests.integration.helpers import envelope, isolated_config, produce
 
@@ -133,6 +137,44 @@ def test_bronze_keeps_envelope_and_coordinates_and_dead_letters_poison(spark: Sp
         dict((h["key"], bytes(h["value"]).decode()) for h in r["headers"])["error_type"] for r in dlq_topic.collect()
     )
     assert header_types == ["empty_message", "invalid_envelope", "invalid_json"]
+
+    # `dip dlq list` shows ingest's dead letters (published to the DLQ topic only) beside the table's, one schema.
+    KafkaPublisher(config).publish(
+        [
+            dlq_message(
+                config.kafka.topics.dlq,
+                source="instagram",
+                entity="media",
+                error_type="schema_violation",
+                error_message="'id' is a required property",
+                original='{"caption":"x"}',
+                key="instagram:media:17900009",
+                run_id="run-2",
+                request_id="req-9",
+            )
+        ]
+    )
+    listed = dlq_rows(spark, config)
+    assertSchemaEqual(listed.schema, spark.createDataFrame([], DLQ_DDL).schema)
+    expected_listed = spark.createDataFrame(
+        [
+            ("bronze", "invalid_json", None, None, None, topic, "{not json"),
+            ("bronze", "invalid_envelope", "instagram", "media", None, topic,
+             '{"source": "instagram", "entity": "media"}'),
+            ("bronze", "empty_message", None, None, None, topic, None),
+            ("ingest", "schema_violation", "instagram", "media", "17900009", config.kafka.topics.dlq,
+             '{"caption":"x"}'),
+        ],
+        "stage STRING, error_type STRING, source STRING, entity STRING, entity_id STRING, topic STRING, o STRING",
+    )  # fmt: skip
+    assertDataFrameEqual(
+        listed.select(
+            "stage", "error_type", "source", "entity", "entity_id", "topic", F.col("original").cast("string").alias("o")
+        ),
+        expected_listed,
+    )
+    assert dlq_rows(spark, config, stage="ingest").count() == 1
+    assert dlq_rows(spark, config, stage="bronze").count() == 3
 
     # A second available-now run finds no new offsets and changes nothing.
     versions_before = spark.sql(f"DESCRIBE HISTORY delta.`{BRONZE_EVENTS.path(config)}`").count()

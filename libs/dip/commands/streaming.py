@@ -183,10 +183,10 @@ def silver_rebuild_cmd(
 @dlq_app.command("list")
 def dlq_list_cmd(
     env: EnvOption = None,
-    stage: str | None = typer.Option(None, help="Only this stage (bronze, silver)."),
+    stage: str | None = typer.Option(None, help="Only this stage (ingest, bronze, silver)."),
     limit: int = typer.Option(20, help="Rows to show."),
 ) -> None:
-    """Newest dead letters with their reason."""
+    """Newest dead letters of every stage with their reason (ingest's from the DLQ topic, the others' from the lake)."""
     from dip.streaming.dlq_replay import dlq_rows
 
     config = config_or_exit(env)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError
 
-from dip.config.models import Config
+from dip.config.models import Config, secret_paths
 
 ENV_PREFIX = "DIP__"
 ENV_SELECTOR = "DIP_ENV"
@@ -32,19 +32,6 @@ def project_root(environ: Mapping[str, str] | None = None) -> Path:
         if (candidate / "conf" / "base.yaml").is_file():
             return candidate
     raise ConfigError(f"cannot find conf/base.yaml above {here}; set {HOME_VAR} to the DIP project folder")
-
-
-def secret_paths(model: type[BaseModel] = Config, prefix: str = "") -> set[str]:
-    """Dotted paths of every secret field; secrets may only come from the environment."""
-    paths: set[str] = set()
-    for name, field in model.model_fields.items():
-        annotation = field.annotation
-        args = getattr(annotation, "__args__", ())
-        if annotation is SecretStr or SecretStr in args:
-            paths.add(prefix + name)
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            paths |= secret_paths(annotation, prefix + name + ".")
-    return paths
 
 
 def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

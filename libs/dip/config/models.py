@@ -489,7 +489,7 @@ class DatabricksDeployConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_secrets(self) -> DatabricksDeployConfig:
-        unknown = sorted(set(self.secrets) - SECRET_PATHS)
+        unknown = sorted(set(self.secrets) - secret_paths())
         if unknown:
             raise ValueError(f"deploy.databricks.secrets: not secret keys: {', '.join(unknown)}")
         return self
@@ -546,16 +546,14 @@ class Config(_Strict):
         return self
 
 
-SECRET_PATHS: frozenset[str] = frozenset(
-    {
-        "kafka.sasl_username",
-        "kafka.sasl_password",
-        "redis.password",
-        "connectors.secrets.vault_token",
-        "connectors.instagram.app_secret",
-        "connectors.instagram.access_token",
-        "connectors.tiktok.client_secret",
-        "connectors.tiktok.refresh_tokens",
-        "serving.jwt.secret",
-    }
-)
+def secret_paths(model: type[BaseModel] = Config, prefix: str = "") -> set[str]:
+    """Dotted paths of every secret field, derived from the models; secrets may only come from the environment."""
+    paths: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        if annotation is SecretStr or SecretStr in args:
+            paths.add(prefix + name)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths |= secret_paths(annotation, prefix + name + ".")
+    return paths

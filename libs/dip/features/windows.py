@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -43,7 +43,3 @@ def utc_hour(ts: Column) -> Column:
 def hours_between(later: Column, earlier: Column) -> Column:
     """``later - earlier`` in hours, as a double."""
     return (epoch_s(later) - epoch_s(earlier)).cast("double") / 3600.0
-
-
-def days_before(moment: datetime, days: int) -> datetime:
-    return moment - timedelta(days=days)

@@ -194,16 +194,13 @@ def test_train_gate(dags: dict) -> None:
     assert dags["runs"]["nightly"]["train_due"]["op_kwargs"] == {"day": "2026-11-25"}
     assert dags["runs"]["nightly_manual"]["train_due"]["op_kwargs"] == {"day": "2026-11-20"}
     gate = dags["train_due"]
-    if (ROOT / "jobs" / "train.py").exists():
-        assert gate["2026-11-29 {}"] is True  # after Sunday's features
-        assert gate['2026-11-25 {"force_train": true}'] is True
-        assert gate["2026-11-25 {}"] is False  # a weekday, and the model uses the current feature set version
-        train = dags["runs"]["nightly"]["train"]
-        assert train["application"] == str(ROOT / "jobs" / "train.py")
-        assert train["application_args"] == [
-            "--env", "local",
-            "--run-id", "dip_nightly/asset_triggered__2026-11-26T00:07:12+00:00/train/1",
-            "--logical-date", "2026-11-26T00:07:12+00:00",
-        ]  # fmt: skip
-    else:  # skipped, not failed, while the job does not exist
-        assert set(gate.values()) == {False}
+    assert gate["2026-11-29 {}"] is True  # after Sunday's features
+    assert gate['2026-11-25 {"force_train": true}'] is True
+    assert gate["2026-11-25 {}"] is False  # a weekday, and the model uses the current feature set version
+    train = dags["runs"]["nightly"]["train"]
+    assert train["application"] == str(ROOT / "jobs" / "train.py")
+    assert train["application_args"] == [
+        "--env", "local",
+        "--run-id", "dip_nightly/asset_triggered__2026-11-26T00:07:12+00:00/train/1",
+        "--logical-date", "2026-11-26T00:07:12+00:00",
+    ]  # fmt: skip

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from dip.config import ConfigError, load_config
 from dip.config.loader import env_overrides, masked_dict, secret_paths
+from dip.config.models import DatabricksDeployConfig
 
 BASE = """
 lake:
@@ -126,6 +127,15 @@ def test_secrets_are_masked(conf_dir: Path) -> None:
 
 def test_secret_paths_are_derived_from_the_models() -> None:
     assert {"kafka.sasl_username", "kafka.sasl_password", "redis.password"} <= secret_paths()
+
+
+def test_databricks_secrets_must_be_secret_keys() -> None:
+    assert DatabricksDeployConfig(secrets=["kafka.sasl_password", "connectors.tiktok.refresh_tokens"]).secrets == [
+        "kafka.sasl_password",
+        "connectors.tiktok.refresh_tokens",
+    ]
+    with pytest.raises(ValueError, match=r"deploy.databricks.secrets: not secret keys: kafka.bootstrap_servers \["):
+        DatabricksDeployConfig(secrets=["kafka.bootstrap_servers", "redis.password"])
 
 
 def test_env_overrides_nest_and_ignore_other_variables() -> None:
