@@ -231,9 +231,9 @@ def snapshot_messages(config: Any, rows: int, seed: int) -> Iterator[Any]:
     connector merges them) alternate in post order.
     """
     from dip.connectors.base import Record
-    from dip.connectors.envelope import raw_message
     from dip.connectors.instagram import MEDIA_FIELDS
     from dip.connectors.instagram import InstagramSource as Instagram
+    from dip.connectors.kafka_messages import raw_message
     from dip.connectors.pipeline import raw_topic
     from dip.connectors.tiktok import LIST_FIELDS, METRIC_FIELDS
     from dip.connectors.tiktok import TikTokSource as TikTok

@@ -12,7 +12,7 @@ from datetime import date
 
 from dip.config import load_config
 from dip.features.batch import run_features
-from dip.features.report import day_line, run_lines
+from dip.features.summary_lines import day_line, run_lines
 from dip.job_main import job_parser, session_factory
 from dip.job_runner import run_job
 from dip.job_specs import BATCH_FEATURES

@@ -11,7 +11,7 @@ import sys
 
 from dip.config import load_config
 from dip.features.push import PushError, push_online
-from dip.features.report import push_lines
+from dip.features.summary_lines import push_lines
 from dip.job_main import job_parser, session_factory
 from dip.job_runner import run_job
 from dip.job_specs import push_online_job

@@ -22,7 +22,7 @@
 # %%
 import mlflow
 
-from dip.ml.registry import champion_version, tracking_uri, use_tracking
+from dip.ml.model_registry import champion_version, tracking_uri, use_tracking
 from dip.notebook import exists, session, table
 
 spark, config = session()  # DIP_ENV / DIP__* choose the environment, the lake and the tracking store

@@ -218,7 +218,7 @@ def ingest_cmd(
     from rich.markup import escape
 
     from dip.connectors.ingest import IngestRun
-    from dip.connectors.report import ingest_table
+    from dip.connectors.summary_tables import ingest_table
     from dip.job_runner import run_job
     from dip.job_specs import INGEST, ingest_counts
 
@@ -255,7 +255,7 @@ def replay_cmd(
 ) -> None:
     """Republish one day of the raw zone into Kafka (no API calls; messages identical to the originals)."""
     from dip.connectors.replay import run_replay
-    from dip.connectors.report import replay_table
+    from dip.connectors.summary_tables import replay_table
 
     console.print(replay_table(run_replay(_config(env), source, date)))
 

@@ -21,9 +21,9 @@ from dip.cli import app
 from dip.config import Config
 from dip.features.batch import run_features
 from dip.features.push import PushError, last_pushed, push_online, push_view
-from dip.features.report import day_line, run_lines
 from dip.features.specs import ACCOUNT_DAILY, FEATURE_TABLE_SPECS, POST_DAILY, FeatureTable
 from dip.features.store import Commit, FeatureStore, feature_store
+from dip.features.summary_lines import day_line, run_lines
 from dip.io.arrow_reader import read_arrow
 from dip.io.lake import delete_path
 from dip.online import make_client, read_many, view_specs

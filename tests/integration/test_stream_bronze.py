@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
 from dip.config import Config
-from dip.connectors.envelope import dlq_message
+from dip.connectors.kafka_messages import dlq_message
 from dip.connectors.publisher import KafkaPublisher
 from dip.streaming.bronze_job import run_stream_bronze
 from dip.streaming.dlq import DLQ_DDL

@@ -22,7 +22,7 @@ from pyspark.sql import SparkSession
 from dip.config import Config
 from dip.config.models import ApiKeyConfig
 from dip.features.batch import run_features
-from dip.ml.registry import load_champion, tracking_uri
+from dip.ml.model_registry import load_champion, tracking_uri
 from dip.ml.train import collect_training_set, run_training
 from dip.ml.training_set import build_training_set
 from dip.serving.app import create_app

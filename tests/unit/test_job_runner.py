@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 from dip.config import Config, load_config
 from dip.connectors.ingest import SourceSummary
 from dip.features.batch import FeatureRunSummary
+from dip.features.completed_days import DayResult
 from dip.features.push import PushError, ViewPush
-from dip.features.runs import DayResult
 from dip.job_runner import Job, run_job
 from dip.openlineage_events import dataset_id, parent_from
 from dip.streaming.runner import BatchCounts, RunSummary

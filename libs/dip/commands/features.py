@@ -43,7 +43,7 @@ def features_cmd(
     first = _parse_day(day or start, "--date" if day else "--from")  # type: ignore[arg-type]
     last = first if day else _parse_day(end, "--to")  # type: ignore[arg-type]
     from dip.features.batch import run_features
-    from dip.features.report import day_line, run_lines
+    from dip.features.summary_lines import day_line, run_lines
     from dip.job_runner import run_job
     from dip.job_specs import BATCH_FEATURES
     from dip.tables import FEATURE_TABLES
@@ -100,7 +100,7 @@ def push_online_cmd(
 ) -> None:
     """Push the latest features of entities changed since the last pushed commit to Redis."""
     from dip.features.push import PushError, push_online
-    from dip.features.report import push_lines
+    from dip.features.summary_lines import push_lines
     from dip.job_runner import run_job
     from dip.job_specs import push_online_job
     from dip.observability.online import OnlinePushMetrics

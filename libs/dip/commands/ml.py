@@ -19,7 +19,7 @@ def train_cmd(
     """Train the engagement model, log it to MLflow and promote it when it beats the champion."""
     from dip.job_runner import run_job
     from dip.job_specs import train_job
-    from dip.ml.registry import tracking_uri
+    from dip.ml.model_registry import tracking_uri
     from dip.ml.train import result_lines, run_training
 
     config = config_or_exit(env)

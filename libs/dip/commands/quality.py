@@ -19,7 +19,7 @@ def report_cmd(
     env: EnvOption = None,
 ) -> None:
     """Expectations evaluated and failed, unexpected and quarantined rows per silver table."""
-    from dip.quality.report import quality_report
+    from dip.quality.daily_quality import quality_report
 
     config = config_or_exit(env)
     rows = quality_report(session(config, "dip-quality-report"), config, date.fromisoformat(day) if day else None)

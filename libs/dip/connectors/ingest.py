@@ -15,13 +15,13 @@ from dip.config import Config
 from dip.connectors.base import FetchContext, Page, Source
 from dip.connectors.clock import Clock, utc_now
 from dip.connectors.counts import PageCounts
-from dip.connectors.envelope import fingerprint
 from dip.connectors.errors import ConfigurationError, ConnectorError
+from dip.connectors.kafka_messages import fingerprint
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.pipeline import PageProcessor, raw_topic
 from dip.connectors.publisher import DeliveryError, KafkaPublisher
 from dip.connectors.raw_zone import RawZone, object_store
-from dip.connectors.registry import SourceRegistry, default_registry
+from dip.connectors.sources import SourceRegistry, default_registry
 from dip.connectors.state import AccountState, state_store
 from dip.io.secrets import secrets_provider
 from dip.observability.tracing import in_current_context

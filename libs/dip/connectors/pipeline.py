@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from dip.config import Config
 from dip.connectors.base import ApiResponse, Record, Source
-from dip.connectors.envelope import OutMessage, dlq_message, raw_message
+from dip.connectors.kafka_messages import OutMessage, dlq_message, raw_message
 from dip.schemas import SchemaRegistry, SchemaViolation, UnknownSchemaVersion
 
 

@@ -10,7 +10,7 @@ from confluent_kafka import KafkaError, KafkaException, Message
 from confluent_kafka.admin import NewTopic
 
 from dip.config import Config
-from dip.connectors.envelope import OutMessage
+from dip.connectors.kafka_messages import OutMessage
 from dip.io.kafka import make_admin, make_producer
 
 

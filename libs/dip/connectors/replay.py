@@ -14,7 +14,7 @@ from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.pipeline import PageProcessor, raw_topic
 from dip.connectors.publisher import KafkaPublisher
 from dip.connectors.raw_zone import RawZone, StoredResponse, object_store
-from dip.connectors.registry import SourceRegistry, default_registry
+from dip.connectors.sources import SourceRegistry, default_registry
 from dip.io.secrets import EnvSecrets
 from dip.schemas import SchemaRegistry, schemas_dir
 

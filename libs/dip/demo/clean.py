@@ -56,7 +56,7 @@ def clean_registry(config: Config) -> str:
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    from dip.ml.registry import tracking_uri
+    from dip.ml.model_registry import tracking_uri
 
     uri = tracking_uri(config)
     name = config.ml.registered_model

@@ -31,7 +31,7 @@ def training_set_digest(frame: Any) -> str:
 def _champion_digest(config: Config) -> tuple[str | None, str | None]:
     from mlflow.tracking import MlflowClient
 
-    from dip.ml.registry import champion_version, tracking_uri
+    from dip.ml.model_registry import champion_version, tracking_uri
 
     version = champion_version(config)
     if version is None:
@@ -45,7 +45,7 @@ def train_or_keep(spark: Any, config: Config) -> TrainOutcome:
     """Build the point-in-time training set; train and register unless the champion already learnt from it."""
     from mlflow.tracking import MlflowClient
 
-    from dip.ml.registry import tracking_uri
+    from dip.ml.model_registry import tracking_uri
     from dip.ml.train import result_lines, train_model
     from dip.ml.training_set import build_training_set
 

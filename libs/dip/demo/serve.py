@@ -71,7 +71,7 @@ def _vector_summary(features: dict[str, Any]) -> dict[str, Any]:
 
 def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime], with_model: bool) -> ServeOutcome:
     """Features of sample posts and accounts over HTTP and, ``with_model``, champion scores of the posts."""
-    from dip.ml.registry import load_champion
+    from dip.ml.model_registry import load_champion
     from dip.serving.app import create_app
     from dip.simulator.server import background_server
 

@@ -12,8 +12,8 @@ from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.features.accounts import account_features
+from dip.features.completed_days import DayResult, completed_days, record_day
 from dip.features.posts import post_features
-from dip.features.runs import DayResult, completed_days, record_day
 from dip.features.specs import ACCOUNT_DAILY, POST_DAILY, POST_HOURLY, feature_table
 from dip.features.store import FeatureStore, feature_store
 from dip.features.windows import day_start, ts_lit

@@ -21,7 +21,7 @@ import pandas as pd
 
 from dip.config import Config
 from dip.ml.gate import GateResult, baseline_predictions, leaf_size, mae, missing_data, promotion_gate
-from dip.ml.registry import artifact_location, champion_version, use_tracking
+from dip.ml.model_registry import artifact_location, champion_version, use_tracking
 from dip.ml.training_set import LABEL
 
 log = logging.getLogger(__name__)

@@ -65,7 +65,7 @@ def champion_loader(config: Config) -> Callable[[], ScoringModel | None] | None:
     """With scoring enabled, a loader of the registry's champion (it returns None while none is registered)."""
     if not config.serving.scoring.enabled:
         return None
-    from dip.ml.registry import load_champion
+    from dip.ml.model_registry import load_champion
 
     def load() -> ScoringModel | None:
         model = load_champion(config)

@@ -259,7 +259,7 @@ def instagram_audience(audience: DataFrame) -> DataFrame:
 
 def dip_predictions(predictions: DataFrame) -> DataFrame:
     """Serving predictions (``/v1/score`` log) -> predictions; ``scored_at`` ISO-8601 UTC -> TIMESTAMP."""
-    from dip.streaming.envelope import parse_fetched_at
+    from dip.streaming.envelope_parsing import parse_fetched_at
 
     return predictions.select(
         "_record_key",

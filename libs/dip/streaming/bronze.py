@@ -7,7 +7,7 @@ from pyspark.sql import functions as F
 
 from dip.schemas.envelope import ENVELOPE_FIELDS
 from dip.streaming.dlq import to_dlq
-from dip.streaming.envelope import with_envelope
+from dip.streaming.envelope_parsing import with_envelope
 
 STAGE = "bronze"
 BRONZE_COLUMNS: tuple[str, ...] = (

@@ -25,8 +25,8 @@ DLQ_COLUMNS: tuple[str, ...] = (
     "failed_at",
 )
 INGEST_STAGE = "ingest"
-# The value ingest publishes to the DLQ topic (dip.connectors.envelope.dlq_message), less its ``stage``: bronze and
-# silver publish the original bytes there instead, with the reason in headers.
+# The value ingest publishes to the DLQ topic (dip.connectors.kafka_messages.dlq_message), less its ``stage``:
+# bronze and silver publish the original bytes there instead, with the reason in headers.
 INGEST_DLQ_VALUE_DDL = (
     "error_type STRING, error_message STRING, source STRING, entity STRING, original STRING, failed_at STRING"
 )

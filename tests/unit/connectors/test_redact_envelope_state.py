@@ -11,9 +11,9 @@ import pytest
 
 from dip.config import Config
 from dip.connectors.base import Record, StreamState
-from dip.connectors.envelope import dlq_message, fingerprint, raw_message
 from dip.connectors.errors import RetryableError
 from dip.connectors.http import ApiClient, redact_body
+from dip.connectors.kafka_messages import dlq_message, fingerprint, raw_message
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.raw_zone import LocalStore
 from dip.connectors.state import AccountState, StateStore

@@ -12,7 +12,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
-from dip.streaming.envelope import REQUIRED_FIELDS
+from dip.streaming.envelope_parsing import REQUIRED_FIELDS
 
 GOOD = {
     "source": "instagram",

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sklearn.linear_model import LinearRegression
 
 from dip.config.models import MlConfig
-from dip.ml.registry import RegisteredModel, as_float
+from dip.ml.model_registry import RegisteredModel, as_float
 from dip.ml.train import regression_metrics, time_split
 
 

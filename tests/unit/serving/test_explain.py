@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sklearn.linear_model import LinearRegression
 
 from dip.config import Config
-from dip.ml.registry import RegisteredModel
+from dip.ml.model_registry import RegisteredModel
 
 SCORER = {"X-API-Key": "scorer-key"}
 

@@ -12,8 +12,8 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
 from dip.config import Config
-from dip.connectors import envelope
-from dip.connectors.envelope import OutMessage
+from dip.connectors import kafka_messages as envelope
+from dip.connectors.kafka_messages import OutMessage
 from dip.streaming.dlq import DLQ_DDL, dlq_to_kafka_records, ingest_dlq_rows, to_dlq
 from dip.streaming.dlq_replay import replay
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from dip.streaming.envelope import with_envelope
+from dip.streaming.envelope_parsing import with_envelope
 
 VALID = (
     '{"source": "instagram", "entity": "media", "schema_version": 1, "account_id": "17841400000000001", '

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dip.features.batch import FeatureRunSummary
+from dip.features.completed_days import DayResult
 from dip.features.push import ViewPush
-from dip.features.runs import DayResult
 from dip.features.specs import FEATURE_TABLE_SPECS
 
 
