@@ -207,14 +207,9 @@ def stream_reads(spark: SparkSession, config: Config, query: str, source: Table 
 
 
 def _to_row(record: RunRecord, dip_version: str, git_sha: str | None) -> Row:
-    return Row(
-        run_id=record.run_id,
-        job=record.job,
-        env=record.env,
-        logical_date=record.logical_date,
-        parent_run=record.parent_run,
-        status=record.status,
-        error=record.error,
+    """The record as a row of :data:`RUNS_SCHEMA` (naive UTC timestamps, string params, Long counts)."""
+    values = {name: getattr(record, name, None) for name in RUNS_SCHEMA.fieldNames()}
+    values.update(
         started_at=record.started_at.replace(tzinfo=None),
         ended_at=(record.ended_at or record.started_at).replace(tzinfo=None),
         dip_version=dip_version,
@@ -224,6 +219,7 @@ def _to_row(record: RunRecord, dip_version: str, git_sha: str | None) -> Row:
         writes=[Row(**w) for w in record.writes],
         counts={k: int(v) for k, v in record.counts.items()},
     )
+    return Row(**values)
 
 
 def append_run(spark: SparkSession | None, config: Config, record: RunRecord) -> None:

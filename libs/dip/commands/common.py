@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from dip.config import Config, ConfigError, load_config
 
@@ -17,6 +19,14 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 EnvOption = Annotated[
     str | None, typer.Option("--env", help="Config environment (conf/<env>.yaml); default $DIP_ENV or local.")
 ]
+
+
+def titled_table(title: str, columns: Sequence[str], right: Sequence[str] = ()) -> Table:
+    """A rich table with ``columns`` (those in ``right`` right-aligned), the shape of every summary table."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left")
+    return table
 
 
 def config_or_exit(env: str | None) -> Config:

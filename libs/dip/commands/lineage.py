@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.table import Table
 from rich.tree import Tree
 
-from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
+from dip.commands.common import EnvOption, config_or_exit, console, err_console, session, titled_table
 
 
 def _run_label(run: dict | None) -> str:
@@ -67,9 +66,7 @@ def runs_cmd(
     from dip.lineage import recent_runs
 
     config = config_or_exit(env)
-    table = Table(title="job runs")
-    for column in ("run", "job", "status", "logical date", "started", "seconds", "wrote"):
-        table.add_column(column)
+    table = titled_table("job runs", ("run", "job", "status", "logical date", "started", "seconds", "wrote"))
     for run in recent_runs(session(config, "dip-runs"), config, job, limit):
         wrote = ", ".join(
             f"{w['name']} v{w['version_after']}"

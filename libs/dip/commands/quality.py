@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import typer
-from rich.table import Table
 
-from dip.commands.common import EnvOption, config_or_exit, console, session
+from dip.commands.common import EnvOption, config_or_exit, console, session, titled_table
 
 quality_app = typer.Typer(help="Data quality of the silver tables.", no_args_is_help=True)
 
@@ -23,9 +22,10 @@ def report_cmd(
 
     config = config_or_exit(env)
     rows = quality_report(session(config, "dip-quality-report"), config, date.fromisoformat(day) if day else None)
-    table = Table(title="quality report" + (f" {day}" if day else ""))
-    for column in ("table", "evaluated", "failed", "unexpected rows", "quarantined", "failed expectations"):
-        table.add_column(column)
+    table = titled_table(
+        "quality report" + (f" {day}" if day else ""),
+        ("table", "evaluated", "failed", "unexpected rows", "quarantined", "failed expectations"),
+    )
     for r in rows:
         table.add_row(
             r.table, str(r.evaluated), str(r.failed), str(r.unexpected_rows), str(r.quarantined),

@@ -6,7 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
+from dip.commands.common import EnvOption, config_or_exit, console, err_console, session, titled_table
 
 
 def _when(value) -> str:
@@ -17,9 +17,9 @@ def freshness_table(report) -> Table:
     """Per table: newest event, its age and the SLA."""
     from dip.status import format_age
 
-    table = Table(title=f"freshness at {_when(report.now)} UTC")
-    for column in ("table", "newest event (UTC)", "age", "sla", "state"):
-        table.add_column(column)
+    table = titled_table(
+        f"freshness at {_when(report.now)} UTC", ("table", "newest event (UTC)", "age", "sla", "state")
+    )
     colours = {"BREACHED": "red", "NO DATA": "red", "ok": "green"}
     for f in report.freshness:
         colour = colours.get(f.state, "yellow")
@@ -37,9 +37,8 @@ def jobs_table(report) -> Table:
     """Per job: when it last ran, whether it succeeded, how long it took."""
     from dip.status import latest_first
 
-    table = Table(title="last run per job")
-    for column in ("job", "last run (UTC)", "result", "duration", "last success (UTC)", "from"):
-        table.add_column(column)
+    columns = ("job", "last run (UTC)", "result", "duration", "last success (UTC)", "from")
+    table = titled_table("last run per job", columns)
     for run in latest_first(report.jobs):
         result = {True: "[green]ok[/green]", False: "[red]FAILED[/red]", None: "-"}[run.succeeded]
         duration = f"{run.duration_s:.1f}s" if run.duration_s is not None else "-"
@@ -49,9 +48,7 @@ def jobs_table(report) -> Table:
 
 def dead_letters_table(report) -> Table:
     """DLQ rows per stage and quarantined rows per silver table."""
-    table = Table(title="dead letters")
-    for column in ("kind", "stage / table", "rows", "last 24h", "newest (UTC)"):
-        table.add_column(column)
+    table = titled_table("dead letters", ("kind", "stage / table", "rows", "last 24h", "newest (UTC)"))
     for d in report.dead_letters:
         table.add_row(d.kind, d.group, str(d.rows), str(d.last_24h), _when(d.newest))
     return table
@@ -59,9 +56,11 @@ def dead_letters_table(report) -> Table:
 
 def rejected_table(report) -> Table:
     """Silver batches of the last 24 h over the DLQ-share threshold (``streaming.max_rejected_share``)."""
-    table = Table(title="silver batches over the DLQ-share threshold (24 h)")
-    for column in ("writer", "batch", "rows", "DLQ", "share", "reasons", "processed"):
-        table.add_column(column, justify="right" if column in ("batch", "rows", "DLQ", "share") else "left")
+    table = titled_table(
+        "silver batches over the DLQ-share threshold (24 h)",
+        ("writer", "batch", "rows", "DLQ", "share", "reasons", "processed"),
+        ("batch", "rows", "DLQ", "share"),
+    )
     for b in report.rejected:
         table.add_row(
             b.writer, str(b.batch_id), str(b.rows), str(b.dlq), f"{b.share:.0%}", b.reasons, _when(b.processed_at)
@@ -73,9 +72,8 @@ def live_table(report) -> Table:
     """Per live view: stream_live's last batch, its age and its lag (API fetch -> Redis write)."""
     from dip.status import format_age
 
-    table = Table(title="live views (stream_live)")
-    for column in ("view", "last write (UTC)", "age", "newest snapshot (UTC)", "lag", "written", "skipped"):
-        table.add_column(column, justify="right" if column in ("lag", "written", "skipped") else "left")
+    columns = ("view", "last write (UTC)", "age", "newest snapshot (UTC)", "lag", "written", "skipped")
+    table = titled_table("live views (stream_live)", columns, ("lag", "written", "skipped"))
     for v in report.live:
         if v.state is None:
             table.add_row(v.view, "-", "-", "-", "-", "-", "-")

@@ -7,7 +7,7 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from dip.commands.common import EnvOption, config_or_exit, console, err_console, session
+from dip.commands.common import EnvOption, config_or_exit, console, err_console, session, titled_table
 from dip.observability.tracing import span
 
 stream_app = typer.Typer(
@@ -55,9 +55,7 @@ def _stream(job, parts: list, config, intro: str, queries) -> list:
 
 
 def _silver_tables(summary) -> Table:
-    merged = Table(title="silver tables")
-    for column in ("table", "inserted", "updated"):
-        merged.add_column(column, justify="right" if column != "table" else "left")
+    merged = titled_table("silver tables", ("table", "inserted", "updated"), ("inserted", "updated"))
     for name in ("posts", "post_metrics", "post_captions", "accounts", "account_metrics", "audience"):
         merged.add_row(name, str(summary.total(f"{name}_inserted")), str(summary.total(f"{name}_updated")))
     return merged
@@ -192,18 +190,19 @@ def dlq_list_cmd(
     config = config_or_exit(env)
     rows = dlq_rows(session(config, "dip-dlq"), config, stage=stage)
     total = rows.count()
-    table = Table(title=f"DLQ ({total} rows)")
-    for column in (
-        "dlq_id",
-        "stage",
-        "error_type",
-        "error_message",
-        "source/entity",
-        "entity_id",
-        "kafka",
-        "failed_at",
-    ):
-        table.add_column(column)
+    table = titled_table(
+        f"DLQ ({total} rows)",
+        (
+            "dlq_id",
+            "stage",
+            "error_type",
+            "error_message",
+            "source/entity",
+            "entity_id",
+            "kafka",
+            "failed_at",
+        ),
+    )
     for r in rows.limit(limit).collect():
         table.add_row(
             r["dlq_id"][:12],
@@ -245,9 +244,9 @@ def reconcile_cmd(
 
     config = config_or_exit(env)
     balances = reconcile(session(config, "dip-reconcile"), config, date.fromisoformat(day) if day else None)
-    table = Table(title="dip reconcile" + (f" {day}" if day else ""))
-    for column in ("check", "scope", "expected", "parts", "ok", "pending"):
-        table.add_column(column)
+    table = titled_table(
+        "dip reconcile" + (f" {day}" if day else ""), ("check", "scope", "expected", "parts", "ok", "pending")
+    )
     for b in balances:
         parts = " + ".join(f"{k} {v}" for k, v in b.parts.items())
         ok = "[green]yes" if b.balanced else "[red]NO"
@@ -268,9 +267,7 @@ def tables_cmd(env: EnvOption = None) -> None:
     from dip.catalog import describe_tables
 
     config = config_or_exit(env)
-    table = Table(title="lake tables")
-    for column in ("table", "format", "version", "rows", "latest event", "location"):
-        table.add_column(column)
+    table = titled_table("lake tables", ("table", "format", "version", "rows", "latest event", "location"))
     for info in describe_tables(session(config, "dip-tables"), config):
         table.add_row(
             info.name,
