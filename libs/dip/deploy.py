@@ -32,6 +32,7 @@ DIP_HOME_ARCHIVE = "dip_home.tar.gz"
 DATABRICKS_RUNTIMES = {"3.5": "15.4.x-scala2.12", "4.0": "17.3.x-scala2.13"}
 SCALA_BINARY = {"3.5": "2.12", "4.0": "2.13"}
 EMR_RUNTIMES = frozenset({"3.5"})  # EMR 7.x ships Spark 3.5 (with Delta and Hudi)
+EMR_PYTHON = "/usr/bin/python3.11"  # installed by emr_bootstrap.sh (the node's python3 is 3.9; the wheel needs 3.11+)
 DATABRICKS_PROVIDED_CONF = frozenset({"spark.sql.extensions", "spark.sql.catalog.spark_catalog"})
 # required secrets get a placeholder so a cluster config validates while rendering; values never reach a spec
 _SECRET_PLACEHOLDERS = {"DIP__KAFKA__SASL_USERNAME": "<secret>", "DIP__KAFKA__SASL_PASSWORD": "<secret>"}
@@ -98,6 +99,9 @@ def emr_step(config: Config, job: str, args: list[str] | None = None, version: s
         cmd += ["--packages", conf.pop("spark.jars.packages")]
     cmd += ["--archives", f"{_artifact(config, DIP_HOME_ARCHIVE)}#{home}"]
     conf |= {
+        "spark.pyspark.python": EMR_PYTHON,  # the Python the bootstrap action installed the wheel into
+        "spark.yarn.appMasterEnv.PYSPARK_PYTHON": EMR_PYTHON,
+        "spark.executorEnv.PYSPARK_PYTHON": EMR_PYTHON,
         "spark.yarn.appMasterEnv.DIP_HOME": home,
         "spark.yarn.appMasterEnv.DIP_ENV": config.env,
         "spark.executorEnv.DIP_HOME": home,
@@ -244,7 +248,10 @@ def emr_bootstrap_script(version: str) -> str:
         "set -euo pipefail\n"
         'artifacts="${1:?usage: emr_bootstrap.sh <artifacts_uri>}"\n'
         f'aws s3 cp "$artifacts/{wheel}" /tmp/{wheel}\n'
-        f"sudo python3 -m pip install --quiet /tmp/{wheel}\n"
+        "# EMR 7's system python3 is 3.9; the wheel needs 3.11+: Amazon Linux 2023's python3.11, which the steps'\n"
+        "# PYSPARK_PYTHON points at on the driver and the executors\n"
+        "sudo dnf install -y -q python3.11 python3.11-pip\n"
+        f"sudo {EMR_PYTHON} -m pip install --quiet /tmp/{wheel}\n"
     )
 
 

@@ -62,7 +62,8 @@ def test_emr_bootstrap_installs_the_built_wheel(dist: Path) -> None:
     wheel = next(dist.glob("dip-*.whl")).name
     script = (dist / "emr_bootstrap.sh").read_text(encoding="utf-8")
     assert f'aws s3 cp "$artifacts/{wheel}" /tmp/{wheel}' in script
-    assert f"python3 -m pip install --quiet /tmp/{wheel}" in script
+    assert "sudo dnf install -y -q python3.11 python3.11-pip" in script  # EMR 7's python3 is 3.9
+    assert f"/usr/bin/python3.11 -m pip install --quiet /tmp/{wheel}" in script
     assert subprocess.run(["bash", "-n", str(dist / "emr_bootstrap.sh")], check=False).returncode == 0
     usage = subprocess.run(["bash", str(dist / "emr_bootstrap.sh")], capture_output=True, text=True, check=False)
     assert usage.returncode != 0 and "usage: emr_bootstrap.sh <artifacts_uri>" in usage.stderr

@@ -54,6 +54,8 @@ def test_emr_step_is_a_spark_submit_of_the_published_job() -> None:
     assert "spark.kryo.registrator=org.apache.spark.HoodieSparkKryoRegistrar" in confs
     assert "spark.hadoop.fs.s3.serverSideEncryption.kms.keyId=alias/dip-lake" in confs
     assert "spark.yarn.appMasterEnv.DIP_HOME=dip_home" in confs and "spark.yarn.appMasterEnv.DIP_ENV=emr" in confs
+    python = "/usr/bin/python3.11"  # the bootstrap action's Python, on the driver and the executors
+    assert {f"spark.pyspark.python={python}", f"spark.executorEnv.PYSPARK_PYTHON={python}"} <= set(confs)
     assert not any(c.startswith("spark.jars=") for c in confs)
     _no_secret(step)
 
