@@ -10,11 +10,11 @@ DEMO_ARGS ?=
 
 .PHONY: setup jars stack-up stack-down demo test test-fast lint notebooks clean
 
-$(INSTALLED): setup.py
+$(INSTALLED): setup.py local/setup.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -e ./local   # dip (the cluster wheel) + dip-local (dev-only commands)
 	touch $(INSTALLED)
 
 setup: $(INSTALLED) jars   ## venv + pinned packages + JVM jars
@@ -89,8 +89,8 @@ dist: $(INSTALLED)         ## the dip wheel + jobs/ + conf/ + expectations/ + di
 	$(DIP) deploy dist
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check libs jobs tests benchmarks airflow notebooks setup.py
-	$(BIN)/ruff format --check libs jobs tests benchmarks airflow notebooks setup.py
+	$(BIN)/ruff check libs local jobs tests benchmarks airflow notebooks setup.py
+	$(BIN)/ruff format --check libs local jobs tests benchmarks airflow notebooks setup.py
 	$(BIN)/lint-imports .importlinter
 
 notebooks: $(INSTALLED)    ## notebooks/*.ipynb from their jupytext sources notebooks/*.py (not committed)

@@ -237,9 +237,9 @@ def snapshot_messages(config: Any, rows: int, seed: int) -> Iterator[Any]:
     from dip.connectors.pipeline import raw_topic
     from dip.connectors.tiktok import LIST_FIELDS, METRIC_FIELDS
     from dip.connectors.tiktok import TikTokSource as TikTok
-    from dip.simulator.data import build_dataset
-    from dip.simulator.instagram import media_object
-    from dip.simulator.tiktok import video_object
+    from dip_local.simulator.data import build_dataset
+    from dip_local.simulator.instagram import media_object
+    from dip_local.simulator.tiktok import video_object
 
     posts_per_account = max(1, min(1000, rows // 60))
     dataset = build_dataset(seed, posts_per_account=posts_per_account)

@@ -113,7 +113,7 @@ def dip(
 
 def kill_service(config: Any, name: str) -> int:
     """SIGKILL the local stack's ``kafka`` or ``redis`` (its pid file)."""
-    from dip.stack.services import stack_status
+    from dip_local.stack.services import stack_status
 
     pid = next(s.pid for s in stack_status(config) if s.name == name)
     os.kill(pid, signal.SIGKILL)
@@ -121,7 +121,7 @@ def kill_service(config: Any, name: str) -> int:
 
 
 def restart_stack(config: Any) -> None:
-    from dip.stack.services import stack_up
+    from dip_local.stack.services import stack_up
 
     for _ in range(3):
         if all(s.healthy for s in stack_up(config)):
@@ -174,7 +174,7 @@ def serving_through_a_redis_restart(side: Side, config: Any, view: str, entity_i
     """``dip serve`` answers, Redis is killed (503 in the error shape), restarted, and the same answer returns."""
     import hashlib
 
-    from dip.simulator.server import free_port
+    from dip_local.simulator.server import free_port
 
     port = free_port()
     key = "chaos-key-0123456789"
@@ -271,9 +271,9 @@ def main() -> None:
     points = 1 if args.quick else args.points
     rng = random.Random(args.seed)
     from dip.config import load_config
-    from dip.simulator import create_app
-    from dip.simulator.server import background_server
     from dip.tables import FEATURE_TABLES, SILVER_TABLES
+    from dip_local.simulator import create_app
+    from dip_local.simulator.server import background_server
 
     today = datetime.now(UTC).date().isoformat()
     base = load_config(args.env)

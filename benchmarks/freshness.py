@@ -94,9 +94,9 @@ def _one_round(spark: Any, config: Any, client: httpx.Client, post_id: str, befo
 def measure_freshness(spark: Any, scratch: Scratch, config: Any, *, rounds: int, warmup: int, seed: int) -> dict:
     """Simulator + serving app in threads; ``warmup`` uncounted rounds, then ``rounds`` measured ones."""
     from dip.serving.app import create_app as serving_app
-    from dip.simulator import build_dataset
-    from dip.simulator import create_app as simulator_app
-    from dip.simulator.server import background_server
+    from dip_local.simulator import build_dataset
+    from dip_local.simulator import create_app as simulator_app
+    from dip_local.simulator.server import background_server
 
     post_id = next(iter(build_dataset(seed).instagram.values())).posts[0].id
     serving_config, key = _serving_config(config)
@@ -191,10 +191,10 @@ def measure_live(spark: Any, config: Any, *, rounds: int, warmup: int, seed: int
 
     from dip.connectors.ingest import run_ingest
     from dip.serving.app import create_app as serving_app
-    from dip.simulator import build_dataset
-    from dip.simulator import create_app as simulator_app
-    from dip.simulator.server import background_server
     from dip.stream_all import run_stream_all
+    from dip_local.simulator import build_dataset
+    from dip_local.simulator import create_app as simulator_app
+    from dip_local.simulator.server import background_server
 
     post_id = next(iter(build_dataset(seed).instagram.values())).posts[0].id
     port = int(config.connectors.instagram.base_url.rsplit(":", 1)[1])
@@ -298,8 +298,8 @@ def report(result: dict[str, Any]) -> str:
 
 def bench_config(scratch: Scratch, env: str | None, db: int) -> Any:
     """Scratch config aimed at a simulator on a free port, with its dev credentials and Redis ``db``."""
-    from dip.demo.credentials import simulator_environment
-    from dip.simulator.server import free_port
+    from dip_local.demo.credentials import simulator_environment
+    from dip_local.simulator.server import free_port
 
     url = f"http://127.0.0.1:{free_port('127.0.0.1')}"
     return scratch.config(
@@ -314,7 +314,7 @@ def bench_config(scratch: Scratch, env: str | None, db: int) -> Any:
 
 def clean_db(config: Any) -> None:
     """Delete the ``dip:*`` keys of the benchmark's own Redis db."""
-    from dip.demo.clean import clean_online
+    from dip_local.demo.clean import clean_online
 
     clean_online(config)
 

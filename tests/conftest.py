@@ -35,8 +35,8 @@ def test_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 @pytest.fixture(scope="session")
 def stack(test_config: Config) -> Config:
     """Kafka and Redis up (idempotent: reuses what `make test` started)."""
-    from dip.jars import resolve
-    from dip.stack import stack_up
+    from dip_local.jars import resolve
+    from dip_local.stack import stack_up
 
     resolve(test_config, "kafka-broker")
     stack_up(test_config)
@@ -46,8 +46,8 @@ def stack(test_config: Config) -> Config:
 @pytest.fixture(scope="session")
 def spark(test_config: Config) -> Iterator:
     """The one SparkSession of the test run, built by the product's session factory."""
-    from dip.jars import resolve
     from dip.spark import build_session
+    from dip_local.jars import resolve
 
     resolve(test_config, "spark")
     session = build_session(test_config, app_name="dip-tests")

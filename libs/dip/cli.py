@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-import time
+from importlib.metadata import entry_points
 from typing import Annotated
 
 import typer
 import yaml
-from rich.table import Table
 
 from dip.commands.common import console, err_console
 from dip.config import Config, ConfigError, load_config
@@ -16,9 +15,7 @@ from dip.config.loader import masked_dict
 
 app = typer.Typer(help="DIP: social-media data ingestion pipeline.", no_args_is_help=True, add_completion=False)
 config_app = typer.Typer(help="Inspect the resolved configuration.", no_args_is_help=True)
-stack_app = typer.Typer(help="The embedded local Kafka broker and Redis.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
-app.add_typer(stack_app, name="stack")
 schemas_app = typer.Typer(help="The JSON Schema registry of API payloads (conf/schemas).", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 
@@ -41,84 +38,6 @@ def config_show(env: EnvOption = None) -> None:
     """Print the resolved configuration with secrets masked."""
     config = _config(env)
     console.print(yaml.safe_dump(masked_dict(config), sort_keys=False, allow_unicode=True), end="", markup=False)
-
-
-@app.command("jars")
-def jars_cmd(
-    env: EnvOption = None,
-    force: bool = typer.Option(False, help="Resolve again even if up to date."),
-    list_profile: str | None = typer.Option(
-        None, "--list", help="Print a profile's jars comma-separated (for --jars)."
-    ),
-) -> None:
-    """Resolve the JVM jars from Maven Central into the ignored jars folder (a no-op when up to date)."""
-    from dip.jars import PROFILES, resolve
-    from dip.stack.prereqs import MissingPrerequisite, ensure_command
-
-    config = _config(env)
-    if list_profile:
-        print(",".join(str(j) for j in resolve(config, list_profile).jars))
-        return
-    try:
-        ensure_command("java", allow_apt=config.stack.apt_install)
-        ensure_command("mvn", allow_apt=config.stack.apt_install)
-    except MissingPrerequisite as exc:
-        err_console.print(f"[red]jars:[/red] {exc}")
-        raise typer.Exit(1) from None
-    for profile in PROFILES:
-        started = time.monotonic()
-        try:
-            jar_set = resolve(config, profile, force=force)
-        except RuntimeError as exc:
-            err_console.print(f"[red]jars:[/red] {exc}")
-            raise typer.Exit(1) from None
-        console.print(
-            f"{profile:13} {len(jar_set.jars):3} jars in {jar_set.folder} ({time.monotonic() - started:.1f}s)"
-        )
-
-
-def _status_table(title: str, statuses: list) -> Table:
-    table = Table(title=title)
-    for column in ("service", "address", "pid", "healthy", "action", "time"):
-        table.add_column(column)
-    for s in statuses:
-        table.add_row(s.name, s.address, str(s.pid or "-"), "yes" if s.healthy else "no", s.action, f"{s.seconds:.1f}s")
-    return table
-
-
-@stack_app.command("up")
-def stack_up_cmd(env: EnvOption = None) -> None:
-    """Start the Kafka broker (KRaft) and Redis on loopback and wait until both are healthy."""
-    from dip.jars import resolve
-    from dip.stack import stack_up
-
-    config = _config(env)
-    try:
-        resolve(config, "kafka-broker")
-        statuses = stack_up(config)
-    except RuntimeError as exc:
-        err_console.print(f"[red]stack up failed:[/red] {exc}")
-        raise typer.Exit(1) from None
-    console.print(_status_table("dip stack up", statuses))
-
-
-@stack_app.command("down")
-def stack_down_cmd(env: EnvOption = None) -> None:
-    """Stop every service `dip stack up` started."""
-    from dip.stack import stack_down
-
-    console.print(_status_table("dip stack down", stack_down(_config(env))))
-
-
-@stack_app.command("status")
-def stack_status_cmd(env: EnvOption = None) -> None:
-    """Show whether each local service runs and answers; exit 1 if any does not."""
-    from dip.stack import stack_status
-
-    statuses = stack_status(_config(env))
-    console.print(_status_table("dip stack status", statuses))
-    if not all(s.healthy for s in statuses):
-        raise typer.Exit(1)
 
 
 @app.command("submit", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -179,34 +98,6 @@ def serve_cmd(
         console.print(f"wrote {openapi}")
         return
     serve(config, host=host, port=port)
-
-
-@app.command("simulate-api")
-def simulate_api_cmd(
-    port: int = typer.Option(8765, help="Port on 127.0.0.1."),
-    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    seed: int = typer.Option(42, help="Seed of the generated sellers, posts and metrics."),
-    faults: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--faults",
-            help="key=value[,key=value]: rate_limit_every, rate_limit_burst, retry_after_s, "
-            "error_500_every, slow_every, slow_s, malformed_pages, token_ttl_s.",
-        ),
-    ] = None,
-) -> None:
-    """Serve the Instagram Graph API and TikTok API v2 simulator (admin: POST /_sim/advance, /_sim/faults)."""
-    from dip.simulator import create_app
-    from dip.simulator.faults import parse_fault_flags
-    from dip.simulator.server import serve
-
-    try:
-        fault_settings = parse_fault_flags(faults or [])
-    except ValueError as exc:
-        err_console.print(f"[red]--faults:[/red] {exc}")
-        raise typer.Exit(2) from None
-    console.print(f"simulator on http://{host}:{port} (seed {seed})")
-    serve(create_app(seed, fault_settings), host=host, port=port)
 
 
 @app.command("ingest")
@@ -276,11 +167,13 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
         raise typer.Exit(1)
 
 
+COMMANDS_GROUP = "dip.commands"  # entry points ``name = module:register``; dip-local adds the dev commands
+
+
 def _register_stage_commands() -> None:
-    from dip.commands import demo, deploy, features, lineage, ml, quality, status, streaming
+    from dip.commands import deploy, features, lineage, ml, quality, status, streaming
 
     streaming.register(app)
-    demo.register(app)
     features.register(app)
     ml.register(app)
     status.register(app)
@@ -289,7 +182,14 @@ def _register_stage_commands() -> None:
     quality.register(app)
 
 
+def _register_plugin_commands() -> None:
+    """Commands of installed add-ons (``dip-local``: demo, stack, jars, simulate-api); absent when not installed."""
+    for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
+        entry_point.load()(app)
+
+
 _register_stage_commands()
+_register_plugin_commands()
 
 
 def main() -> None:

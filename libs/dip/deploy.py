@@ -170,7 +170,7 @@ def databricks_job(config: Config, job: str, args: list[str] | None = None, vers
 
 def airflow_spec(config: Config, root: Path) -> dict[str, Any]:
     """What the DAG helper reads at parse time: how to spark-submit each job and call the ``dip`` CLI."""
-    from dip.jars import resolved_jars
+    from dip.spark.jars import resolved_jars
     from dip.spark.submit import spark_submit_binary
 
     jars = resolved_jars(config, "spark") if config.spark.local_jars else None

@@ -36,8 +36,8 @@ TT_IDS = ["_000LinaAbayasOpenId", "_000NoorModestOpenId", "_000DubaiAbayaOpenId"
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[str]:
-    from dip.simulator import create_app
-    from dip.simulator.server import background_server
+    from dip_local.simulator import create_app
+    from dip_local.simulator.server import background_server
 
     with background_server(create_app(42)) as url:
         yield url

@@ -21,8 +21,8 @@ from dip.config import Config, load_config
 from dip.connectors.ingest import IngestRun, SourceSummary
 from dip.connectors.raw_zone import LocalStore, RawZone, S3Store
 from dip.connectors.replay import run_replay
-from dip.simulator import build_dataset, create_app
-from dip.simulator.server import background_server, free_port
+from dip_local.simulator import build_dataset, create_app
+from dip_local.simulator.server import background_server, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from dip.config import Config, load_config
-from dip.jars import resolve
-from dip.stack import stack_down, stack_status, stack_up
-from dip.stack.kafka_broker import port_open
+from dip_local.jars import resolve
+from dip_local.stack import stack_down, stack_status, stack_up
+from dip_local.stack.kafka_broker import port_open
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture()
 def spare_stack_config(tmp_path: Path, test_config: Config) -> Config:
-    from dip.simulator.server import free_port
+    from dip_local.simulator.server import free_port
 
     ports: list[int] = []
     while len(ports) < 3:  # never a fixed port another run could hold

@@ -69,11 +69,11 @@ def test_every_kafka_client_gets_sasl_ssl_from_the_emr_config(
     emr: Config, built: list, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dip.connectors.publisher import KafkaPublisher
-    from dip.demo.clean import clean_topics
     from dip.doctor import check_kafka
     from dip.reconcile import kafka_watermarks
     from dip.serving.predictions import make_producer
     from dip.streaming import dlq_replay
+    from dip_local.demo.clean import clean_topics
 
     class Rows:
         def collect(self) -> list:
@@ -114,10 +114,10 @@ def test_a_ca_bundle_reaches_librdkafka_and_spark(emr: Config) -> None:
 
 
 def test_every_redis_client_gets_tls_and_auth_from_the_emr_config(emr: Config, built: list) -> None:
-    from dip.demo.clean import clean_online
-    from dip.demo.run import _redis_keys
     from dip.doctor import check_redis
     from dip.io.redis_client import make_client
+    from dip_local.demo.clean import clean_online
+    from dip_local.demo.run import _redis_keys
 
     _call(make_client, emr.redis)
     _call(clean_online, emr)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dip.jars import artifact_id
+from dip_local.jars import artifact_id
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,8 @@ def test_spark_jars_resolve_per_runtime_into_their_own_folder() -> None:
     from pathlib import Path
 
     from dip.config import Config
-    from dip.jars import maven_profiles, profile_dir
+    from dip.spark.jars import profile_dir
+    from dip_local.jars import maven_profiles
 
     def config(**spark: object) -> Config:
         fmt = "hudi" if spark.get("hudi_enabled", True) else "delta"

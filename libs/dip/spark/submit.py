@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from dip.config import Config
-from dip.jars import resolved_jars
+from dip.spark.jars import resolved_jars
 from dip.spark.session import session_conf
 
 

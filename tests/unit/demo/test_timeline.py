@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dip.demo.model import training_set_digest
-from dip.demo.timeline import Timeline, load_timeline, save_progress
+from dip_local.demo.model import training_set_digest
+from dip_local.demo.timeline import Timeline, load_timeline, save_progress
 
 END = datetime(2026, 11, 26, tzinfo=UTC)
 

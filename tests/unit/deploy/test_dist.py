@@ -40,6 +40,18 @@ def test_wheel_contains_every_dip_package_and_keeps_spark_optional(dist: Path) -
     assert "dip = dip.cli:main" in wheel.read("dip-0.1.0.dist-info/entry_points.txt").decode()
 
 
+def test_cluster_wheel_holds_no_dev_only_code(dist: Path) -> None:
+    """Simulator, local stack, demo and Maven jar resolution are dip-local's; none of it ships to clusters."""
+    wheel = zipfile.ZipFile(dist / "dip-0.1.0-py3-none-any.whl")
+    names = wheel.namelist()
+    assert sorted({n.split("/")[0] for n in names if not n.startswith("dip-0.1.0.dist-info/")}) == ["dip"]
+    dev_only = ("dip/simulator/", "dip/stack/", "dip/demo/", "dip/jars.py", "dip/commands/demo.py")
+    assert [n for n in names if n.startswith(dev_only)] == []
+    sources = {n: wheel.read(n).decode() for n in names if n.endswith(".py")}
+    assert [n for n, text in sources.items() if "dependency:copy-dependencies" in text or "dip_local" in text] == []
+    assert "dip.commands" not in wheel.read("dip-0.1.0.dist-info/entry_points.txt").decode()
+
+
 def test_jobs_conf_and_expectations_ship_next_to_the_wheel(dist: Path) -> None:
     assert sorted(p.stem for p in (dist / "jobs").glob("*.py")) == list_jobs(ROOT)
     for name in ("base.yaml", "local.yaml", "emr.yaml", "databricks.yaml"):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from dip.connectors.clock import SimulatedClock
-from dip.simulator import build_dataset, create_app
-from dip.simulator.faults import Faults, parse_fault_flags
+from dip_local.simulator import build_dataset, create_app
+from dip_local.simulator.faults import Faults, parse_fault_flags
 
 
 def test_same_seed_same_world_and_realistic_content() -> None:

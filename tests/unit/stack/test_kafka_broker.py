@@ -3,7 +3,7 @@
 import base64
 
 from dip.config import Config
-from dip.stack.kafka_broker import cluster_id, host_port, server_properties
+from dip_local.stack.kafka_broker import cluster_id, host_port, server_properties
 
 
 def test_host_port_takes_first_server() -> None:

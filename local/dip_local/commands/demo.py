@@ -7,7 +7,7 @@ import os
 import typer
 
 from dip.commands.common import EnvOption, console, err_console
-from dip.demo.timeline import DEFAULT_HOURS_PER_ROUND, DEFAULT_ROUNDS
+from dip_local.demo.timeline import DEFAULT_HOURS_PER_ROUND, DEFAULT_ROUNDS
 
 
 def demo_cmd(
@@ -23,9 +23,9 @@ def demo_cmd(
 ) -> None:
     """The whole pipeline over simulated days (ingest rounds, streams, features, train, serve) and a summary."""
     from dip.config import ConfigError, load_config
-    from dip.demo.credentials import targets_simulator, with_simulator_credentials
-    from dip.demo.report import render
-    from dip.demo.run import run_demo
+    from dip_local.demo.credentials import targets_simulator, with_simulator_credentials
+    from dip_local.demo.report import render
+    from dip_local.demo.run import run_demo
 
     try:
         config = load_config(env)
@@ -46,4 +46,5 @@ def demo_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add `dip demo` (entry point of the ``dip.commands`` group)."""
     app.command("demo")(demo_cmd)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dip.config import Config
-from dip.stack.kafka_broker import KafkaBroker, wait_until
-from dip.stack.redis_server import RedisServer
+from dip_local.stack.kafka_broker import KafkaBroker, wait_until
+from dip_local.stack.redis_server import RedisServer
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import redis
 
 from dip.config import Config
 from dip.io.redis_client import make_client
-from dip.stack.kafka_broker import port_open
-from dip.stack.prereqs import ensure_command
-from dip.stack.process import ManagedProcess
+from dip_local.stack.kafka_broker import port_open
+from dip_local.stack.prereqs import ensure_command
+from dip_local.stack.process import ManagedProcess
 
 
 class RedisServer:

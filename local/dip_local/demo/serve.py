@@ -73,7 +73,7 @@ def serve_and_request(spark: Any, config: Config, clock: Callable[[], datetime],
     """Features of sample posts and accounts over HTTP and, ``with_model``, champion scores of the posts."""
     from dip.ml.model_registry import load_champion
     from dip.serving.app import create_app
-    from dip.simulator.server import background_server
+    from dip_local.simulator.server import background_server
 
     outcome = ServeOutcome()
     post_ids = newest_window_posts(spark, config)

@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from dip.connectors.clock import SimulatedClock
-from dip.simulator import instagram, tiktok
-from dip.simulator.data import NEWEST_POST, POST_GAP_HOURS, POSTS_PER_ACCOUNT, build_dataset
-from dip.simulator.faults import Faults
-from dip.simulator.state import DevCredentials, SimState
+from dip_local.simulator import instagram, tiktok
+from dip_local.simulator.data import NEWEST_POST, POST_GAP_HOURS, POSTS_PER_ACCOUNT, build_dataset
+from dip_local.simulator.faults import Faults
+from dip_local.simulator.state import DevCredentials, SimState
 
 TIKTOK_PREFIXES = ("/v2/oauth/", "/v2/user/", "/v2/video/")
 

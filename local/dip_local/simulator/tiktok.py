@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from dip.simulator.data import Account, Post
-from dip.simulator.state import SimState
+from dip_local.simulator.data import Account, Post
+from dip_local.simulator.state import SimState
 
 MAX_COUNT = 20
 

@@ -10,9 +10,9 @@ import uuid
 from pathlib import Path
 
 from dip.config import Config
-from dip.jars import resolved_jars
-from dip.stack.prereqs import ensure_command
-from dip.stack.process import ManagedProcess
+from dip.spark.jars import resolved_jars
+from dip_local.stack.prereqs import ensure_command
+from dip_local.stack.process import ManagedProcess
 
 HEALTH_TOPIC = "dip.stack.health"
 

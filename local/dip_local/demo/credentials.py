@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from urllib.parse import urlparse
 
 from dip.config import Config
-from dip.simulator.data import TT_ACCOUNTS
-from dip.simulator.state import DevCredentials
+from dip_local.simulator.data import TT_ACCOUNTS
+from dip_local.simulator.state import DevCredentials
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

@@ -1,6 +1,6 @@
 """Deterministic, seeded data of abaya sellers; metrics grow with the simulator's clock (``tick``).
 
-Without a clock a tick is an ``/_sim/advance`` step; with one (:class:`dip.simulator.state.SimState`)
+Without a clock a tick is an ``/_sim/advance`` step; with one (:class:`dip_local.simulator.state.SimState`)
 a post's tick is its age in whole hours and an account's the hours since the dataset's first post.
 """
 

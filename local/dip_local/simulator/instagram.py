@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from dip.simulator.data import Account, Post
-from dip.simulator.state import SimState
+from dip_local.simulator.data import Account, Post
+from dip_local.simulator.state import SimState
 
 MEDIA_INSIGHTS = {
     "reach": ("Accounts reached", "The number of unique accounts that have seen this post at least once."),

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from dip.config import Config
 from dip.connectors.clock import SimulatedClock, utc_now
-from dip.demo.timeline import Timeline, save_progress
+from dip_local.demo.timeline import Timeline, save_progress
 
 # The demo's sellers post every 2-3 simulated hours: over its week, enough posts get a 48 h label and
 # 24 h features (ml.min_rows) for the model to be trained and gated against its baselines.
@@ -47,8 +47,8 @@ def ingest_rounds(
     from dip.connectors.state import local_state_dir
     from dip.job_runner import run_job
     from dip.job_specs import INGEST, ingest_counts
-    from dip.simulator import create_app
-    from dip.simulator.server import background_server
+    from dip_local.simulator import create_app
+    from dip_local.simulator.server import background_server
 
     pending = timeline.pending()
     clock = SimulatedClock(pending[0], wall=utc_now)

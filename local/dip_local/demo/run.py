@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 from rich.console import Console
 
 from dip.config import Config
-from dip.demo.report import DemoReport, stage
-from dip.demo.timeline import DEFAULT_HOURS_PER_ROUND, DEFAULT_ROUNDS
+from dip_local.demo.report import DemoReport, stage
+from dip_local.demo.timeline import DEFAULT_HOURS_PER_ROUND, DEFAULT_ROUNDS
 
 
 def run_demo(
@@ -26,9 +26,9 @@ def run_demo(
 ) -> DemoReport:
     """Stack, simulated ingest rounds, streams, features, push-online, train, serve + score, reconcile."""
     from dip.connectors.state import local_state_dir
-    from dip.demo.ingest import ingest_rounds
-    from dip.demo.timeline import load_timeline
-    from dip.stack import stack_up
+    from dip_local.demo.ingest import ingest_rounds
+    from dip_local.demo.timeline import load_timeline
+    from dip_local.stack import stack_up
 
     report = DemoReport()
     if config.stack.enabled:
@@ -93,7 +93,7 @@ def _job(job, config: Config, spark) -> AbstractContextManager:
 
 
 def _clean(config: Config, console: Console, report: DemoReport) -> None:
-    from dip.demo.clean import clean_lake, clean_online, clean_registry, clean_topics
+    from dip_local.demo.clean import clean_lake, clean_online, clean_registry, clean_topics
 
     with stage(report, console, "clean") as st:
         st.note = (
@@ -177,8 +177,8 @@ def _features(spark, config: Config, console: Console, report: DemoReport, recom
 
 def _train(spark, config: Config, console: Console, report: DemoReport) -> bool:
     """Train (or keep) the champion; True when one is registered to serve."""
-    from dip.demo.model import train_or_keep
     from dip.job_specs import train_job
+    from dip_local.demo.model import train_or_keep
 
     with stage(report, console, "train (MLflow)") as st, _job(train_job(config, False), config, spark) as run:
         outcome = train_or_keep(spark, config)
@@ -194,7 +194,7 @@ def _train(spark, config: Config, console: Console, report: DemoReport) -> bool:
 
 
 def _serve(spark, config: Config, console: Console, report: DemoReport, clock, with_model: bool) -> None:
-    from dip.demo.serve import serve_and_request
+    from dip_local.demo.serve import serve_and_request
 
     with stage(report, console, "serve + HTTP requests (features, score)") as st:
         outcome = serve_and_request(spark, config, clock, with_model)

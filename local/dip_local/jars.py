@@ -1,4 +1,4 @@
-"""Resolve the project's JVM jars from Maven Central with ``mvn`` into an ignored local folder."""
+"""Resolve the project's JVM jars from Maven Central with ``mvn`` into an ignored local folder (`dip jars`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dip.config import Config
+from dip.spark.jars import profile_dir, stamp_path
 
 PROFILES = ("spark", "kafka-broker")
 _VERSION_SUFFIX = re.compile(r"-\d[\w.]*(-[A-Za-z0-9]+)?$")
@@ -36,23 +37,12 @@ def spark_provided_artifacts() -> list[str]:
     return sorted({artifact_id(p.name) for p in jars_dir.glob("*.jar")})
 
 
-def profile_dir(config: Config, profile: str) -> Path:
-    """``<jars.dir>/kafka-broker``; the Spark jars go per runtime to ``<jars.dir>/spark-<runtime>``."""
-    if profile == "spark":
-        return Path(config.jars.dir) / f"spark-{config.spark.runtime}"
-    return Path(config.jars.dir) / profile
-
-
 def maven_profiles(config: Config, profile: str) -> list[str]:
     """The pom profiles of a jar set: ``spark<runtime>`` (+ ``hudi<runtime>``) or ``kafka-broker``."""
     if profile != "spark":
         return [profile]
     runtime = config.spark.runtime
     return [f"spark{runtime}"] + ([f"hudi{runtime}"] if config.spark.hudi_enabled else [])
-
-
-def _stamp(config: Config, profile: str) -> Path:
-    return profile_dir(config, profile) / ".resolved"
 
 
 def _fingerprint(config: Config, profiles: list[str], excluded: list[str]) -> str:
@@ -68,7 +58,7 @@ def resolve(config: Config, profile: str, *, force: bool = False) -> JarSet:
     excluded = spark_provided_artifacts() if profile == "spark" else []
     profiles = maven_profiles(config, profile)
     fingerprint = _fingerprint(config, profiles, excluded)
-    stamp = _stamp(config, profile)
+    stamp = stamp_path(config, profile)
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
         return JarSet(profile, folder, tuple(sorted(folder.glob("*.jar"))))
     mvn = shutil.which("mvn")
@@ -99,12 +89,3 @@ def resolve(config: Config, profile: str, *, force: bool = False) -> JarSet:
         raise RuntimeError(f"mvn failed for profile {profile}:\n" + "\n".join(errors or [result.stdout[-2000:]]))
     stamp.write_text(fingerprint, encoding="utf-8")
     return JarSet(profile, folder, tuple(sorted(folder.glob("*.jar"))))
-
-
-def resolved_jars(config: Config, profile: str) -> list[Path]:
-    """The jars of an already resolved profile; a clear error tells how to resolve it when missing."""
-    folder = profile_dir(config, profile)
-    jars = sorted(folder.glob("*.jar"))
-    if not _stamp(config, profile).is_file() or not jars:
-        raise RuntimeError(f"jars for {profile!r} are not resolved in {folder}: run `make jars` or `dip jars`")
-    return jars

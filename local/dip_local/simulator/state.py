@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dip.connectors.clock import SimulatedClock
-from dip.simulator.data import Dataset, Post
-from dip.simulator.faults import Faults
+from dip_local.simulator.data import Dataset, Post
+from dip_local.simulator.faults import Faults
 
 IG_RATE_LIMIT_CODES = (4, 17, 32, 613)
 
