@@ -10,11 +10,14 @@ DEMO_ARGS ?=
 
 .PHONY: setup jars stack-up stack-down demo test test-fast lint notebooks clean
 
-$(INSTALLED): setup.py local/setup.py
+# dip (the cluster wheel; dev = every role + test tools) and dip-local (dev-only commands), at the tested pins
+CONSTRAINTS := conf/constraints.txt
+
+$(INSTALLED): setup.py local/setup.py $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]' -e ./local   # dip (the cluster wheel) + dip-local (dev-only commands)
+	$(BIN)/pip install -q -e '.[dev]' -e ./local -c $(CONSTRAINTS)
 	touch $(INSTALLED)
 
 setup: $(INSTALLED) jars   ## venv + pinned packages + JVM jars
@@ -51,11 +54,13 @@ SPARK4_TESTS := tests/unit/streaming tests/unit/silver tests/unit/features tests
 	tests/integration/test_stream_evolution.py tests/integration/test_features.py
 .PHONY: spark4 test-spark4
 
-$(SPARK4_INSTALLED): setup.py conf/spark4-requirements.txt
+$(SPARK4_INSTALLED): setup.py local/setup.py $(CONSTRAINTS) conf/spark4-requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 required, found {sys.version}"'
 	test -x $(SPARK4_VENV)/bin/python || $(PYTHON) -m venv $(SPARK4_VENV)
 	$(SPARK4_VENV)/bin/pip install -q --upgrade pip
-	$(SPARK4_VENV)/bin/pip install -q -e . -r conf/spark4-requirements.txt
+	# the 4.0 line replaces the pins of pyspark, delta-spark and what delta-spark 4.x caps (importlib-metadata<=8.7.1)
+	grep -viE '^(pyspark|delta-spark|importlib[-_]metadata)==' $(CONSTRAINTS) > $(SPARK4_VENV)/constraints.txt
+	$(SPARK4_VENV)/bin/pip install -q -e . -e ./local -r conf/spark4-requirements.txt -c $(SPARK4_VENV)/constraints.txt
 	touch $(SPARK4_INSTALLED)
 
 spark4: $(SPARK4_INSTALLED)   ## .venv-spark4 + its Scala 2.13 jars
