@@ -41,6 +41,8 @@ DEFAULT_ARGS: dict[str, list[str]] = {
     "stream_bronze": ["--trigger", "available-now"],
     "stream_silver": ["--trigger", "available-now"],
 }
+# setup.py's extras a job needs on a cluster beyond the core install (silver runs its suites, train logs to MLflow)
+JOB_EXTRAS: dict[str, tuple[str, ...]] = {"stream_silver": ("quality",), "train": ("ml",)}
 
 
 def list_jobs(root: Path) -> list[str]:
@@ -238,8 +240,14 @@ def render(config: Config, target: str, job: str, args: list[str] | None, versio
     raise ValueError(f"unknown target {target!r} (known: emr, databricks)")
 
 
+def cluster_extras() -> str:
+    """``dip[...]``: the extras every job of a cluster may need, as one pip requirement on the wheel."""
+    return "dip[" + ",".join(sorted({extra for extras in JOB_EXTRAS.values() for extra in extras})) + "]"
+
+
 def emr_bootstrap_script(version: str) -> str:
-    """EMR bootstrap action (argument: the artefacts URI): install the dip wheel on the node's Python."""
+    """EMR bootstrap action (argument: the artefacts URI): install the dip wheel, with the extras its jobs need,
+    on the node's Python."""
     wheel = wheel_name(version)
     return (
         "#!/bin/bash\n"
@@ -251,7 +259,7 @@ def emr_bootstrap_script(version: str) -> str:
         "# EMR 7's system python3 is 3.9; the wheel needs 3.11+: Amazon Linux 2023's python3.11, which the steps'\n"
         "# PYSPARK_PYTHON points at on the driver and the executors\n"
         "sudo dnf install -y -q python3.11 python3.11-pip\n"
-        f"sudo {EMR_PYTHON} -m pip install --quiet /tmp/{wheel}\n"
+        f"sudo {EMR_PYTHON} -m pip install --quiet /tmp/{wheel} '{cluster_extras()}'\n"
     )
 
 

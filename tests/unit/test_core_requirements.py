@@ -175,3 +175,11 @@ def test_core_install_leaves_the_roles_out(setup_kwargs: dict[str, Any]) -> None
     assert setup_kwargs["python_requires"] == ">=3.11,<3.13"
     assert all(Requirement(r).specifier for r in setup_kwargs["install_requires"])  # ranges, never bare names
     assert not any("==" in r for r in setup_kwargs["install_requires"])  # exact pins live in conf/constraints.txt
+
+
+def test_cluster_jobs_get_the_extras_they_import(setup_kwargs: dict[str, Any]) -> None:
+    from dip.deploy import JOB_EXTRAS, cluster_extras, list_jobs
+
+    assert set(JOB_EXTRAS) <= set(list_jobs(ROOT))
+    assert {e for extras in JOB_EXTRAS.values() for e in extras} <= set(setup_kwargs["extras_require"])
+    assert cluster_extras() == "dip[ml,quality]"
