@@ -30,7 +30,6 @@ INSTALL_REQUIRES = [
     "boto3>=1.34,<2",  # secrets from AWS Secrets Manager, the raw zone on S3
     "hvac>=2.1,<3",  # secrets from Vault
     "httpx>=0.27,<1",  # the connectors' HTTP client; `dip status` reads the Pushgateway
-    "hudi>=0.5,<0.6",  # hudi-rs: the Hudi commit timeline the online push reads incrementally
     # run events in the ecosystem's lineage format (file/console/HTTP transports), emitted by dip.job_runner
     "openlineage-python>=1.30,<2",
 ]
@@ -64,10 +63,10 @@ EXTRAS = {
         "opentelemetry-sdk>=1.27,<2",
         "opentelemetry-exporter-otlp-proto-http>=1.27,<2",
     ],
-    # JVM-free reads of the lake's tables for the notebook helpers
-    "notebook": ["deltalake>=1.0,<2", "pyarrow>=14,<24"],
+    # JVM-free reads of the lake's tables (delta-rs, hudi-rs): the online push's Hudi commit timeline, notebook helpers
+    "readers": ["deltalake>=1.0,<2", "hudi>=0.5,<0.6", "pyarrow>=14,<24"],
 }
-ROLES = ["local", "connectors", "serving", "ml", "quality", "otel", "notebook"]
+ROLES = ["local", "connectors", "serving", "ml", "quality", "otel", "readers"]
 EXTRAS["dev"] = [
     *(requirement for role in ROLES for requirement in EXTRAS[role]),
     "numpy>=1.26,<2",  # the Spark 3.5 line supports NumPy 1.x (pyspark.pandas and pyspark.testing use np.NaN)

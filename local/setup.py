@@ -13,7 +13,7 @@ setup(
     python_requires=">=3.11,<3.13",
     packages=find_packages(include=["dip_local", "dip_local.*"]),
     # the demo runs every stage: Spark locally, the connectors, the serving API, training, the quality suites
-    install_requires=["dip[local,connectors,serving,ml,quality,otel]"],
+    install_requires=["dip[local,connectors,serving,ml,quality,otel,readers]"],
     entry_points={
         "dip.commands": [
             "demo = dip_local.commands.demo:register",

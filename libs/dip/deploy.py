@@ -41,8 +41,14 @@ DEFAULT_ARGS: dict[str, list[str]] = {
     "stream_bronze": ["--trigger", "available-now"],
     "stream_silver": ["--trigger", "available-now"],
 }
-# setup.py's extras a job needs on a cluster beyond the core install (silver runs its suites, train logs to MLflow)
-JOB_EXTRAS: dict[str, tuple[str, ...]] = {"stream_silver": ("quality",), "train": ("ml",)}
+# setup.py's extras a job needs on a cluster beyond the core install: silver runs its suites, train logs to MLflow,
+# and the jobs touching Hudi feature tables read their commit timeline with hudi-rs (push_online; lineage's versions)
+JOB_EXTRAS: dict[str, tuple[str, ...]] = {
+    "stream_silver": ("quality",),
+    "batch_features": ("readers",),
+    "push_online": ("readers",),
+    "train": ("ml", "readers"),
+}
 
 
 def list_jobs(root: Path) -> list[str]:

@@ -29,7 +29,9 @@ CLUSTER_PROVIDED = {"pyspark", "delta-spark"}
 # lazy imports of the cluster packages that come with an extra: import name -> (extra, why)
 EXTRA_IMPORTS = {
     "great_expectations": ("quality", "silver's suites run on the driver: install dip[quality] where silver runs"),
-    "deltalake": ("notebook", "io.arrow_reader.read_delta: JVM-free reads for the notebook helpers"),
+    "deltalake": ("readers", "io.arrow_reader: JVM-free reads for the notebook helpers"),
+    "hudi": ("readers", "the Hudi timeline (push_online, lineage versions): deploy.JOB_EXTRAS"),
+    "pyarrow": ("readers", "io.arrow_reader's Arrow tables (a cluster has its own pyarrow)"),
     "opentelemetry": ("otel", "spans only when observability.otlp_endpoint is set (no-op otherwise)"),
 }
 
@@ -161,7 +163,7 @@ def test_core_install_covers_what_cluster_modules_import_when_loaded(setup_kwarg
 def test_lazy_imports_of_cluster_modules_are_core_or_a_declared_extra(setup_kwargs: dict[str, Any]) -> None:
     core = _closure(setup_kwargs["install_requires"]) | CLUSTER_PROVIDED
     imported = _third_party(_cluster_modules(), load_time_only=False)
-    assert {"confluent_kafka", "boto3", "hvac", "hudi", "delta"} <= set(imported)
+    assert {"confluent_kafka", "boto3", "hvac", "delta"} <= set(imported)
     assert {name for name in imported if not _distributions(name) & core} == set(EXTRA_IMPORTS)
     extras = setup_kwargs["extras_require"]
     for name, (extra, _why) in EXTRA_IMPORTS.items():
@@ -182,4 +184,4 @@ def test_cluster_jobs_get_the_extras_they_import(setup_kwargs: dict[str, Any]) -
 
     assert set(JOB_EXTRAS) <= set(list_jobs(ROOT))
     assert {e for extras in JOB_EXTRAS.values() for e in extras} <= set(setup_kwargs["extras_require"])
-    assert cluster_extras() == "dip[ml,quality]"
+    assert cluster_extras() == "dip[ml,quality,readers]"
