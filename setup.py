@@ -30,6 +30,9 @@ INSTALL_REQUIRES = [
     "boto3>=1.34,<2",  # secrets from AWS Secrets Manager, the raw zone on S3
     "hvac>=2.1,<3",  # secrets from Vault
     "httpx>=0.27,<1",  # the connectors' HTTP client; `dip status` reads the Pushgateway
+    # pyspark.ml (the caption features' HashingTF, vector_to_array) imports them; pyspark declares them only as extras
+    "numpy>=1.23,<3",
+    "pandas>=1.5,<3",
     # run events in the ecosystem's lineage format (file/console/HTTP transports), emitted by dip.job_runner
     "openlineage-python>=1.30,<2",
 ]
@@ -52,8 +55,6 @@ EXTRAS = {
         "alembic>=1.13,<2",
         "scikit-learn>=1.3,<2",
         "skops>=0.9,<1",  # the model's persistence format, imported directly
-        "pandas>=1.5,<3",
-        "numpy>=1.23,<3",
     ],
     # the Great Expectations suites silver runs per micro-batch
     "quality": ["great-expectations>=1.3,<2"],

@@ -26,6 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 LIBS = ROOT / "libs"
 CLUSTER_PACKAGES = ("dip.streaming", "dip.silver", "dip.features", "dip.online", "dip.io")
 CLUSTER_PROVIDED = {"pyspark", "delta-spark"}
+# parts of pyspark whose own dependencies pyspark declares only as extras: imported module prefix -> distributions
+SPARK_PART_NEEDS = {
+    "pyspark.ml": {"numpy", "pandas"},  # pyspark.ml imports numpy, pyspark.ml.functions pandas
+    "pyspark.mllib": {"numpy"},
+    "pyspark.pandas": {"numpy", "pandas", "pyarrow"},
+}
 # lazy imports of the cluster packages that come with an extra: import name -> (extra, why)
 EXTRA_IMPORTS = {
     "great_expectations": ("quality", "silver's suites run on the driver: install dip[quality] where silver runs"),
@@ -158,6 +164,14 @@ def test_core_install_covers_what_cluster_modules_import_when_loaded(setup_kwarg
     assert {"pydantic", "yaml", "jsonschema", "redis", "pyspark"} <= set(imported)
     missing = {name: sorted(by) for name, by in imported.items() if not _distributions(name) & core}
     assert missing == {}
+
+
+def test_core_install_covers_the_parts_of_pyspark_cluster_modules_use(setup_kwargs: dict[str, Any]) -> None:
+    core = _closure(setup_kwargs["install_requires"])
+    imported = {name for module in _cluster_modules() for name in _imports(_module_file(module), load_time_only=False)}  # type: ignore[arg-type]
+    used = {prefix for prefix in SPARK_PART_NEEDS for name in imported if name.startswith(prefix + ".")}
+    assert "pyspark.ml" in used  # the caption features' HashingTF and vector_to_array
+    assert {prefix: sorted(SPARK_PART_NEEDS[prefix] - core) for prefix in used} == {p: [] for p in used}
 
 
 def test_lazy_imports_of_cluster_modules_are_core_or_a_declared_extra(setup_kwargs: dict[str, Any]) -> None:
