@@ -51,6 +51,20 @@ JOB_EXTRAS: dict[str, tuple[str, ...]] = {
 }
 
 
+def extra_requirements(extra: str) -> list[str]:
+    """The requirements of one of the installed ``dip`` distribution's extras (``name<upper,>=lower``)."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    found = []
+    for line in requires("dip") or []:
+        requirement = Requirement(line)
+        if requirement.marker is not None and requirement.marker.evaluate({"extra": extra}):
+            found.append(f"{requirement.name}{requirement.specifier}")
+    return found
+
+
 def list_jobs(root: Path) -> list[str]:
     """Job names: the scripts in ``<root>/jobs``."""
     return sorted(p.stem for p in (root / "jobs").glob("*.py") if not p.name.startswith("_"))
@@ -152,6 +166,8 @@ def databricks_job(config: Config, job: str, args: list[str] | None = None, vers
         reference = "{{secrets/" + db.secret_scope + "/" + path.replace(".", "_") + "}}"
         env_vars["DIP__" + path.upper().replace(".", "__")] = reference
     libraries: list[dict[str, Any]] = [{"whl": _artifact(config, wheel_name(version))}]
+    # a whl library cannot name extras: the packages of the job's extras go as PyPI libraries, with their ranges
+    libraries += [{"pypi": {"package": p}} for extra in JOB_EXTRAS.get(job, ()) for p in extra_requirements(extra)]
     libraries += [{"maven": {"coordinates": c}} for c in packages.split(",") if c]
     return {
         "name": f"dip-{job}",
@@ -275,6 +291,8 @@ def build_dist(root: Path, out: Path, python: str = sys.executable) -> dict[str,
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    # setuptools' scratch folder keeps copies of modules since moved or deleted, and would ship them in the wheel
+    shutil.rmtree(root / "build", ignore_errors=True)
     subprocess.run(
         [python, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(root)],
         check=True,

@@ -77,6 +77,7 @@ def test_databricks_job_runs_the_script_with_the_wheel_and_secret_references() -
     }
     assert task["libraries"] == [
         {"whl": f"{base}/dip-0.1.0-py3-none-any.whl"},
+        {"pypi": {"package": "great-expectations<2,>=1.3"}},  # the job's `quality` extra: silver runs its suites
         {"maven": {"coordinates": KAFKA}},
         {"maven": {"coordinates": HUDI}},
     ]
@@ -134,7 +135,8 @@ def test_runtime_picks_the_databricks_version_and_packages() -> None:
     config = render_config("databricks", _environ(**SPARK_40))
     task = databricks_job(config, "batch_features")["tasks"][0]
     assert task["new_cluster"]["spark_version"] == "17.3.x-scala2.13"
-    assert task["libraries"][1:] == [{"maven": {"coordinates": KAFKA_40}}]
+    readers = [{"pypi": {"package": p}} for p in ("deltalake<2,>=1.0", "hudi<0.6,>=0.5", "pyarrow<24,>=14")]
+    assert task["libraries"][1:] == [*readers, {"maven": {"coordinates": KAFKA_40}}]
     assert "spark.kryo.registrator" not in task["new_cluster"]["spark_conf"]  # no Hudi on 4.0
     mismatched = render_config("databricks", _environ(DIP__DEPLOY__DATABRICKS__SPARK_VERSION="17.3.x-scala2.13"))
     with pytest.raises(ValueError, match=re.escape("spark_version 17.3.x-scala2.13 does not match spark.runtime 3.5")):
