@@ -6,8 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import httpx
@@ -187,18 +186,9 @@ class ApiClient:
         self._throttle(response)
         body = redact_body(response.content, secrets)
         url = redact_text(str(response.request.url), secrets)
-        answer = partial(
-            ApiResponse,
-            source=self.source,
-            entity=call.entity,
-            endpoint=call.endpoint,
-            account_id=call.account_id,
-            status=response.status_code,
-            body=body,
-            url=url,
-            request_id=request_id,
-            fetched_at=fetched_at,
-            context=dict(call.context),
+        status, context = response.status_code, dict(call.context)
+        sent = ApiResponse(
+            self.source, call.entity, call.endpoint, call.account_id, status, body, url, request_id, fetched_at, context
         )
         try:
             data = json.loads(body)
@@ -207,12 +197,12 @@ class ApiClient:
                 raise RetryableError(
                     f"HTTP {response.status_code} from {call.method} {url}", status=response.status_code
                 ) from None
-            _store(answer(error=f"invalid JSON: {exc}"), sink)
+            _store(replace(sent, error=f"invalid JSON: {exc}"), sink)
             raise MalformedResponse(
                 f"invalid JSON body from {call.method} {url}: {exc}", status=response.status_code
             ) from None
         self._raise_for_error(call, response, data)
-        return _store(answer(data=data), sink)
+        return _store(replace(sent, data=data), sink)
 
     def _send(self, call: _Call, query: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
         """The HTTP exchange within the budget, counted and timed; transport failures are retryable."""
