@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import httpx
@@ -50,6 +51,22 @@ def redact_body(body: bytes, secrets: list[str]) -> bytes:
         if secret and len(secret) >= 4:
             redacted = redacted.replace(secret, "REDACTED")
     return body if redacted == text else redacted.encode("utf-8", errors="surrogateescape")
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One logical request, retried as a whole: what to send and how to label what comes back."""
+
+    method: str
+    path: str
+    entity: str
+    endpoint: str
+    account_id: str
+    auth: Auth | None
+    params: dict[str, Any] | None
+    json_body: Any
+    form: dict[str, str] | None
+    context: dict[str, str]
 
 
 class ApiClient:
@@ -129,23 +146,13 @@ class ApiClient:
             reason = type(exc).__name__ if exc else "unknown"
             self.metrics.retries.labels(self.source, endpoint, reason).inc()
 
+        call = _Call(method, path, entity, endpoint, account_id, auth, params, json_body, form, context or {})
+
         def attempt() -> ApiResponse:
             nonlocal refreshed
             try:
                 with span("dip.connector.request", **self._span_attributes(method, entity, endpoint)) as traced:
-                    response = self._once(
-                        method,
-                        path,
-                        entity=entity,
-                        endpoint=endpoint,
-                        account_id=account_id,
-                        auth=auth,
-                        params=params,
-                        json_body=json_body,
-                        form=form,
-                        context=context or {},
-                        sink=sink if store else None,
-                    )
+                    response = self._once(call, sink if store else None)
                     traced.set_attribute("http.response.status_code", response.status)
                     return response
             except AuthExpired:
@@ -165,98 +172,77 @@ class ApiClient:
         )
         return retrying(attempt)
 
-    def _once(
-        self,
-        method: str,
-        path: str,
-        *,
-        entity: str,
-        endpoint: str,
-        account_id: str,
-        auth: Auth | None,
-        params: dict[str, Any] | None,
-        json_body: Any,
-        form: dict[str, str] | None,
-        context: dict[str, str],
-        sink: list[ApiResponse] | None,
-    ) -> ApiResponse:
-        query = dict(params or {})
-        headers: dict[str, str] = {}
+    def _once(self, call: _Call, sink: list[ApiResponse] | None) -> ApiResponse:
+        """One attempt: send, throttle on usage headers, parse and classify; stored in ``sink`` unless an error."""
+        query = dict(call.params or {})
         request_id = uuid.uuid4().hex
-        headers["X-Request-Id"] = request_id
-        if auth is not None:
-            auth.apply(query, headers)
-        secrets = auth.secret_values() if auth is not None else []
+        headers = {"X-Request-Id": request_id}
+        if call.auth is not None:
+            call.auth.apply(query, headers)
+        secrets = call.auth.secret_values() if call.auth is not None else []
         remember_secrets(secrets)
-        self.budget.acquire()
-        started = time.monotonic()
-        url_for_humans = redact_url(f"{self.http.base_url}{path}")
-        try:
-            response = self.http.request(method, path, params=query, headers=headers, json=json_body, data=form)
-        except httpx.TimeoutException as exc:
-            self.metrics.requests.labels(self.source, endpoint, "timeout").inc()
-            raise RetryableError(f"{type(exc).__name__} calling {method} {url_for_humans}") from None
-        except httpx.TransportError as exc:
-            self.metrics.requests.labels(self.source, endpoint, "connection_error").inc()
-            raise RetryableError(f"{type(exc).__name__} calling {method} {url_for_humans}") from None
+        response = self._send(call, query, headers)
         fetched_at = utc_now_iso(self.clock)
-        self.metrics.latency.labels(self.source, endpoint).observe(time.monotonic() - started)
-        self.metrics.requests.labels(self.source, endpoint, str(response.status_code)).inc()
-        if self.usage_headers:
-            delay = usage_delay(
-                response.headers, self.settings.throttle_threshold_pct, self.settings.throttle_max_delay_s
-            )
-            if delay > 0:
-                self.metrics.throttle_seconds.labels(self.source).inc(delay)
-                self.budget.pause(delay)
+        self._throttle(response)
         body = redact_body(response.content, secrets)
         url = redact_text(str(response.request.url), secrets)
+        status, context = response.status_code, dict(call.context)
+        sent = ApiResponse(
+            self.source, call.entity, call.endpoint, call.account_id, status, body, url, request_id, fetched_at, context
+        )
         try:
             data = json.loads(body)
         except ValueError as exc:
             if response.status_code >= 500:
                 raise RetryableError(
-                    f"HTTP {response.status_code} from {method} {url}", status=response.status_code
+                    f"HTTP {response.status_code} from {call.method} {url}", status=response.status_code
                 ) from None
-            malformed = ApiResponse(
-                self.source,
-                entity,
-                endpoint,
-                account_id,
-                response.status_code,
-                body,
-                url,
-                request_id,
-                fetched_at,
-                dict(context),
-                None,
-                f"invalid JSON: {exc}",
-            )
-            if sink is not None:
-                sink.append(malformed)
+            _store(replace(sent, error=f"invalid JSON: {exc}"), sink)
             raise MalformedResponse(
-                f"invalid JSON body from {method} {url}: {exc}", status=response.status_code
+                f"invalid JSON body from {call.method} {url}: {exc}", status=response.status_code
             ) from None
+        self._raise_for_error(call, response, data)
+        return _store(replace(sent, data=data), sink)
+
+    def _send(self, call: _Call, query: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        """The HTTP exchange within the budget, counted and timed; transport failures are retryable."""
+        self.budget.acquire()
+        started = time.monotonic()
+        try:
+            response = self.http.request(
+                call.method, call.path, params=query, headers=headers, json=call.json_body, data=call.form
+            )
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            outcome = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection_error"
+            self.metrics.requests.labels(self.source, call.endpoint, outcome).inc()
+            url_for_humans = redact_url(f"{self.http.base_url}{call.path}")
+            raise RetryableError(f"{type(exc).__name__} calling {call.method} {url_for_humans}") from None
+        self.metrics.latency.labels(self.source, call.endpoint).observe(time.monotonic() - started)
+        self.metrics.requests.labels(self.source, call.endpoint, str(response.status_code)).inc()
+        return response
+
+    def _throttle(self, response: httpx.Response) -> None:
+        """Slow the whole source down when the platform's usage headers say it nears its limit."""
+        if not self.usage_headers:
+            return
+        delay = usage_delay(response.headers, self.settings.throttle_threshold_pct, self.settings.throttle_max_delay_s)
+        if delay > 0:
+            self.metrics.throttle_seconds.labels(self.source).inc(delay)
+            self.budget.pause(delay)
+
+    def _raise_for_error(self, call: _Call, response: httpx.Response, data: Any) -> None:
+        """Raise the platform's error in this answer, if any; a rate limit also pauses the budget."""
         error = self.classify(response.status_code, data, response.headers)
-        if error is not None:
-            if isinstance(error, RateLimited):
-                self.metrics.rate_limited.labels(self.source, endpoint).inc()
-                if error.retry_after is not None:
-                    self.budget.pause(min(error.retry_after, self.settings.retry_after_max_s))
-            raise error
-        result = ApiResponse(
-            self.source,
-            entity,
-            endpoint,
-            account_id,
-            response.status_code,
-            body,
-            url,
-            request_id,
-            fetched_at,
-            dict(context),
-            data,
-        )
-        if sink is not None:
-            sink.append(result)
-        return result
+        if error is None:
+            return
+        if isinstance(error, RateLimited):
+            self.metrics.rate_limited.labels(self.source, call.endpoint).inc()
+            if error.retry_after is not None:
+                self.budget.pause(min(error.retry_after, self.settings.retry_after_max_s))
+        raise error
+
+
+def _store(answer: ApiResponse, sink: list[ApiResponse] | None) -> ApiResponse:
+    if sink is not None:
+        sink.append(answer)
+    return answer

@@ -19,7 +19,7 @@ when at least one account snapshot was captured in the window.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -59,24 +59,7 @@ def account_features(
     )
     baseline = before.groupBy(*keys).agg(F.max_by("followers", _order()).alias("_base_followers"))
 
-    longest = max([*engagement_days, best_hour_days])
-    recent_metrics = post_metrics.where(
-        (F.col("captured_at") < ts_lit(end)) & (F.col("captured_at") >= ts_lit(end - timedelta(days=longest)))
-    )
-    latest = recent_metrics.groupBy("source", "post_id").agg(
-        F.max_by("account_id", _order()).alias("account_id"),
-        F.max("captured_at").alias("captured_at"),
-        F.max_by("engagement_ratio", _order()).alias("engagement_ratio"),
-    )
-    engagement = latest.groupBy(*keys).agg(
-        *[
-            F.avg(F.when(F.col("captured_at") >= ts_lit(end - timedelta(days=n)), F.col("engagement_ratio"))).alias(
-                f"engagement_mean_{n}d"
-            )
-            for n in engagement_days
-        ]
-    )
-
+    latest = _latest_engagement(post_metrics, end, max([*engagement_days, best_hour_days]))
     published = posts.where(F.col("created_at") < ts_lit(end))
     frequency = (
         published.where(F.col("created_at") >= ts_lit(end - timedelta(days=posting_frequency_days)))
@@ -84,32 +67,15 @@ def account_features(
         .agg(F.count(F.lit(1)).cast("int").alias("posting_frequency"))
     )
     recent_posts = published.where(F.col("created_at") >= ts_lit(end - timedelta(days=best_hour_days)))
-
-    by_hour = (
-        recent_posts.join(latest.select("source", "post_id", "engagement_ratio"), ["source", "post_id"])
-        .where(F.col("engagement_ratio").isNotNull())
-        .groupBy(*keys, utc_hour(F.col("created_at")).alias("hour"))
-        .agg(F.avg("engagement_ratio").alias("_mean"))
+    parts = (
+        baseline,
+        frequency,
+        _engagement_means(latest, end, engagement_days),
+        _best_posting_hour(recent_posts, latest),
+        _top_hashtags(recent_posts, top_n),
     )
-    rank = Window.partitionBy(*keys).orderBy(F.col("_mean").desc(), F.col("hour").asc())
-    best_hour = (
-        by_hour.withColumn("_rn", F.row_number().over(rank))
-        .where("_rn = 1")
-        .select(*keys, F.col("hour").alias("best_posting_hour"))
-    )
-
-    tags = recent_posts.select(*keys, F.explode("hashtags").alias("tag")).groupBy(*keys, "tag").count()
-    tag_rank = Window.partitionBy(*keys).orderBy(F.col("count").desc(), F.col("tag").asc())
-    top = (
-        tags.withColumn("_rn", F.row_number().over(tag_rank))
-        .where(F.col("_rn") <= top_n)
-        .groupBy(*keys)
-        .agg(F.array_sort(F.collect_list(F.struct("_rn", "tag"))).alias("_top"))
-        .select(*keys, F.array_join(F.transform("_top", lambda s: s["tag"]), " ").alias("top_hashtags"))
-    )
-
     df = current
-    for part in (baseline, frequency, engagement, best_hour, top):
+    for part in parts:
         df = df.join(part, keys, "left")
     return df.select(
         *keys,
@@ -124,4 +90,59 @@ def account_features(
         "top_hashtags",
         F.lit(feature_set_version).cast("int").alias("feature_set_version"),
         ts_lit(end).alias("computed_at"),
+    )
+
+
+def _latest_engagement(post_metrics: DataFrame, end: datetime, days: int) -> DataFrame:
+    """Per post: its account, latest ``captured_at`` and latest engagement ratio in ``[end - days, end)``."""
+    recent_metrics = post_metrics.where(
+        (F.col("captured_at") < ts_lit(end)) & (F.col("captured_at") >= ts_lit(end - timedelta(days=days)))
+    )
+    return recent_metrics.groupBy("source", "post_id").agg(
+        F.max_by("account_id", _order()).alias("account_id"),
+        F.max("captured_at").alias("captured_at"),
+        F.max_by("engagement_ratio", _order()).alias("engagement_ratio"),
+    )
+
+
+def _engagement_means(latest: DataFrame, end: datetime, engagement_days: list[int]) -> DataFrame:
+    """``engagement_mean_<n>d`` per account: the mean latest ratio of posts captured in the last n days."""
+    return latest.groupBy(*ACCOUNT_KEYS).agg(
+        *[
+            F.avg(F.when(F.col("captured_at") >= ts_lit(end - timedelta(days=n)), F.col("engagement_ratio"))).alias(
+                f"engagement_mean_{n}d"
+            )
+            for n in engagement_days
+        ]
+    )
+
+
+def _best_posting_hour(recent_posts: DataFrame, latest: DataFrame) -> DataFrame:
+    """``best_posting_hour`` per account: the UTC publish hour with the highest mean ratio (ties: earlier)."""
+    keys = list(ACCOUNT_KEYS)
+    by_hour = (
+        recent_posts.join(latest.select("source", "post_id", "engagement_ratio"), ["source", "post_id"])
+        .where(F.col("engagement_ratio").isNotNull())
+        .groupBy(*keys, utc_hour(F.col("created_at")).alias("hour"))
+        .agg(F.avg("engagement_ratio").alias("_mean"))
+    )
+    rank = Window.partitionBy(*keys).orderBy(F.col("_mean").desc(), F.col("hour").asc())
+    return (
+        by_hour.withColumn("_rn", F.row_number().over(rank))
+        .where("_rn = 1")
+        .select(*keys, F.col("hour").alias("best_posting_hour"))
+    )
+
+
+def _top_hashtags(recent_posts: DataFrame, top_n: int) -> DataFrame:
+    """``top_hashtags`` per account: the ``top_n`` most used, most used first (ties: alphabetical)."""
+    keys = list(ACCOUNT_KEYS)
+    tags = recent_posts.select(*keys, F.explode("hashtags").alias("tag")).groupBy(*keys, "tag").count()
+    tag_rank = Window.partitionBy(*keys).orderBy(F.col("count").desc(), F.col("tag").asc())
+    return (
+        tags.withColumn("_rn", F.row_number().over(tag_rank))
+        .where(F.col("_rn") <= top_n)
+        .groupBy(*keys)
+        .agg(F.array_sort(F.collect_list(F.struct("_rn", "tag"))).alias("_top"))
+        .select(*keys, F.array_join(F.transform("_top", lambda s: s["tag"]), " ").alias("top_hashtags"))
     )

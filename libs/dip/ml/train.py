@@ -14,15 +14,19 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from dip.config import Config
+from dip.config.models import MlConfig
 from dip.ml.gate import GateResult, baseline_predictions, leaf_size, mae, missing_data, promotion_gate
 from dip.ml.model_registry import artifact_location, champion_version, use_tracking
 from dip.ml.training_set import LABEL
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +115,22 @@ def permutation_importances(estimator: Any, x: pd.DataFrame, y: np.ndarray, repe
     return {name: float(value) for name, value in pairs}
 
 
-def train_model(config: Config, frame: pd.DataFrame, allow_baseline: bool = False) -> TrainResult:
-    """Fit on the time split of ``frame`` (a collected training set), log to MLflow, register, maybe promote."""
-    import mlflow
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
-    from mlflow.tracking import MlflowClient
+@dataclass(frozen=True)
+class Fitted:
+    """A model fitted on the time split and judged on validation: what the MLflow run logs."""
 
+    estimator: Any
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    x_train: pd.DataFrame
+    metrics: dict[str, float]
+    gate: GateResult
+    importance: dict[str, float]
+    feature_set_versions: list[int]
+
+
+def fit_and_judge(config: Config, frame: pd.DataFrame) -> Fitted:
+    """Refuse too little data, fit on the time split of ``frame``, and measure the model against the baselines."""
     ml = config.ml
     features = list(ml.features)
     accounts = frame["account_id"].nunique() if len(frame) else 0
@@ -147,34 +160,45 @@ def train_model(config: Config, frame: pd.DataFrame, allow_baseline: bool = Fals
         **{f"importance.{name}": value for name, value in importance.items()},
     }
     fsv = sorted({int(v) for v in frame["feature_set_version"].dropna()}) or [config.features.feature_set_version]
+    return Fitted(estimator, train, valid, x_train, metrics, gate, importance, fsv)
 
-    use_tracking(config)
-    client = MlflowClient()
+
+def _run_params(ml: MlConfig, fitted: Fitted) -> dict[str, Any]:
+    """The MLflow run's parameters: model, features, label/feature timing and the split."""
+    return {
+        "model": ml.model,
+        **{f"model.{k}": v for k, v in ml.params.items()},
+        "view": ml.view,
+        "features": ",".join(ml.features),
+        "label_horizon_hours": ml.label_horizon_hours,
+        "feature_offset_hours": ml.feature_offset_hours,
+        "label_tolerance_hours": ml.label_tolerance_hours,
+        "validation_fraction": ml.validation_fraction,
+        "with_feedback": ml.with_feedback,
+        "n_train": len(fitted.train),
+        "n_valid": len(fitted.valid),
+        "split_cutoff": str(fitted.valid["created_at"].min()),
+    }
+
+
+def log_run(config: Config, client: MlflowClient, fitted: Fitted) -> tuple[str, str]:
+    """Log ``fitted`` as a run of ``ml.experiment`` and register its model; the run id and the new version."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    ml = config.ml
     if client.get_experiment_by_name(ml.experiment) is None:
         client.create_experiment(ml.experiment, artifact_location=artifact_location(config))
     mlflow.set_experiment(ml.experiment)
+    estimator, x_train, gate = fitted.estimator, fitted.x_train, fitted.gate
     with mlflow.start_run() as run:
-        mlflow.log_params(
-            {
-                "model": ml.model,
-                **{f"model.{k}": v for k, v in ml.params.items()},
-                "view": ml.view,
-                "features": ",".join(features),
-                "label_horizon_hours": ml.label_horizon_hours,
-                "feature_offset_hours": ml.feature_offset_hours,
-                "label_tolerance_hours": ml.label_tolerance_hours,
-                "validation_fraction": ml.validation_fraction,
-                "with_feedback": ml.with_feedback,
-                "n_train": len(train),
-                "n_valid": len(valid),
-                "split_cutoff": str(valid["created_at"].min()),
-            }
-        )
-        mlflow.log_metrics(metrics)
+        mlflow.log_params(_run_params(ml, fitted))
+        mlflow.log_metrics(fitted.metrics)
         mlflow.log_table(pd.DataFrame(gate.table()), artifact_file="gate/comparison.json")
         mlflow.set_tags(
             {
-                "feature_set_version": ",".join(map(str, fsv)),
+                "feature_set_version": ",".join(map(str, fitted.feature_set_versions)),
                 "dip.env": config.env,
                 "gate.passed": str(gate.passed).lower(),
                 "gate.reason": gate.reason,
@@ -192,27 +216,40 @@ def train_model(config: Config, frame: pd.DataFrame, allow_baseline: bool = Fals
             registered_model_name=ml.registered_model,
             skops_trusted_types=trusted_types(estimator),
         )
-    version = str(info.registered_model_version)
+    return run.info.run_id, str(info.registered_model_version)
+
+
+def train_model(config: Config, frame: pd.DataFrame, allow_baseline: bool = False) -> TrainResult:
+    """Fit on the time split of ``frame`` (a collected training set), log to MLflow, register, maybe promote."""
+    from mlflow.tracking import MlflowClient
+
+    ml = config.ml
+    fitted = fit_and_judge(config, frame)
+    metrics, gate = fitted.metrics, fitted.gate
+    use_tracking(config)
+    client = MlflowClient()
+    run_id, version = log_run(config, client, fitted)
     current = champion_version(config)
     previous_mae = client.get_run(current.run_id).data.metrics.get(VAL_MAE) if current is not None else None
     beats_champion = current is None or previous_mae is None or metrics[VAL_MAE] < previous_mae
     promote = beats_champion and (gate.passed or (current is None and allow_baseline))
     client.set_model_version_tag(ml.registered_model, version, VAL_MAE, str(metrics[VAL_MAE]))
     client.set_model_version_tag(ml.registered_model, version, "gate", gate.reason)
-    client.set_model_version_tag(ml.registered_model, version, "feature_set_version", ",".join(map(str, fsv)))
+    fsv = ",".join(map(str, fitted.feature_set_versions))
+    client.set_model_version_tag(ml.registered_model, version, "feature_set_version", fsv)
     if promote:
         client.set_registered_model_alias(ml.registered_model, ml.champion_alias, version)
     result = TrainResult(
-        run_id=run.info.run_id,
+        run_id=run_id,
         version=version,
-        n_train=len(train),
-        n_valid=len(valid),
+        n_train=len(fitted.train),
+        n_valid=len(fitted.valid),
         metrics=metrics,
         champion=promote,
         previous_champion=str(current.version) if current is not None else None,
         previous_mae=previous_mae,
         gate=gate,
-        importance=importance,
+        importance=fitted.importance,
         with_feedback=ml.with_feedback,
     )
     if current is None and not gate.passed and not allow_baseline:

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial, reduce
+from typing import NamedTuple
 
 from pyspark.sql import DataFrame, Row, SparkSession, Window
 from pyspark.sql import functions as F
@@ -164,7 +165,18 @@ def classify(
         .when(~known_version(registry), F.lit("unknown_schema_version"))
     )
     outcome = F.when(reason == "duplicate", F.lit("duplicate")).when(reason.isNotNull(), F.lit("dlq"))
-    message = (
+    message = _dlq_message(reason, cutoff, future_after)
+    return (
+        df.withColumn("_reason", reason)
+        .withColumn("_outcome", outcome)
+        .withColumn("_message", message)
+        .drop("_dup_in_batch", "_seen_key")
+    )
+
+
+def _dlq_message(reason: F.Column, cutoff: F.Column, future_after: datetime | None) -> F.Column:
+    """The human-readable ``_message`` of each DLQ ``reason`` (null for the others)."""
+    return (
         F.when(
             reason == "future_event_time",
             F.concat(
@@ -199,12 +211,6 @@ def classify(
                 F.lit(" is not in the schema registry"),
             ),
         )
-    )
-    return (
-        df.withColumn("_reason", reason)
-        .withColumn("_outcome", outcome)
-        .withColumn("_message", message)
-        .drop("_dup_in_batch", "_seen_key")
     )
 
 
@@ -333,8 +339,10 @@ def process_silver_batch(
     # materialised once and cut from its lineage: every later plan starts from these rows, not from the
     # bronze scan + dedup join + window (query planning, not Spark jobs, was most of a small batch's time)
     classified = classify(keyed, seen, late_before, future_after, settings.registry).localCheckpoint(eager=True)
+    version = batch_id if not rebuild else int(time.time() * 1000)  # rebuilds: increasing txn versions
+    run = _Run(spark, batch_id, config, settings, writer, now, rebuild, version)
     try:
-        counts = _process(classified, batch_id, config, settings, writer=writer, now=now, rebuild=rebuild)
+        counts = _process(classified, run)
     finally:
         _release(classified)
     if not rebuild:
@@ -350,18 +358,109 @@ def _release(checkpointed: DataFrame) -> None:
         checkpointed._jdf.queryExecution().analyzed().rdd().unpersist(False)
 
 
-def _process(
-    classified: DataFrame, batch_id: int, config: Config, settings: SilverSettings, *, writer: str, now: str,
-    rebuild: bool,
-) -> dict:  # fmt: skip
-    spark = classified.sparkSession
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one batch run needs: where it writes, as which writer, when, and in which mode."""
+
+    spark: SparkSession
+    batch_id: int
+    config: Config
+    settings: SilverSettings
+    writer: str
+    now: str
+    rebuild: bool
+    version: int  # Delta txn version of the appends: the batch id, or an increasing clock in rebuilds
+
+
+class QualityRow(NamedTuple):
+    """One expectation's result for one table in one batch: a row of ``quality_results`` (``QUALITY_DDL``)."""
+
+    suite: str
+    table_name: str
+    batch_id: int
+    expectation: str
+    success: bool
+    element_count: int
+    unexpected_count: int
+    observed_value: str | None
+    validated_at: str
+
+
+@dataclass
+class _ParsedBatch:
+    """The accepted rows parsed and checked (cached), with what the first count and the summary job found."""
+
+    by_reason: dict[str, int]
+    parsed: dict[tuple[str, str], DataFrame]
+    checked: dict[str, DataFrame]
+    unparsed: int
+    newest_by_source: dict[str, datetime]
+    per_table: dict[str, dict[str, int]]
+
+    @property
+    def dead_letters(self) -> dict[str, int]:
+        """Rows per DLQ reason found by classification (unparsed payloads not included)."""
+        return {k: n for k, n in self.by_reason.items() if k not in ("", "duplicate")}
+
+    def unpersist(self) -> None:
+        for frame in [*self.parsed.values(), *self.checked.values()]:
+            frame.unpersist()
+
+
+@dataclass
+class _Plan:
+    """The batch's commits (run concurrently, in this order) and the rows they will write."""
+
+    writes: dict[str, Callable[[], object]] = field(default_factory=dict)
+    quality_rows: list[QualityRow] = field(default_factory=list)
+    quarantine_parts: list[DataFrame] = field(default_factory=list)
+
+
+_INTERNAL = ("_record_key", "_failed", "_hard")  # columns the steps add to a silver row
+
+
+def _process(classified: DataFrame, run: _Run) -> dict:
+    """The steps after classification: parse and count, plan each table, dead letters, outcomes, commit."""
+    batch = _parse_and_count(classified, run)
+    plan = _Plan()
+    for table, frame in batch.checked.items():
+        _plan_table(plan, run, table, frame, batch.per_table.get(table, {}), classified)
+    quarantine = reduce(DataFrame.unionByName, plan.quarantine_parts).persist() if plan.quarantine_parts else None
+    if quarantine is not None:
+        path, part = SILVER_QUARANTINE.path(run.config), SILVER_QUARANTINE.partition_by
+        plan.writes["_quarantine"] = partial(
+            append_idempotent, quarantine, path, f"{run.writer}.quarantine", run.version, part
+        )
+    final = _final_outcomes(classified, batch.parsed, quarantine, batch.unparsed)
+    if batch.dead_letters or batch.unparsed:
+        plan.writes["_dlq"] = _dlq_write(final, batch, run)
+    if plan.quality_rows:
+        plan.writes["_quality"] = _quality_write(plan.quality_rows, run)
+    outcome_counts = _outcome_counts(final, batch, quarantine)
+    if not run.rebuild:
+        ledger = _ledger_rows(final, run.batch_id, run.writer, run.now)
+        path, part = SILVER_LEDGER.path(run.config), SILVER_LEDGER.partition_by
+        plan.writes["_ledger"] = partial(append_idempotent, ledger, path, f"{run.writer}.ledger", run.batch_id, part)
+    try:
+        done = run_writes(plan.writes, run.settings.write_threads)
+    finally:
+        if quarantine is not None:
+            quarantine.unpersist()
+        final.unpersist()
+        batch.unpersist()
+    return _batch_counts(batch, done, outcome_counts)
+
+
+def _parse_and_count(classified: DataFrame, run: _Run) -> _ParsedBatch:
+    """Two jobs: rows per classification reason, then the summary that also fills the cached parsed rows."""
     pre = classified.groupBy("source", "entity", F.coalesce("_reason", F.lit("")).alias("reason")).count().collect()
     to_parse = {(r["source"], r["entity"]) for r in pre if r["reason"] == ""}
     accepted = classified.where(F.col("_outcome").isNull())
     # cached, not checkpointed: filled by the summary job (no job of its own), so every payload is parsed
     # once although the summary, the MERGEs and the outcomes all read it
-    parsed = {k: f.persist() for k, f in parse_accepted(accepted, settings.registry).items() if k in to_parse}
-    checked = {t: _with_checks(f, settings.suites.get(t)).persist() for t, f in normalise_parsed(parsed).items()}
+    parsed = {k: f.persist() for k, f in parse_accepted(accepted, run.settings.registry).items() if k in to_parse}
+    suites = run.settings.suites
+    checked = {t: _with_checks(f, suites.get(t)).persist() for t, f in normalise_parsed(parsed).items()}
 
     summary = _summary(parsed, checked) if parsed else []
     by_reason: dict[str, int] = {}
@@ -375,111 +474,119 @@ def _process(
     per_table: dict[str, dict[str, int]] = {}
     for r in (r for r in summary if r["kind"] in ("table", "keys")):
         per_table.setdefault(r["a"], {})[r["c"] if r["kind"] == "table" else _KEYS] = r["n"]
+    return _ParsedBatch(by_reason, parsed, checked, unparsed, newest_by_source, per_table)
 
-    writes: dict[str, Callable[[], object]] = {}
-    quality_rows: list[tuple] = []
-    quarantine_parts: list[DataFrame] = []
-    for table, frame in checked.items():
-        stats = per_table.get(table, {})
-        total, hard = stats.get(_ROWS, 0), stats.get(_HARD, 0)
-        if total == 0:  # nothing for this table in the batch: no validation, no MERGE commit
-            continue
-        suite = settings.suites.get(table)
-        spec = SPECS[table]
-        good, failed = frame.where(~F.col("_hard")), frame.where(F.col("_hard"))
-        dropped = False
-        if suite is not None:
-            quality_rows += _row_level_results(stats, total, suite, table, batch_id, now)
-            by_gx = [e for e in suite.table_level if not holds_by_construction(e, spec.keys)]
-            quality_rows += [
-                (suite.name, table, batch_id, e.name, True, stats.get(_KEYS, 0), 0, "unique by merge key", now)
-                for e in suite.table_level
-                if holds_by_construction(e, spec.keys)
-            ]
-            if by_gx:  # what a row-level split cannot express: GX runs it on what MERGE will write
-                to_merge = latest_per_key(good.drop("_record_key", "_failed", "_hard"), spec)
-                results = settings.validator.validate(to_merge, suite, by_gx)
-                quality_rows += [
-                    (suite.name, table, batch_id, r.expectation, r.success, r.element_count, r.unexpected_count,
-                     r.observed_value, now)
-                    for r in results
-                ]  # fmt: skip
-                broken = [r.expectation for r in results if not r.success]
-                policy = settings.policies.get(table, "warn")
-                if broken and policy == "fail":
-                    raise QualityGateFailed(
-                        f"{table}: table-level expectations failed in batch {batch_id}: " + ", ".join(broken)
-                    )
-                if broken and policy == "drop":
-                    failed = frame.withColumn("_failed", F.array_union("_failed", F.array(*map(F.lit, broken))))
-                    dropped = True
-        if not dropped and total > hard:
-            rows = good.drop("_record_key", "_failed", "_hard")
-            writes[table] = partial(merge_into, spark, rows, SILVER_TABLES[table].path(config), spec)
-        if dropped or hard:
-            quarantine_parts.append(_quarantine_rows(failed, table, classified, batch_id, now))
 
-    version = batch_id if not rebuild else int(time.time() * 1000)  # rebuilds: increasing txn versions
-    quarantine = reduce(DataFrame.unionByName, quarantine_parts).persist() if quarantine_parts else None
-    if quarantine is not None:
-        path, part = SILVER_QUARANTINE.path(config), SILVER_QUARANTINE.partition_by
-        writes["_quarantine"] = partial(append_idempotent, quarantine, path, f"{writer}.quarantine", version, part)
-    dead_classes = {k: n for k, n in by_reason.items() if k not in ("", "duplicate")}
-    final = _final_outcomes(classified, parsed, quarantine, unparsed)
-    if dead_classes or unparsed:
-        dead = final.where(F.col("_final") == "dlq")
-        dlq = to_dlq(
-            dead.withColumn("_envelope", _envelope_json()),
-            stage=STAGE,
-            error_type=F.col("_reason"),
-            error_message=F.col("_message"),
-            original=F.col("_envelope"),
-            failed_at=F.lit(now),
-            source=F.col("source"),
-            entity=F.col("entity"),
-            entity_id=F.col("entity_id"),
-        )
-        expected = sum(dead_classes.values()) + unparsed
-        writes["_dlq"] = partial(write_dlq, dlq, config, f"{writer}.dlq", version, expected=expected)
-    if quality_rows:
-        quality = spark.createDataFrame(quality_rows, QUALITY_DDL).withColumn(
-            "validated_at", F.col("validated_at").cast("timestamp")
-        )
-        writes["_quality"] = partial(
-            append_idempotent, quality, QUALITY_RESULTS.path(config), f"{writer}.quality", version
-        )
+def _plan_table(
+    plan: _Plan, run: _Run, table: str, frame: DataFrame, stats: dict[str, int], classified: DataFrame
+) -> None:
+    """One table's part of the batch: its quality results, its MERGE and its quarantined rows.
 
-    if quarantine is None and not unparsed:  # the common case: outcomes follow from the first count
-        outcome_counts = {"duplicate": by_reason.get("duplicate", 0), "dlq": sum(dead_classes.values())}
-        outcome_counts["silver"] = by_reason.get("", 0)
-    else:
-        final = final.persist()
-        outcome_counts = {r["_final"]: r["count"] for r in final.groupBy("_final").count().collect()}
-        newest = final.where(F.col("_final") == "silver").groupBy("source").agg(F.max("fetched_at").alias("t"))
-        newest_by_source = {r["source"]: r["t"].replace(tzinfo=UTC) for r in newest.collect() if r["t"] is not None}
-    if not rebuild:
-        writes["_ledger"] = partial(
-            append_idempotent, _ledger_rows(final, batch_id, writer, now), SILVER_LEDGER.path(config),
-            f"{writer}.ledger", batch_id, SILVER_LEDGER.partition_by,
-        )  # fmt: skip
-    try:
-        done = run_writes(writes, settings.write_threads)
-    finally:
-        if quarantine is not None:
-            quarantine.unpersist()
-        final.unpersist()
-        for frame in [*parsed.values(), *checked.values()]:
-            frame.unpersist()
+    Table-level expectations that fail stop the batch (policy ``fail``), send the whole table's rows of
+    the batch to quarantine (``drop``), or are only recorded (``warn``).
+    """
+    total, hard = stats.get(_ROWS, 0), stats.get(_HARD, 0)
+    if total == 0:  # nothing for this table in the batch: no validation, no MERGE commit
+        return
+    suite = run.settings.suites.get(table)
+    good, failed = frame.where(~F.col("_hard")), frame.where(F.col("_hard"))
+    dropped = False
+    if suite is not None:
+        plan.quality_rows += _row_level_results(stats, total, suite, table, run.batch_id, run.now)
+        table_level = _table_level_results(good, stats, suite, table, run)
+        plan.quality_rows += table_level
+        broken = [r.expectation for r in table_level if not r.success]
+        policy = run.settings.policies.get(table, "warn")
+        if broken and policy == "fail":
+            raise QualityGateFailed(
+                f"{table}: table-level expectations failed in batch {run.batch_id}: " + ", ".join(broken)
+            )
+        if broken and policy == "drop":
+            failed = frame.withColumn("_failed", F.array_union("_failed", F.array(*map(F.lit, broken))))
+            dropped = True
+    if not dropped and total > hard:
+        rows = good.drop(*_INTERNAL)
+        plan.writes[table] = partial(merge_into, run.spark, rows, SILVER_TABLES[table].path(run.config), SPECS[table])
+    if dropped or hard:
+        plan.quarantine_parts.append(_quarantine_rows(failed, table, classified, run.batch_id, run.now))
 
+
+def _table_level_results(
+    good: DataFrame, stats: dict[str, int], suite: Suite, table: str, run: _Run
+) -> list[QualityRow]:
+    """Table-level results: those that hold by construction (unique by merge key), then GX's on what MERGE writes."""
+    spec = SPECS[table]
+    keys = stats.get(_KEYS, 0)
+    rows = [
+        QualityRow(suite.name, table, run.batch_id, e.name, True, keys, 0, "unique by merge key", run.now)
+        for e in suite.table_level
+        if holds_by_construction(e, spec.keys)
+    ]
+    by_gx = [e for e in suite.table_level if not holds_by_construction(e, spec.keys)]
+    if by_gx:  # what a row-level split cannot express: GX runs it on what MERGE will write
+        to_merge = latest_per_key(good.drop(*_INTERNAL), spec)
+        rows += [
+            QualityRow(suite.name, table, run.batch_id, r.expectation, r.success, r.element_count,
+                       r.unexpected_count, r.observed_value, run.now)
+            for r in run.settings.validator.validate(to_merge, suite, by_gx)
+        ]  # fmt: skip
+    return rows
+
+
+def _dlq_write(final: DataFrame, batch: _ParsedBatch, run: _Run) -> Callable[[], object]:
+    """The append of the batch's dead letters (classified as such, or with an unparseable payload) to the DLQ."""
+    dead = final.where(F.col("_final") == "dlq")
+    dlq = to_dlq(
+        dead.withColumn("_envelope", _envelope_json()),
+        stage=STAGE,
+        error_type=F.col("_reason"),
+        error_message=F.col("_message"),
+        original=F.col("_envelope"),
+        failed_at=F.lit(run.now),
+        source=F.col("source"),
+        entity=F.col("entity"),
+        entity_id=F.col("entity_id"),
+    )
+    expected = sum(batch.dead_letters.values()) + batch.unparsed
+    return partial(write_dlq, dlq, run.config, f"{run.writer}.dlq", run.version, expected=expected)
+
+
+def _quality_write(quality_rows: list[QualityRow], run: _Run) -> Callable[[], object]:
+    """The append of the batch's expectation results to ``quality_results``."""
+    quality = run.spark.createDataFrame(quality_rows, QUALITY_DDL).withColumn(
+        "validated_at", F.col("validated_at").cast("timestamp")
+    )
+    path = QUALITY_RESULTS.path(run.config)
+    return partial(append_idempotent, quality, path, f"{run.writer}.quality", run.version)
+
+
+def _outcome_counts(final: DataFrame, batch: _ParsedBatch, quarantine: DataFrame | None) -> dict[str, int]:
+    """Rows per final outcome. Commonly they follow from the first count; with quarantined or unparsed rows
+    ``final`` is cached and counted (two jobs), and ``batch.newest_by_source`` becomes the newest silver
+    event per source found in it."""
+    if quarantine is None and not batch.unparsed:
+        outcome_counts = {"duplicate": batch.by_reason.get("duplicate", 0), "dlq": sum(batch.dead_letters.values())}
+        outcome_counts["silver"] = batch.by_reason.get("", 0)
+        return outcome_counts
+    final.persist()
+    outcome_counts = {r["_final"]: r["count"] for r in final.groupBy("_final").count().collect()}
+    newest = final.where(F.col("_final") == "silver").groupBy("source").agg(F.max("fetched_at").alias("t"))
+    batch.newest_by_source = {r["source"]: r["t"].replace(tzinfo=UTC) for r in newest.collect() if r["t"] is not None}
+    return outcome_counts
+
+
+def _batch_counts(batch: _ParsedBatch, done: dict[str, object], outcome_counts: dict[str, int]) -> dict:
+    """The batch's counts: rows inserted/updated per table, rows per outcome, bronze rows, newest event."""
     counts: dict = {}
-    for table in checked:
+    for table in batch.checked:
         if table in done:
             counts[f"{table}_inserted"] = done[table]["inserted"]
             counts[f"{table}_updated"] = done[table]["updated"]
     for outcome in ("silver", "quarantine", "dlq", "duplicate"):
         if outcome_counts.get(outcome):
             counts[outcome] = outcome_counts[outcome]
-    counts["bronze"] = sum(by_reason.values())
+    counts["bronze"] = sum(batch.by_reason.values())
+    newest_by_source = batch.newest_by_source
     if newest_by_source and counts.get("silver"):
         counts[NEWEST_EVENT] = max(newest_by_source.values()).timestamp()
     counts["_newest_by_source"] = newest_by_source
@@ -569,19 +676,19 @@ def _final_outcomes(
 
 def _row_level_results(
     stats: dict[str, int], total: int, suite: Suite, table: str, batch_id: int, now: str
-) -> list[tuple]:
+) -> list[QualityRow]:
     """One GX-shaped result per row-level expectation from the summary's failure counts."""
     out = []
     for e in suite.row_level:
         unexpected = stats.get(e.name, 0)
         success = unexpected <= total * (1 - e.mostly) if e.mostly < 1 else unexpected == 0
-        out.append((suite.name, table, batch_id, e.name, success, total, unexpected, None, now))
+        out.append(QualityRow(suite.name, table, batch_id, e.name, success, total, unexpected, None, now))
     return out
 
 
 def _quarantine_rows(failed: DataFrame, table: str, rows: DataFrame, batch_id: int, now: str) -> DataFrame:
     """Quarantine rows: the failing silver row as JSON, its failed expectations and its bronze coordinates."""
-    payload_cols = [c for c in failed.columns if c not in ("_record_key", "_failed", "_hard")]
+    payload_cols = [c for c in failed.columns if c not in _INTERNAL]
     coords = rows.select("_record_key", "entity", "entity_id", "topic", "partition", "offset")
     return (
         failed.select("_record_key", "_failed", F.to_json(F.struct(*payload_cols)).alias("row_json"), "source")

@@ -154,6 +154,22 @@ def _audience(rng: random.Random) -> dict[str, dict[str, int]]:
     }
 
 
+def _account(
+    rng: random.Random,
+    account_id: str,
+    name: str,
+    id_base: int,
+    tiktok: bool,
+    newest: datetime,
+    count: int,
+    gap_hours: tuple[int, int],
+) -> Account:
+    """One account with random follower numbers and its posts (ids from ``id_base``, the newest at ``newest``)."""
+    account = Account(account_id, name, rng.randint(2_000, 90_000), rng.randint(1, 50), rng.randint(50, 900))
+    account.posts = _posts(rng, account_id, id_base, tiktok=tiktok, newest=newest, count=count, gap_hours=gap_hours)
+    return account
+
+
 def build_dataset(
     seed: int = 42,
     posts_per_account: int = POSTS_PER_ACCOUNT,
@@ -164,31 +180,17 @@ def build_dataset(
     scales the volume (``dip demo --scale``); ``newest_post`` places it in time (every publish time moves
     with it, the gaps between them stay); ``post_gap_hours`` is how often the accounts post."""
     rng = random.Random(seed)
+    volume = (posts_per_account, post_gap_hours)
     instagram: dict[str, Account] = {}
     for n, (ig_id, username) in enumerate(IG_ACCOUNTS):
-        account = Account(ig_id, username, rng.randint(2_000, 90_000), rng.randint(1, 50), rng.randint(50, 900))
-        account.posts = _posts(
-            rng,
-            ig_id,
-            18_000_000_000_000_000 + (n + 1) * 1000,
-            tiktok=False,
-            newest=newest_post - timedelta(hours=n * 5),
-            count=posts_per_account,
-            gap_hours=post_gap_hours,
-        )
+        newest = newest_post - timedelta(hours=n * 5)
+        account = _account(rng, ig_id, username, 18_000_000_000_000_000 + (n + 1) * 1000, False, newest, *volume)
         account.audience = _audience(rng)
         instagram[ig_id] = account
     tiktok: dict[str, Account] = {}
     for n, (open_id, name) in enumerate(TT_ACCOUNTS):
-        account = Account(open_id, name, rng.randint(2_000, 90_000), rng.randint(1, 50), rng.randint(50, 900))
-        account.posts = _posts(
-            rng,
-            open_id,
-            7_300_000_000_000_000_000 + (n + 1) * 1000,
-            tiktok=True,
-            newest=newest_post - timedelta(hours=n * 3),
-            count=posts_per_account,
-            gap_hours=post_gap_hours,
+        newest = newest_post - timedelta(hours=n * 3)
+        tiktok[open_id] = _account(
+            rng, open_id, name, 7_300_000_000_000_000_000 + (n + 1) * 1000, True, newest, *volume
         )
-        tiktok[open_id] = account
     return Dataset(seed, instagram, tiktok)

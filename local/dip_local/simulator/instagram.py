@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from dip_local.simulator.data import Account, Post
+from dip_local.simulator.routing import route, router_for
 from dip_local.simulator.state import SimState
 
 MEDIA_INSIGHTS = {
@@ -99,20 +100,33 @@ def _offset(cursor: str | None) -> int:
         return -1
 
 
-def build_router(state: SimState) -> APIRouter:
-    """Routes under ``/{version}/...`` for any Graph API version string."""
-    router = APIRouter()
-    creds = state.credentials
+def _not_found(node_id: str, prefix: str = "") -> Response:
+    """Graph's answer for a node id that names nothing (``prefix``: the media edge says more)."""
+    message = f"{prefix}Object with ID '{node_id}' does not exist"
+    return graph_error(400, 100, message, kind="GraphMethodException", subcode=33)
 
-    def authorised(request: Request) -> bool:
-        return state.check("instagram", request.query_params.get("access_token")) is not None
 
-    def expired() -> Response:
-        return graph_error(400, 190, "Error validating access token: Session has expired.", subcode=463)
+def _expired() -> Response:
+    return graph_error(400, 190, "Error validating access token: Session has expired.", subcode=463)
 
-    @router.get("/{version}/oauth/access_token")
-    async def exchange_token(request: Request) -> Response:
-        q = request.query_params
+
+def _fields(request: Request, default: str) -> list[str]:
+    return [f for f in request.query_params.get("fields", default).split(",") if f]
+
+
+class GraphApi:
+    """The Graph API's handlers over one simulator state, each marked with its route."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    def authorised(self, request: Request) -> bool:
+        return self.state.check("instagram", request.query_params.get("access_token")) is not None
+
+    @route("GET", "/{version}/oauth/access_token")
+    async def exchange_token(self, request: Request) -> Response:
+        """Long-lived token for the configured app and user token."""
+        state, creds, q = self.state, self.state.credentials, request.query_params
         if q.get("grant_type") != "fb_exchange_token":
             return graph_error(400, 100, "Unsupported grant_type", kind="OAuthException")
         if q.get("client_id") != creds.ig_app_id or q.get("client_secret") != creds.ig_app_secret:
@@ -123,23 +137,19 @@ def build_router(state: SimState) -> APIRouter:
         state.count("oauth")
         return _json(state, {"access_token": token, "token_type": "bearer", "expires_in": ttl})
 
-    @router.get("/{version}/{node_id}/media")
-    async def media_edge(version: str, node_id: str, request: Request) -> Response:
-        if not authorised(request):
-            return expired()
+    @route("GET", "/{version}/{node_id}/media")
+    async def media_edge(self, version: str, node_id: str, request: Request) -> Response:
+        """An account's media, newest first, paged by ``after`` cursors (broken accounts answer a list)."""
+        state = self.state
+        if not self.authorised(request):
+            return _expired()
         account = state.dataset.instagram.get(node_id)
         if account is None:
-            return graph_error(
-                400,
-                100,
-                f"Unsupported get request. Object with ID '{node_id}' does not exist",
-                kind="GraphMethodException",
-                subcode=33,
-            )
+            return _not_found(node_id, "Unsupported get request. ")
         if node_id in state.faults.broken_accounts:
             return JSONResponse([{"unexpected": "a list where the Graph API answers an object"}])
         q = request.query_params
-        fields = [f for f in q.get("fields", "id,timestamp").split(",") if f]
+        fields = _fields(request, "id,timestamp")
         limit = min(int(q.get("limit", "25")), 100)
         start = _offset(q.get("after"))
         if start < 0:
@@ -160,20 +170,20 @@ def build_router(state: SimState) -> APIRouter:
             )
         return _json(state, body, node_id)
 
-    @router.get("/{version}/{node_id}/insights")
-    async def insights(version: str, node_id: str, request: Request) -> Response:
-        if not authorised(request):
-            return expired()
+    @route("GET", "/{version}/{node_id}/insights")
+    async def insights(self, version: str, node_id: str, request: Request) -> Response:
+        """A media's lifetime insights, or an account's follower demographics."""
+        state = self.state
+        if not self.authorised(request):
+            return _expired()
         q = request.query_params
         metrics = [m for m in q.get("metric", "").split(",") if m]
         account = state.dataset.instagram.get(node_id)
         if account is not None:
-            return _demographics(node_id, account, q.get("breakdown", ""), q.get("metric_type"), metrics)
+            return self.demographics(node_id, account, q.get("breakdown", ""), q.get("metric_type"), metrics)
         post = state.dataset.ig_media(node_id)
         if post is None or not state.visible([post]):
-            return graph_error(
-                400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException", subcode=33
-            )
+            return _not_found(node_id)
         every = state.faults.insights_unavailable_every
         if every and int(node_id) % every == 0:
             return graph_error(
@@ -201,9 +211,11 @@ def build_router(state: SimState) -> APIRouter:
         state.count("ig_media_insights")
         return _json(state, {"data": data}, post.account_id)
 
-    def _demographics(
-        node_id: str, account: Account, breakdown: str, metric_type: str | None, metrics: list[str]
+    def demographics(
+        self, node_id: str, account: Account, breakdown: str, metric_type: str | None, metrics: list[str]
     ) -> Response:
+        """An account's follower demographics by one breakdown (they drift a little with every tick)."""
+        state = self.state
         if metrics != ["follower_demographics"] or metric_type != "total_value" or breakdown not in account.audience:
             return graph_error(
                 400,
@@ -233,16 +245,15 @@ def build_router(state: SimState) -> APIRouter:
         state.count("ig_audience")
         return _json(state, body, node_id)
 
-    @router.get("/{version}/{node_id}")
-    async def node(node_id: str, request: Request) -> Response:
-        if not authorised(request):
-            return expired()
+    @route("GET", "/{version}/{node_id}")  # after the longer paths: the router matches in this order
+    async def node(self, node_id: str, request: Request) -> Response:
+        """An account node with the requested fields (``id`` always)."""
+        state = self.state
+        if not self.authorised(request):
+            return _expired()
         account = state.dataset.instagram.get(node_id)
         if account is None:
-            return graph_error(
-                400, 100, f"Object with ID '{node_id}' does not exist", kind="GraphMethodException", subcode=33
-            )
-        fields = [f for f in request.query_params.get("fields", "id").split(",") if f]
+            return _not_found(node_id)
         values = {
             "username": account.name,
             "followers_count": account.followers(state.account_tick()),
@@ -250,9 +261,12 @@ def build_router(state: SimState) -> APIRouter:
             "media_count": len(state.visible(account.posts)),
             "id": account.id,
         }
-        body = {f: values[f] for f in fields if f in values}
+        body = {f: values[f] for f in _fields(request, "id") if f in values}
         body["id"] = account.id
         state.count("ig_account")
         return _json(state, body, node_id)
 
-    return router
+
+def build_router(state: SimState) -> APIRouter:
+    """Routes under ``/{version}/...`` for any Graph API version string."""
+    return router_for(GraphApi(state))

@@ -10,9 +10,9 @@ from pydantic import TypeAdapter, ValidationError
 from dip.config import Config
 from dip.online import OnlineRecord, ViewSpec
 from dip.serving import create_app
-from dip.serving.app import _is_stale
 from dip.serving.schemas import EntityId
 from dip.serving.server import openapi_json
+from dip.serving.state import _is_stale
 
 SPEC = Path(__file__).resolve().parents[3] / "docs" / "openapi.json"
 
