@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from dip.commands.common import console, err_console
-from dip.config import Config, ConfigError, load_config
+from dip.commands.common import EnvOption, config_or_exit, console, err_console
 from dip.config.loader import masked_dict
 
 app = typer.Typer(help="DIP: social-media data ingestion pipeline.", no_args_is_help=True, add_completion=False)
@@ -20,23 +19,10 @@ schemas_app = typer.Typer(help="The JSON Schema registry of API payloads (conf/s
 app.add_typer(schemas_app, name="schemas")
 
 
-EnvOption = Annotated[
-    str | None, typer.Option("--env", help="Config environment (conf/<env>.yaml); default $DIP_ENV or local.")
-]
-
-
-def _config(env: str | None) -> Config:
-    try:
-        return load_config(env)
-    except ConfigError as exc:
-        err_console.print(f"[red]config error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
 @config_app.command("show")
 def config_show(env: EnvOption = None) -> None:
     """Print the resolved configuration with secrets masked."""
-    config = _config(env)
+    config = config_or_exit(env)
     console.print(yaml.safe_dump(masked_dict(config), sort_keys=False, allow_unicode=True), end="", markup=False)
 
 
@@ -49,7 +35,7 @@ def submit_cmd(
     """Run a job with spark-submit, adding the jars/packages and Spark settings from config."""
     from dip.spark.submit import run_submit
 
-    config = _config(env)
+    config = config_or_exit(env)
     job_args = list(ctx.args)
     if "--env" not in job_args:
         job_args += ["--env", config.env]
@@ -62,7 +48,7 @@ def doctor_cmd(env: EnvOption = None) -> None:
     from dip.doctor import FAILED, OK, SKIPPED, CheckResult, run_checks
     from dip.spark import build_session
 
-    config = _config(env)
+    config = config_or_exit(env)
     colours = {OK: "green", FAILED: "red", SKIPPED: "yellow"}
 
     def show(result: CheckResult) -> None:
@@ -92,7 +78,7 @@ def serve_cmd(
 
     from dip.serving.server import serve, write_openapi
 
-    config = _config(env)
+    config = config_or_exit(env)
     if openapi:
         write_openapi(config, Path(openapi))
         console.print(f"wrote {openapi}")
@@ -113,7 +99,7 @@ def ingest_cmd(
     from dip.job_runner import run_job
     from dip.job_specs import INGEST, ingest_counts
 
-    config = _config(env)
+    config = config_or_exit(env)
     run = IngestRun(config)
     if config.connectors.metrics_port:
         run.metrics.serve(config.connectors.metrics_port)
@@ -148,7 +134,7 @@ def replay_cmd(
     from dip.connectors.replay import run_replay
     from dip.connectors.summary_tables import replay_table
 
-    console.print(replay_table(run_replay(_config(env), source, date)))
+    console.print(replay_table(run_replay(config_or_exit(env), source, date)))
 
 
 @schemas_app.command("check")
@@ -158,7 +144,7 @@ def schemas_check_cmd(env: EnvOption = None) -> None:
 
     from dip.schemas import SchemaRegistry, check_registry, schemas_dir
 
-    registry = SchemaRegistry(schemas_dir(_config(env)))
+    registry = SchemaRegistry(schemas_dir(config_or_exit(env)))
     failures = check_registry(registry)
     for pair, problems in failures.items():
         err_console.print("[red]INCOMPATIBLE[/red]", escape(f"{pair}: " + "; ".join(problems)))

@@ -24,8 +24,8 @@ def demo_cmd(
     """The whole pipeline over simulated days (ingest rounds, streams, features, train, serve) and a summary."""
     from dip.config import ConfigError, load_config
     from dip_local.demo.credentials import targets_simulator, with_simulator_credentials
-    from dip_local.demo.report import render
     from dip_local.demo.run import run_demo
+    from dip_local.demo.summary import render
 
     try:
         config = load_config(env)

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from rich.console import Console
 
 from dip.config import Config
-from dip_local.demo.report import DemoReport, stage
+from dip_local.demo.summary import DemoReport, stage
 from dip_local.demo.timeline import DEFAULT_HOURS_PER_ROUND, DEFAULT_ROUNDS
 
 
