@@ -123,6 +123,7 @@ def run_job(
                 streams=job.streams,
                 parent_run=parent_run,
                 logical_date=logical_date,
+                echo=echo,
             ) as record:
                 events = {"job": job.name, "run_id": record.run_id, "parent": parent}
                 inputs, outputs = _uris(config, job.reads), _uris(config, job.writes)

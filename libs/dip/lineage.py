@@ -22,7 +22,7 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -274,6 +274,7 @@ def recorded_run(
     streams: Mapping[str, Table | None] | None = None,
     parent_run: str | None = None,
     logical_date: str | None = None,
+    echo: Callable[[str], object] = print,
 ) -> Iterator[RunRecord]:
     """Record the run of ``job`` around the ``with`` body: input versions before, outputs and status after.
 
@@ -309,7 +310,7 @@ def recorded_run(
         raise
     finally:
         record.ended_at = datetime.now(UTC)
-        _finish(spark, config, record, writes, before, streams or {})
+        _finish(spark, config, record, writes, before, streams or {}, echo)
 
 
 def _safe_version(spark: SparkSession | None, config: Config, table: Table) -> int | None:
@@ -330,6 +331,7 @@ def _finish(
     writes: Sequence[Table],
     before: dict[str, int | None],
     streams: Mapping[str, Table | None],
+    echo: Callable[[str], object],
 ) -> None:
     try:
         for query, source in streams.items() if spark is not None else ():
@@ -344,7 +346,7 @@ def _finish(
             for t in writes
         ]
         append_run(spark, config, record)
-        print(f"lineage: run {record.run_id} ({record.job}, {record.status}) recorded in {runs_path(config)}")
+        echo(f"lineage: run {record.run_id} ({record.job}, {record.status}) recorded in {runs_path(config)}")
     except Exception as exc:  # lineage must not change the job's outcome
         print(f"lineage: could not record run {record.run_id}: {exc}", file=sys.stderr)
 

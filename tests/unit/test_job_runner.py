@@ -158,8 +158,11 @@ def test_a_run_without_spark_is_recorded_everywhere(env: Path) -> None:
     assert start["job"]["namespace"] == "dip" and complete["outputs"][0]["name"] == str(
         env / "lake" / "bronze" / "events"
     )
-    assert lines == [f"unit_job: success in {lines[0].split(' in ')[1].split('s ')[0]}s (rows 7); metrics: "
-                     f"{env / 'metrics' / 'unit_job.prom'}"]  # fmt: skip
+    seconds = lines[1].split(" in ")[1].split("s (")[0]
+    assert lines == [
+        f"lineage: run {row['run_id']} (unit_job, success) recorded in {(env / 'lake').as_uri()}/_runs",
+        f"unit_job: success in {seconds}s (rows 7); metrics: {env / 'metrics' / 'unit_job.prom'}",
+    ]
 
 
 def test_a_failed_run_is_recorded_and_reraised(env: Path) -> None:
