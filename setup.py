@@ -40,7 +40,8 @@ INSTALL_REQUIRES = [
 EXTRAS = {
     "local": SPARK,
     # ingest from the platform APIs (retries with Retry-After)
-    "connectors": ["tenacity>=8.2,<10"],
+    # ingest records its run in <lake>/_runs without a JVM: delta-rs and Arrow (no pyspark)
+    "connectors": ["tenacity>=8.2,<10", "deltalake>=1.0,<2", "pyarrow>=14,<24"],
     # the FastAPI feature and scoring service
     "serving": [
         "fastapi>=0.115,<1",

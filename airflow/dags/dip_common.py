@@ -34,6 +34,7 @@ CLOSED_THROUGH_VARIABLE = "dip_silver_closed_through"  # the newest UTC day whos
 # the run was triggered), recorded in the lineage table <lake>/_runs
 RUN_REF = "{{ dag.dag_id }}/{{ run_id }}/{{ task.task_id }}/{{ ti.try_number }}"
 RUN_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ts }}"
+LINEAGE_ARGS = ("--run-id", RUN_REF, "--logical-date", RUN_DATE)  # every job's lineage row names its task run
 
 SILVER = [Asset(name=f"dip.{name}", uri=uri, group="silver") for name, uri in sorted(SPEC["assets"]["silver"].items())]
 FEATURES = [
@@ -115,7 +116,6 @@ def spark_job(job: str, *args: str) -> dict[str, Any]:
     (``spark.openlineage.parentJobNamespace/parentJobName/parentRunId``), which DIP's runner puts on its
     OpenLineage events; without it there is nothing to inject (and no warning per task).
     """
-    lineage_args = ["--run-id", RUN_REF, "--logical-date", RUN_DATE]
     return {
         "application": SPEC["jobs"][job],
         "name": f"dip-{job}",
@@ -125,7 +125,7 @@ def spark_job(job: str, *args: str) -> dict[str, Any]:
         "jars": SPEC["jars"],
         "packages": SPEC["packages"],
         "env_vars": SPEC["env_vars"],
-        "application_args": [*args, "--env", SPEC["env"], *lineage_args],
+        "application_args": [*args, "--env", SPEC["env"], *LINEAGE_ARGS],
         "openlineage_inject_parent_job_info": openlineage_provider(),
     }
 

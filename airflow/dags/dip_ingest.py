@@ -11,7 +11,7 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable
-from dip_common import DEFAULT_ARGS, SILVER, START, TAGS, close_days, deadline, dip_cli, spark_job
+from dip_common import DEFAULT_ARGS, LINEAGE_ARGS, SILVER, START, TAGS, close_days, deadline, dip_cli, spark_job
 
 with DAG(
     dag_id="dip_ingest",
@@ -27,7 +27,7 @@ with DAG(
     doc_md=__doc__,
 ):
     ingest = BashOperator(
-        task_id="ingest", execution_timeout=timedelta(minutes=20), **dip_cli("ingest", "--source", "all")
+        task_id="ingest", execution_timeout=timedelta(minutes=20), **dip_cli("ingest", "--source", "all", *LINEAGE_ARGS)
     )
     stream_bronze = SparkSubmitOperator(
         task_id="stream_bronze", **spark_job("stream_bronze", "--trigger", "available-now")

@@ -90,21 +90,29 @@ def serve_cmd(
 def ingest_cmd(
     source: str = typer.Option("all", help="A registered source (instagram, tiktok), a comma list, or all."),
     env: EnvOption = None,
+    run_id: str | None = typer.Option(None, "--run-id", help="Orchestrator run reference (lineage)."),
+    logical_date: str | None = typer.Option(None, "--logical-date", help="Logical date of the run (lineage)."),
 ) -> None:
     """Fetch the configured accounts into Kafka dip.raw.<source> and the raw zone; print a summary."""
     from rich.markup import escape
 
-    from dip.connectors.ingest import IngestRun
+    from dip.connectors.ingest import INGEST, IngestRun, ingest_counts
     from dip.connectors.summary_tables import ingest_table
     from dip.job_runner import run_job
-    from dip.job_specs import INGEST, ingest_counts
 
     config = config_or_exit(env)
     run = IngestRun(config)
     if config.connectors.metrics_port:
         run.metrics.serve(config.connectors.metrics_port)
     # connector + dip_job_* metrics in one registry, exported at the end; the lineage row without a JVM
-    with run_job(INGEST, config, registry=run.metrics.registry, echo=console.print) as job:
+    with run_job(
+        INGEST,
+        config,
+        registry=run.metrics.registry,
+        parent_run=run_id,
+        logical_date=logical_date,
+        echo=console.print,
+    ) as job:
         try:
             summaries = run.run(source)
         except ValueError as exc:
@@ -171,7 +179,13 @@ def _register_stage_commands() -> None:
 def _register_plugin_commands() -> None:
     """Commands of installed add-ons (``dip-local``: demo, stack, jars, simulate-api); absent when not installed."""
     for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name):
-        entry_point.load()(app)
+        try:
+            register = entry_point.load()
+        except ModuleNotFoundError as exc:  # metadata without its package on the path (a venv sharing site-packages)
+            if exc.name != entry_point.module.split(".")[0]:
+                raise
+            continue
+        register(app)
 
 
 _register_stage_commands()

@@ -101,8 +101,9 @@ def run_job(
 ) -> Iterator[JobRun]:
     """Run the ``with`` body as one run of ``job``: recorded in lineage and OpenLineage, measured, traced, summed up.
 
-    ``spark`` is a session, a factory called inside the run (so a session that fails to start is a failed run), or
-    None for a job without Spark. ``args`` (from :func:`add_job_arguments`) supplies the orchestrator's run
+    ``spark`` is a session, a factory called inside the run (a session that fails to start is a failed run in the
+    ``dip_job_*`` metrics; with no session there is nothing to write its lineage row with), or None for a job
+    without Spark. ``args`` (from :func:`add_job_arguments`) supplies the orchestrator's run
     reference and logical date unless given as keywords. Pass ``metrics``/``registry`` to export the job's own
     metrics in the same file or Pushgateway group. The body's exception propagates unchanged after being recorded.
     """
@@ -127,7 +128,7 @@ def run_job(
             ) as record:
                 events = {"job": job.name, "run_id": record.run_id, "parent": parent}
                 inputs, outputs = _uris(config, job.reads), _uris(config, job.writes)
-                emit(config, run_event(config, "START", at=record.started_at, inputs=inputs, **events))
+                emit(config, lambda: run_event(config, "START", at=record.started_at, inputs=inputs, **events))
                 try:
                     yield JobRun(job, session, record, timing.metrics.registry)
                 finally:
@@ -136,7 +137,8 @@ def run_job(
             if record is not None:
                 state = "COMPLETE" if record.status == lineage.SUCCESS else "FAIL"
                 ended = record.ended_at or datetime.now(UTC)
-                emit(config, run_event(config, state, at=ended, outputs=outputs, error=record.error, **events))
+                error = record.error
+                emit(config, lambda: run_event(config, state, at=ended, outputs=outputs, error=error, **events))
     counts = ", ".join(f"{k} {v}" for k, v in record.counts.items()) if record else ""
     where = timing.metrics_target or timing.flush_error
     echo(f"{job.name}: {record.status if record else 'failed'} in {timing.seconds:.1f}s ({counts}); metrics: {where}")

@@ -7,7 +7,6 @@ the lineage row, the OpenLineage events and the ``dip_job_*`` series are the sam
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from dip.config import Config
 from dip.features.live_job import SOURCES
@@ -33,7 +32,6 @@ from dip.tables import (
     SILVER_TABLES,
 )
 
-INGEST = Job("ingest", counts=("accounts", "records", "unchanged", "dlq", "errors"))
 STREAM_BRONZE = Job(
     "stream_bronze", writes=(BRONZE_EVENTS, DLQ), streams={BRONZE_QUERY: None}, counts=("kafka", "bronze", "dlq")
 )
@@ -55,17 +53,6 @@ BATCH_FEATURES = Job(
     counts=tuple(FEATURE_TABLES),
 )
 EVALUATE = Job("evaluate", reads=(SILVER_PREDICTIONS, SILVER_POST_METRICS), writes=(ML_FEEDBACK,))
-
-
-def ingest_counts(summaries: Sequence[Any]) -> dict[str, int]:
-    """The ingest run's counts over its sources' summaries (``dip.connectors.ingest.SourceSummary``)."""
-    return {
-        "accounts": sum(s.accounts for s in summaries),
-        "records": sum(s.records for s in summaries),
-        "unchanged": sum(s.unchanged for s in summaries),
-        "dlq": sum(s.dlq for s in summaries),
-        "errors": sum(len(s.errors) for s in summaries),
-    }
 
 
 def stream_all(live: bool) -> Job:

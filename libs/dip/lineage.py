@@ -26,56 +26,87 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-from pyspark.sql import DataFrame, Row, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from typing import TYPE_CHECKING, Any
 
 from dip.config import Config
 from dip.io.table_access import read_delta_if_exists, table_format, table_version
 from dip.tables import ALL_TABLES, Table
 
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
 RUNS_PATH = "_runs"
 SUCCESS, FAILED = "success", "failed"
 
-READ_TYPE = T.StructType(
-    [
-        T.StructField("kind", T.StringType()),  # delta | kafka | delta_stream
-        T.StructField("name", T.StringType()),
-        T.StructField("path", T.StringType()),
-        T.StructField("version", T.LongType()),
-        T.StructField("detail", T.StringType()),  # JSON: Kafka offsets per partition, stream offset
-    ]
+# The runs table's columns (name, type, nullable), one description for both writers: Spark (:func:`runs_schema`)
+# and delta-rs (jobs without a session), so an ingest host needs no pyspark to record its run.
+READ_FIELDS = (("kind", "string"), ("name", "string"), ("path", "string"), ("version", "long"), ("detail", "string"))
+# kind: delta | hudi | kafka | delta_stream; detail: JSON (Kafka offsets per partition, stream offset)
+WRITE_FIELDS = (("name", "string"), ("path", "string"), ("version_before", "long"), ("version_after", "long"))
+RUNS_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("run_id", "string", False),
+    ("job", "string", False),
+    ("env", "string", True),
+    ("logical_date", "string", True),
+    ("parent_run", "string", True),  # the orchestrator's id, e.g. Airflow dag/run/task/try
+    ("status", "string", False),
+    ("error", "string", True),
+    ("started_at", "timestamp", True),
+    ("ended_at", "timestamp", True),
+    ("dip_version", "string", True),
+    ("git_sha", "string", True),
+    ("params", "map<string,string>", True),
+    ("reads", "array<read>", True),
+    ("writes", "array<write>", True),
+    ("counts", "map<string,long>", True),
 )
-WRITE_TYPE = T.StructType(
-    [
-        T.StructField("name", T.StringType()),
-        T.StructField("path", T.StringType()),
-        T.StructField("version_before", T.LongType()),
-        T.StructField("version_after", T.LongType()),
-    ]
-)
-RUNS_SCHEMA = T.StructType(
-    [
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("job", T.StringType(), False),
-        T.StructField("env", T.StringType()),
-        T.StructField("logical_date", T.StringType()),
-        T.StructField("parent_run", T.StringType()),  # the orchestrator's id, e.g. Airflow dag/run/task/try
-        T.StructField("status", T.StringType(), False),
-        T.StructField("error", T.StringType()),
-        T.StructField("started_at", T.TimestampType()),
-        T.StructField("ended_at", T.TimestampType()),
-        T.StructField("dip_version", T.StringType()),
-        T.StructField("git_sha", T.StringType()),
-        T.StructField("params", T.MapType(T.StringType(), T.StringType())),
-        T.StructField("reads", T.ArrayType(READ_TYPE)),
-        T.StructField("writes", T.ArrayType(WRITE_TYPE)),
-        T.StructField("counts", T.MapType(T.StringType(), T.LongType())),
-    ]
-)
+
+
+def _column_type(kind: str, scalar: Mapping[str, Any], struct: Callable, array: Callable, mapping: Callable) -> Any:
+    """One column type of :data:`RUNS_COLUMNS` built with a library's constructors (Spark's or Arrow's)."""
+    if kind.startswith("array<"):
+        fields = READ_FIELDS if kind == "array<read>" else WRITE_FIELDS
+        return array(struct([(name, scalar[t]) for name, t in fields]))
+    if kind.startswith("map<"):
+        return mapping(scalar["string"], scalar[kind.removeprefix("map<string,").rstrip(">")])
+    return scalar[kind]
+
+
+@cache
+def runs_schema() -> Any:
+    """The runs table's Spark schema."""
+    from pyspark.sql import types as T
+
+    scalar = {"string": T.StringType(), "long": T.LongType(), "timestamp": T.TimestampType()}
+
+    def struct(fields: list) -> T.StructType:
+        return T.StructType([T.StructField(name, kind) for name, kind in fields])
+
+    return T.StructType(
+        [
+            T.StructField(name, _column_type(kind, scalar, struct, T.ArrayType, T.MapType), nullable)
+            for name, kind, nullable in RUNS_COLUMNS
+        ]
+    )
+
+
+def _arrow_runs_schema() -> Any:
+    """The runs table's schema as Arrow, the way Spark writes it (timestamps in UTC, maps, arrays of structs)."""
+    import pyarrow as pa
+
+    scalar = {"string": pa.string(), "long": pa.int64(), "timestamp": pa.timestamp("us", tz="UTC")}
+
+    def struct(fields: list) -> pa.DataType:
+        return pa.struct([pa.field(name, kind) for name, kind in fields])
+
+    return pa.schema(
+        [
+            pa.field(name, _column_type(kind, scalar, struct, pa.list_, pa.map_), nullable)
+            for name, kind, nullable in RUNS_COLUMNS
+        ]
+    )
 
 
 @dataclass
@@ -206,60 +237,49 @@ def stream_reads(spark: SparkSession, config: Config, query: str, source: Table 
     return reads
 
 
-def _to_row(record: RunRecord, dip_version: str, git_sha: str | None) -> Row:
-    """The record as a row of :data:`RUNS_SCHEMA` (naive UTC timestamps, string params, Long counts)."""
-    values = {name: getattr(record, name, None) for name in RUNS_SCHEMA.fieldNames()}
+def _values(record: RunRecord, dip_version: str, git_sha: str | None) -> dict[str, Any]:
+    """The record as the runs table's column values (UTC timestamps, string params, integer counts)."""
+    values = {name: getattr(record, name, None) for name, _, _ in RUNS_COLUMNS}
     values.update(
-        started_at=record.started_at.replace(tzinfo=None),
-        ended_at=(record.ended_at or record.started_at).replace(tzinfo=None),
+        started_at=record.started_at,
+        ended_at=record.ended_at or record.started_at,
         dip_version=dip_version,
         git_sha=git_sha,
         params={k: str(v) for k, v in record.params.items()},
-        reads=[Row(**r) for r in record.reads],
-        writes=[Row(**w) for w in record.writes],
         counts={k: int(v) for k, v in record.counts.items()},
     )
-    return Row(**values)
+    return values
 
 
 def append_run(spark: SparkSession | None, config: Config, record: RunRecord) -> None:
     """Append one run row to ``<lake>/_runs`` (blind Delta append: concurrent jobs do not conflict).
 
-    Jobs without a Spark session (``dip ingest``) append the same row with delta-rs.
+    Jobs without a Spark session (``dip ingest``) append the same row with delta-rs (no JVM, no pyspark).
     """
     dip_version, git_sha = code_version()
-    row = _to_row(record, dip_version, git_sha)
-    if spark is not None:
-        spark.createDataFrame([row], RUNS_SCHEMA).write.format("delta").mode("append").save(runs_path(config))
+    values = _values(record, dip_version, git_sha)
+    if spark is None:
+        _append_without_jvm(config, values)
         return
-    _append_without_jvm(config, row)
+    from pyspark.sql import Row
+
+    values.update(
+        started_at=values["started_at"].replace(tzinfo=None),  # Spark takes naive timestamps as session-local: UTC
+        ended_at=values["ended_at"].replace(tzinfo=None),
+        reads=[Row(**r) for r in values["reads"]],
+        writes=[Row(**w) for w in values["writes"]],
+    )
+    frame = spark.createDataFrame([Row(**values)], runs_schema())
+    frame.write.format("delta").mode("append").save(runs_path(config))
 
 
-def _append_without_jvm(config: Config, row: Row) -> None:
-    """The run row as Arrow in the schema Spark writes (UTC timestamps, maps, arrays of structs), for delta-rs."""
+def _append_without_jvm(config: Config, values: dict[str, Any]) -> None:
+    """The run row appended by delta-rs in the schema Spark writes."""
     import pyarrow as pa
     from deltalake import write_deltalake
 
-    def struct(fields: T.StructType) -> pa.DataType:
-        return pa.struct([pa.field(f.name, _arrow(f.dataType), f.nullable) for f in fields.fields])
-
-    def _arrow(kind: T.DataType) -> pa.DataType:
-        simple = {T.StringType: pa.string(), T.LongType: pa.int64(), T.TimestampType: pa.timestamp("us", tz="UTC")}
-        if isinstance(kind, T.StructType):
-            return struct(kind)
-        if isinstance(kind, T.ArrayType):
-            return pa.list_(_arrow(kind.elementType))
-        if isinstance(kind, T.MapType):
-            return pa.map_(_arrow(kind.keyType), _arrow(kind.valueType))
-        return simple[type(kind)]
-
-    schema = pa.schema([pa.field(f.name, _arrow(f.dataType), f.nullable) for f in RUNS_SCHEMA.fields])
-    values = row.asDict(recursive=True)
-    for column in ("started_at", "ended_at"):
-        values[column] = values[column].replace(tzinfo=UTC)
-    for column in ("params", "counts"):
-        values[column] = list(values[column].items())
-    write_deltalake(runs_path(config), pa.Table.from_pylist([values], schema=schema), mode="append")
+    row = {**values, "params": list(values["params"].items()), "counts": list(values["counts"].items())}
+    write_deltalake(runs_path(config), pa.Table.from_pylist([row], schema=_arrow_runs_schema()), mode="append")
 
 
 @contextmanager
@@ -381,8 +401,9 @@ def _producer(runs: DataFrame | None, path: str, version: int) -> dict[str, Any]
     """The newest successful run whose write of ``path`` spans ``version`` (one row collected)."""
     if runs is None:
         return None
+    from pyspark.sql import functions as F
 
-    def spans(w: F.Column) -> F.Column:
+    def spans(w: Column) -> Column:
         after, start = w["version_after"], w["version_before"]
         return (w["path"] == path) & after.isNotNull() & (start.isNull() | (start < version)) & (after >= version)
 
@@ -413,6 +434,8 @@ def table_origin(spark: SparkSession, config: Config, name: str, depth: int = 2)
 
 def recent_runs(spark: SparkSession, config: Config, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The newest recorded runs, optionally of one job."""
+    from pyspark.sql import functions as F
+
     runs = _runs(spark, config)
     if runs is None:
         return []

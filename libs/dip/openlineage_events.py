@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,14 +50,19 @@ def parent_from(spark_conf: Mapping[str, str] | None = None, environ: Mapping[st
     """The parent run (``namespace``, ``name``, ``run_id``) handed down by the orchestrator, if any."""
     conf = spark_conf or {}
     values = [conf.get(key) for key in SPARK_PARENT_KEYS]
-    if all(values):
-        return {"namespace": values[0], "name": values[1], "run_id": values[2]}
-    raw = (environ if environ is not None else os.environ).get(PARENT_ENV, "")
-    parts = raw.rsplit("/", 1)
-    if len(parts) == 2 and "/" in parts[0]:
+    if not all(values):
+        raw = (environ if environ is not None else os.environ).get(PARENT_ENV, "")
+        parts = raw.rsplit("/", 1)
+        if len(parts) != 2 or "/" not in parts[0]:
+            return None
         namespace, name = parts[0].split("/", 1)
-        return {"namespace": namespace, "name": name, "run_id": parts[1]}
-    return None
+        values = [namespace, name, parts[1]]
+    try:
+        uuid.UUID(values[2])
+    except ValueError:
+        log.warning("openlineage: ignoring a parent run whose id is not a UUID: %s", values[2])
+        return None
+    return {"namespace": values[0], "name": values[1], "run_id": values[2]}
 
 
 def _client(config: Config) -> Any | None:
@@ -118,11 +123,12 @@ def run_event(
     )
 
 
-def emit(config: Config, event: Any) -> None:
-    """Send ``event`` with the configured transport; a transport failure is logged, never raised (like ``_runs``)."""
+def emit(config: Config, build: Callable[[], Any]) -> None:
+    """Build an event with ``build`` and send it with the configured transport; any failure (a malformed parent
+    run handed down, an unreachable endpoint) is logged, never raised: lineage must not change a job's outcome."""
     try:
         client = _client(config)
         if client is not None:
-            client.emit(event)
-    except Exception as exc:  # lineage must not change the job's outcome
-        log.warning("openlineage: could not emit %s of %s: %s", event.eventType, event.job.name, exc)
+            client.emit(build())
+    except Exception as exc:
+        log.warning("openlineage: could not emit an event: %s: %s", type(exc).__name__, exc)

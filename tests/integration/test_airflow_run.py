@@ -172,8 +172,10 @@ def test_dip_ingest_runs_green_and_records_lineage(airflow_env: dict[str, str], 
 
     config = load_config(environ=airflow_env)
     runs = {r["job"]: r for r in lineage.recent_runs(spark, config)}
-    assert sorted(runs) == ["stream_bronze", "stream_silver"]
+    assert sorted(runs) == ["ingest", "stream_bronze", "stream_silver"]  # ingest's row written with delta-rs
     assert all(r["status"] == "success" for r in runs.values())
+    assert runs["ingest"]["parent_run"].startswith("dip_ingest/") and runs["ingest"]["parent_run"].endswith("/ingest/1")
+    assert runs["ingest"]["logical_date"] == INGEST_RUN and runs["ingest"]["counts"]["records"] > 0
     assert runs["stream_bronze"]["parent_run"].startswith("dip_ingest/")
     assert runs["stream_bronze"]["parent_run"].endswith("/stream_bronze/1")
     assert runs["stream_bronze"]["logical_date"] == INGEST_RUN
@@ -290,7 +292,9 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
     assert f"train not due for {day}: " in _log_with(task_log["train_due"], f"train not due for {day}: ")
 
     runs = [
-        r for r in lineage.recent_runs(spark, config) if r["parent_run"].startswith(f"dip_nightly/{run['run_id']}/")
+        r
+        for r in lineage.recent_runs(spark, config)
+        if (r["parent_run"] or "").startswith(f"dip_nightly/{run['run_id']}/")
     ]
     by_job = {r["job"]: r for r in runs}
     assert sorted(by_job) == ["batch_features", "push_online"] and len(runs) == 2

@@ -165,6 +165,14 @@ def test_a_run_without_spark_is_recorded_everywhere(env: Path) -> None:
     ]
 
 
+def test_a_malformed_parent_run_never_fails_the_job(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENLINEAGE_PARENT_ID", "airflow/dip_ingest.ingest/run-7")  # not a UUID: ignored
+    with run_job(Job("unit_job"), load_config(), echo=lambda _l: None) as run:
+        run.counts["rows"] = 2
+    assert_recorded(env, "unit_job", {"rows": 2})
+    assert all("parent" not in e["run"]["facets"] for e in _events(env))
+
+
 def test_a_failed_run_is_recorded_and_reraised(env: Path) -> None:
     config = load_config()
     with pytest.raises(RuntimeError, match="redis down"), run_job(Job("unit_job"), config, echo=lambda _l: None):
@@ -187,11 +195,13 @@ def test_the_parent_run_comes_from_the_airflow_provider_conf_or_the_environment(
         "name": "dip_nightly.batch_features",
         "run_id": "01934f2e-0000-7000-8000-000000000001",
     }
-    assert parent_from({}, {"OPENLINEAGE_PARENT_ID": "airflow/dip_ingest.ingest/0193-run"}) == {
+    parent = "airflow/dip_ingest.ingest/01934f2e-0000-7000-8000-000000000002"
+    assert parent_from({}, {"OPENLINEAGE_PARENT_ID": parent}) == {
         "namespace": "airflow",
         "name": "dip_ingest.ingest",
-        "run_id": "0193-run",
+        "run_id": "01934f2e-0000-7000-8000-000000000002",
     }
+    assert parent_from({}, {"OPENLINEAGE_PARENT_ID": "airflow/dip_ingest.ingest/not-a-uuid"}) is None
     assert parent_from({}, {}) is None
     assert dataset_id("s3a://lake-bucket/dip/silver/posts") == ("s3://lake-bucket", "dip/silver/posts")
 
@@ -414,3 +424,28 @@ def test_an_http_transport_without_url_is_a_config_error(env: Path, monkeypatch:
     monkeypatch.setenv("DIP__LINEAGE__OPENLINEAGE__TRANSPORT", "http")
     with pytest.raises(ConfigError, match=r"lineage\.openlineage\.transport http needs lineage\.openlineage\.url"):
         load_config()
+
+
+def test_ingest_records_its_run_on_a_host_without_pyspark(env: Path) -> None:
+    """The `connectors` role installs no pyspark: ingest's run goes to `_runs` with delta-rs all the same."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+class NoSpark:
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("pyspark", "py4j", "delta"):
+            raise ImportError(f"no {name} on an ingest host")
+sys.meta_path.insert(0, NoSpark())
+import dip.cli
+from dip.config import load_config
+from dip.connectors.ingest import INGEST
+from dip.job_runner import run_job
+with run_job(INGEST, load_config(), echo=print) as run:
+    run.counts.update({"accounts": 2, "records": 9})
+assert not [m for m in sys.modules if m.startswith(("pyspark", "py4j"))]
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_recorded(env, "ingest", {"accounts": 2, "records": 9})

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,6 +24,7 @@ from dip.connectors.raw_zone import RawZone, object_store
 from dip.connectors.sources import SourceRegistry, default_registry
 from dip.connectors.state import AccountState, state_store
 from dip.io.secrets import secrets_provider
+from dip.job_runner import Job
 from dip.observability.tracing import in_current_context
 from dip.schemas import SchemaRegistry, schemas_dir
 
@@ -243,3 +244,17 @@ class IngestRun:
 def run_ingest(config: Config, selector: str = "all", **kwargs: object) -> list[SourceSummary]:
     """Convenience: one :class:`IngestRun` over ``selector``."""
     return IngestRun(config, **kwargs).run(selector)  # type: ignore[arg-type]
+
+
+INGEST = Job("ingest", counts=("accounts", "records", "unchanged", "dlq", "errors"))
+
+
+def ingest_counts(summaries: Sequence[SourceSummary]) -> dict[str, int]:
+    """The ingest run's counts over its sources' summaries (``dip.connectors.ingest.SourceSummary``)."""
+    return {
+        "accounts": sum(s.accounts for s in summaries),
+        "records": sum(s.records for s in summaries),
+        "unchanged": sum(s.unchanged for s in summaries),
+        "dlq": sum(s.dlq for s in summaries),
+        "errors": sum(len(s.errors) for s in summaries),
+    }

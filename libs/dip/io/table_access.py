@@ -4,10 +4,13 @@ version is it at", so status, lineage, the catalog, notebooks and the demo agree
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from typing import TYPE_CHECKING
 
 from dip.config import Config
 from dip.tables import FEATURE_TABLES, Table
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
 
 HUDI_META_COLUMNS = (
     "_hoodie_commit_time",

@@ -43,10 +43,9 @@ def ingest_rounds(
     Between rounds the shared clock jumps to the next round's time; progress is saved after each
     round, so a later run resumes (or, when all are done, ingests the last round again: nothing new).
     """
-    from dip.connectors.ingest import run_ingest
+    from dip.connectors.ingest import INGEST, ingest_counts, run_ingest
     from dip.connectors.state import local_state_dir
     from dip.job_runner import run_job
-    from dip.job_specs import INGEST, ingest_counts
     from dip_local.simulator import create_app
     from dip_local.simulator.server import background_server
 
@@ -67,9 +66,9 @@ def ingest_rounds(
             with run_job(INGEST, config, echo=lambda _line: None) as job:
                 summaries = run_ingest(config, "all", clock=clock)
                 job.counts = ingest_counts(summaries)
-            errors = [e for s in summaries for e in s.errors]
-            if errors:
-                raise RuntimeError(f"ingest of the round at {moment:%Y-%m-%d %H:%M} failed: {errors[0]}")
+                errors = [e for s in summaries for e in s.errors]
+                if errors:  # inside the run: its lineage row says failed
+                    raise RuntimeError(f"ingest of the round at {moment:%Y-%m-%d %H:%M} failed: {errors[0]}")
             counts = {
                 "records": sum(s.records for s in summaries),
                 "unchanged": sum(s.unchanged for s in summaries),

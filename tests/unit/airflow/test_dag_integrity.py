@@ -179,7 +179,10 @@ def test_deadline_alerts_come_from_config(dags: dict) -> None:
 def test_cli_tasks_render_for_the_logical_date(dags: dict) -> None:
     dip = str(ROOT / ".venv" / "bin" / "dip")
     runs = dags["runs"]
-    assert runs["ingest"]["ingest"]["bash_command"] == f"{dip} ingest --source all --env local"
+    assert runs["ingest"]["ingest"]["bash_command"] == (
+        f"{dip} ingest --source all --run-id dip_ingest/scheduled__2026-11-25T10:05:00+00:00/ingest/1"
+        " --logical-date 2026-11-25T10:05:00+00:00 --env local"
+    )
     assert runs["ingest"]["reconcile"]["bash_command"] == f"{dip} reconcile --env local"
     assert runs["nightly"]["quality_report"]["bash_command"] == f"{dip} quality report --date 2026-11-25 --env local"
     assert runs["nightly_manual"]["quality_report"]["bash_command"] == (
