@@ -35,7 +35,9 @@ with DAG(
     stream_silver = SparkSubmitOperator(
         task_id="stream_silver", **spark_job("stream_silver", "--trigger", "available-now")
     )
-    reconcile = BashOperator(task_id="reconcile", retries=0, **dip_cli("reconcile"))  # unbalanced: retrying won't help
+    reconcile = BashOperator(
+        task_id="reconcile", retries=0, **dip_cli("reconcile", *LINEAGE_ARGS)
+    )  # unbalanced: retrying won't help
     # only a balanced run publishes days; skipped (no asset events) in the hours no day ends
     close_day = PythonOperator(task_id="close_day", outlets=SILVER, python_callable=close_days)
 

@@ -18,6 +18,7 @@ from dip_common import (
     DAY,
     DEFAULT_ARGS,
     FEATURES,
+    LINEAGE_ARGS,
     SILVER,
     START,
     TAGS,
@@ -53,7 +54,9 @@ with DAG(
         **spark_job("batch_features", "--date", DAY),
     )
     push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online"))
-    quality_report = BashOperator(task_id="quality_report", **dip_cli("quality", "report", "--date", DAY))
+    quality_report = BashOperator(
+        task_id="quality_report", **dip_cli("quality", "report", "--date", DAY, *LINEAGE_ARGS)
+    )
     train_gate = ShortCircuitOperator(task_id="train_due", python_callable=train_due, op_kwargs={"day": DAY})
     train = SparkSubmitOperator(
         task_id="train",

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from dip.commands.common import EnvOption, config_or_exit, console, err_console
+from dip.commands.common import EnvOption, LogicalDateOption, RunIdOption, config_or_exit, console, err_console
 from dip.config.loader import masked_dict
 
 app = typer.Typer(help="DIP: social-media data ingestion pipeline.", no_args_is_help=True, add_completion=False)
@@ -90,8 +90,8 @@ def serve_cmd(
 def ingest_cmd(
     source: str = typer.Option("all", help="A registered source (instagram, tiktok), a comma list, or all."),
     env: EnvOption = None,
-    run_id: str | None = typer.Option(None, "--run-id", help="Orchestrator run reference (lineage)."),
-    logical_date: str | None = typer.Option(None, "--logical-date", help="Logical date of the run (lineage)."),
+    run_id: RunIdOption = None,
+    logical_date: LogicalDateOption = None,
 ) -> None:
     """Fetch the configured accounts into Kafka dip.raw.<source> and the raw zone; print a summary."""
     from rich.markup import escape

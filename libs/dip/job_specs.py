@@ -52,6 +52,12 @@ BATCH_FEATURES = Job(
     writes=(*FEATURE_TABLES.values(), FEATURE_RUNS),
     counts=tuple(FEATURE_TABLES),
 )
+RECONCILE = Job(
+    "reconcile",
+    reads=(BRONZE_EVENTS, DLQ, SILVER_LEDGER, SILVER_QUARANTINE, *SILVER_TABLES.values()),
+    counts=("balanced", "unbalanced", "pending"),
+)
+QUALITY_REPORT = Job("quality_report", reads=(QUALITY_RESULTS, SILVER_QUARANTINE), counts=("evaluated", "failed"))
 EVALUATE = Job("evaluate", reads=(SILVER_PREDICTIONS, SILVER_POST_METRICS), writes=(ML_FEEDBACK,))
 
 

@@ -172,10 +172,11 @@ def test_dip_ingest_runs_green_and_records_lineage(airflow_env: dict[str, str], 
 
     config = load_config(environ=airflow_env)
     runs = {r["job"]: r for r in lineage.recent_runs(spark, config)}
-    assert sorted(runs) == ["ingest", "stream_bronze", "stream_silver"]  # ingest's row written with delta-rs
+    assert sorted(runs) == ["ingest", "reconcile", "stream_bronze", "stream_silver"]  # ingest's: by delta-rs
     assert all(r["status"] == "success" for r in runs.values())
     assert runs["ingest"]["parent_run"].startswith("dip_ingest/") and runs["ingest"]["parent_run"].endswith("/ingest/1")
     assert runs["ingest"]["logical_date"] == INGEST_RUN and runs["ingest"]["counts"]["records"] > 0
+    assert runs["reconcile"]["parent_run"].endswith("/reconcile/1") and runs["reconcile"]["counts"]["unbalanced"] == 0
     assert runs["stream_bronze"]["parent_run"].startswith("dip_ingest/")
     assert runs["stream_bronze"]["parent_run"].endswith("/stream_bronze/1")
     assert runs["stream_bronze"]["logical_date"] == INGEST_RUN
@@ -297,7 +298,7 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
         if (r["parent_run"] or "").startswith(f"dip_nightly/{run['run_id']}/")
     ]
     by_job = {r["job"]: r for r in runs}
-    assert sorted(by_job) == ["batch_features", "push_online"] and len(runs) == 2
+    assert sorted(by_job) == ["batch_features", "push_online", "quality_report"] and len(runs) == 3
     for job, r in by_job.items():
         try_number = task_log[job].stem.split("=", 1)[1]  # the try that ran (a retried try never started)
         assert (r["status"], r["parent_run"]) == ("success", f"dip_nightly/{run['run_id']}/{job}/{try_number}")

@@ -27,6 +27,8 @@ from dip.features.completed_days import DayResult
 from dip.features.push import PushError, ViewPush
 from dip.job_runner import Job, run_job
 from dip.openlineage_events import dataset_id, parent_from
+from dip.quality.daily_quality import TableQuality
+from dip.reconcile import Balance
 from dip.streaming.runner import BatchCounts, RunSummary
 from dip.tables import BRONZE_EVENTS, SILVER_POSTS
 
@@ -95,7 +97,7 @@ def _load_job(name: str) -> ModuleType:
 def _cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     from dip.cli import app
 
-    for module in ("dip.commands.features", "dip.commands.ml", "dip.commands.streaming"):
+    for module in ("dip.commands.features", "dip.commands.ml", "dip.commands.streaming", "dip.commands.quality"):
         monkeypatch.setattr(f"{module}.session", lambda _config, _name: None)
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
@@ -349,6 +351,20 @@ ENTRY_POINTS = {
         ),
     ),
     "dip ingest": ("ingest", INGESTED, _command({"dip.connectors.ingest.IngestRun": _FakeIngest}, "ingest")),
+    "dip reconcile": (
+        "reconcile",
+        {"balanced": 1, "unbalanced": 0, "pending": 2},
+        _command({"dip.reconcile.reconcile": lambda *_a: [Balance("kafka", "t", 5, {"bronze": 5}, 2)]}, "reconcile"),
+    ),
+    "dip quality report": (
+        "quality_report",
+        {"evaluated": 7, "failed": 0},
+        _command(
+            {"dip.quality.daily_quality.quality_report": lambda *_a: [TableQuality("posts", 7, 0, 0, 1, ())]},
+            "quality",
+            "report",
+        ),
+    ),
 }
 
 
@@ -449,3 +465,14 @@ assert not [m for m in sys.modules if m.startswith(("pyspark", "py4j"))]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert_recorded(env, "ingest", {"accounts": 2, "records": 9})
+
+
+def test_an_unbalanced_reconcile_exits_1_and_is_a_failed_run(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dip.cli import app
+
+    monkeypatch.setattr("dip.commands.streaming.session", lambda _config, _name: None)
+    monkeypatch.setattr("dip.reconcile.reconcile", lambda *_a: [Balance("kafka", "t", 5, {"bronze": 4})])
+    result = CliRunner().invoke(app, ["reconcile", "--run-id", "dip_ingest/r/reconcile/1"])
+    assert result.exit_code == 1 and "reconcile: 0 balanced, 1 unbalanced" in result.output
+    assert_recorded(env, "reconcile", {"balanced": 0, "unbalanced": 1, "pending": 0}, status="failed")
+    assert _runs(env)[0]["parent_run"] == "dip_ingest/r/reconcile/1"

@@ -21,6 +21,12 @@ EnvOption = Annotated[
 ]
 
 
+RunIdOption = Annotated[
+    str | None, typer.Option("--run-id", help="Orchestrator run reference, e.g. Airflow's dag/run/task/try (lineage).")
+]
+LogicalDateOption = Annotated[str | None, typer.Option("--logical-date", help="Logical date of the run (lineage).")]
+
+
 def titled_table(title: str, columns: Sequence[str], right: Sequence[str] = ()) -> Table:
     """A rich table with ``columns`` (those in ``right`` right-aligned), the shape of every summary table."""
     table = Table(title=title)

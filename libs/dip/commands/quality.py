@@ -6,7 +6,15 @@ from datetime import date
 
 import typer
 
-from dip.commands.common import EnvOption, config_or_exit, console, session, titled_table
+from dip.commands.common import (
+    EnvOption,
+    LogicalDateOption,
+    RunIdOption,
+    config_or_exit,
+    console,
+    session,
+    titled_table,
+)
 
 quality_app = typer.Typer(help="Data quality of the silver tables.", no_args_is_help=True)
 
@@ -16,12 +24,26 @@ def report_cmd(
     day: str | None = typer.Option(None, "--date", help="Only this UTC day (YYYY-MM-DD)."),
     fail_on_failure: bool = typer.Option(False, help="Exit 1 when any expectation failed."),
     env: EnvOption = None,
+    run_id: RunIdOption = None,
+    logical_date: LogicalDateOption = None,
 ) -> None:
     """Expectations evaluated and failed, unexpected and quarantined rows per silver table."""
-    from dip.quality.daily_quality import quality_report
+    from dip.job_runner import run_job
+    from dip.job_specs import QUALITY_REPORT
 
     config = config_or_exit(env)
-    rows = quality_report(session(config, "dip-quality-report"), config, date.fromisoformat(day) if day else None)
+    lineage = {"parent_run": run_id, "logical_date": logical_date, "echo": console.print}
+    with run_job(QUALITY_REPORT, config, lambda: session(config, "dip-quality-report"), **lineage) as run:
+        if day:
+            run.params["date"] = day
+        _report(run, config, day, fail_on_failure)
+
+
+def _report(run, config, day: str | None, fail_on_failure: bool) -> None:
+    """The per-table quality table and line; with ``fail_on_failure`` a failed expectation fails the run."""
+    from dip.quality.daily_quality import quality_report
+
+    rows = quality_report(run.spark, config, date.fromisoformat(day) if day else None)
     table = titled_table(
         "quality report" + (f" {day}" if day else ""),
         ("table", "evaluated", "failed", "unexpected rows", "quarantined", "failed expectations"),
@@ -33,6 +55,7 @@ def report_cmd(
         )  # fmt: skip
     console.print(table)
     failed = sum(r.failed for r in rows)
+    run.counts.update({"evaluated": sum(r.evaluated for r in rows), "failed": failed})
     console.print(f"quality: {sum(r.evaluated for r in rows)} results, {failed} failed")
     if failed and fail_on_failure:
         raise typer.Exit(1)

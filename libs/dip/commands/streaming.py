@@ -7,7 +7,16 @@ from datetime import date
 import typer
 from rich.table import Table
 
-from dip.commands.common import EnvOption, config_or_exit, console, err_console, session, titled_table
+from dip.commands.common import (
+    EnvOption,
+    LogicalDateOption,
+    RunIdOption,
+    config_or_exit,
+    console,
+    err_console,
+    session,
+    titled_table,
+)
 from dip.observability.tracing import span
 
 stream_app = typer.Typer(
@@ -238,12 +247,26 @@ def dlq_replay_cmd(
 def reconcile_cmd(
     env: EnvOption = None,
     day: str | None = typer.Option(None, "--date", help="Only this ingestion date (YYYY-MM-DD)."),
+    run_id: RunIdOption = None,
+    logical_date: LogicalDateOption = None,
 ) -> None:
     """Kafka = bronze + DLQ and bronze = silver + quarantine + DLQ + duplicates; exit 1 if unbalanced."""
-    from dip.reconcile import reconcile
+    from dip.job_runner import run_job
+    from dip.job_specs import RECONCILE
 
     config = config_or_exit(env)
-    balances = reconcile(session(config, "dip-reconcile"), config, date.fromisoformat(day) if day else None)
+    lineage = {"parent_run": run_id, "logical_date": logical_date, "echo": console.print}
+    with run_job(RECONCILE, config, lambda: session(config, "dip-reconcile"), **lineage) as run:
+        if day:
+            run.params["date"] = day
+        _reconcile(run, config, day)
+
+
+def _reconcile(run, config, day: str | None) -> None:
+    """The balance table and line; an unbalanced ledger fails the run (exit 1)."""
+    from dip.reconcile import reconcile
+
+    balances = reconcile(run.spark, config, date.fromisoformat(day) if day else None)
     table = titled_table(
         "dip reconcile" + (f" {day}" if day else ""), ("check", "scope", "expected", "parts", "ok", "pending")
     )
@@ -254,6 +277,7 @@ def reconcile_cmd(
     console.print(table)
     unbalanced = [b for b in balances if not b.balanced]
     pending = sum(b.pending for b in balances)
+    run.counts.update({"balanced": len(balances) - len(unbalanced), "unbalanced": len(unbalanced), "pending": pending})
     console.print(
         f"reconcile: {len(balances) - len(unbalanced)} balanced, {len(unbalanced)} unbalanced"
         + (f" ({pending} Kafka messages after bronze's last batch are pending)" if pending else "")

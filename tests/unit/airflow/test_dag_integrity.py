@@ -183,10 +183,17 @@ def test_cli_tasks_render_for_the_logical_date(dags: dict) -> None:
         f"{dip} ingest --source all --run-id dip_ingest/scheduled__2026-11-25T10:05:00+00:00/ingest/1"
         " --logical-date 2026-11-25T10:05:00+00:00 --env local"
     )
-    assert runs["ingest"]["reconcile"]["bash_command"] == f"{dip} reconcile --env local"
-    assert runs["nightly"]["quality_report"]["bash_command"] == f"{dip} quality report --date 2026-11-25 --env local"
-    assert runs["nightly_manual"]["quality_report"]["bash_command"] == (
-        f"{dip} quality report --date 2026-11-20 --env local"
+    assert runs["ingest"]["reconcile"]["bash_command"] == (
+        f"{dip} reconcile --run-id dip_ingest/scheduled__2026-11-25T10:05:00+00:00/reconcile/1"
+        " --logical-date 2026-11-25T10:05:00+00:00 --env local"
+    )
+    assert runs["nightly"]["quality_report"]["bash_command"] == (
+        f"{dip} quality report --date 2026-11-25 --run-id"
+        " dip_nightly/asset_triggered__2026-11-26T00:07:12+00:00/quality_report/1"
+        " --logical-date 2026-11-26T00:07:12+00:00 --env local"
+    )
+    assert runs["nightly_manual"]["quality_report"]["bash_command"].startswith(
+        f"{dip} quality report --date 2026-11-20 --run-id dip_nightly/"
     )
     assert runs["backfill"]["silver_rebuild"]["bash_command"] == (
         f"{dip} silver rebuild --from 2026-11-01 --to 2026-11-03 --env local"
