@@ -473,6 +473,6 @@ def test_an_unbalanced_reconcile_exits_1_and_is_a_failed_run(env: Path, monkeypa
     monkeypatch.setattr("dip.commands.streaming.session", lambda _config, _name: None)
     monkeypatch.setattr("dip.reconcile.reconcile", lambda *_a: [Balance("kafka", "t", 5, {"bronze": 4})])
     result = CliRunner().invoke(app, ["reconcile", "--run-id", "dip_ingest/r/reconcile/1"])
-    assert result.exit_code == 1 and "reconcile: 0 balanced, 1 unbalanced" in result.output
+    assert result.exit_code == 1 and result.output.splitlines()[-1] == "reconcile: 0 balanced, 1 unbalanced"
     assert_recorded(env, "reconcile", {"balanced": 0, "unbalanced": 1, "pending": 0}, status="failed")
     assert _runs(env)[0]["parent_run"] == "dip_ingest/r/reconcile/1"

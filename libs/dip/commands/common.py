@@ -21,6 +21,11 @@ EnvOption = Annotated[
 ]
 
 
+class CheckFailed(Exception):
+    """A check's negative outcome (an unbalanced ledger, a failed expectation): the run fails, the command exits 1
+    after printing the check's summary as its last line."""
+
+
 RunIdOption = Annotated[
     str | None, typer.Option("--run-id", help="Orchestrator run reference, e.g. Airflow's dag/run/task/try (lineage).")
 ]

@@ -7,6 +7,7 @@ from datetime import date
 import typer
 
 from dip.commands.common import (
+    CheckFailed,
     EnvOption,
     LogicalDateOption,
     RunIdOption,
@@ -33,14 +34,20 @@ def report_cmd(
 
     config = config_or_exit(env)
     lineage = {"parent_run": run_id, "logical_date": logical_date, "echo": console.print}
-    with run_job(QUALITY_REPORT, config, lambda: session(config, "dip-quality-report"), **lineage) as run:
-        if day:
-            run.params["date"] = day
-        _report(run, config, day, fail_on_failure)
+    try:
+        with run_job(QUALITY_REPORT, config, lambda: session(config, "dip-quality-report"), **lineage) as run:
+            if day:
+                run.params["date"] = day
+            summary = _report(run, config, day, fail_on_failure)
+    except CheckFailed as failed:
+        console.print(str(failed))
+        raise typer.Exit(1) from None
+    console.print(summary)
 
 
-def _report(run, config, day: str | None, fail_on_failure: bool) -> None:
-    """The per-table quality table and line; with ``fail_on_failure`` a failed expectation fails the run."""
+def _report(run, config, day: str | None, fail_on_failure: bool) -> str:
+    """The per-table quality table, and the summary line; with ``fail_on_failure`` a failed expectation fails the
+    run (:class:`CheckFailed`)."""
     from dip.quality.daily_quality import quality_report
 
     rows = quality_report(run.spark, config, date.fromisoformat(day) if day else None)
@@ -56,9 +63,10 @@ def _report(run, config, day: str | None, fail_on_failure: bool) -> None:
     console.print(table)
     failed = sum(r.failed for r in rows)
     run.counts.update({"evaluated": sum(r.evaluated for r in rows), "failed": failed})
-    console.print(f"quality: {sum(r.evaluated for r in rows)} results, {failed} failed")
+    summary = f"quality: {sum(r.evaluated for r in rows)} results, {failed} failed"
     if failed and fail_on_failure:
-        raise typer.Exit(1)
+        raise CheckFailed(summary)
+    return summary
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from dip.commands.common import (
+    CheckFailed,
     EnvOption,
     LogicalDateOption,
     RunIdOption,
@@ -256,14 +257,19 @@ def reconcile_cmd(
 
     config = config_or_exit(env)
     lineage = {"parent_run": run_id, "logical_date": logical_date, "echo": console.print}
-    with run_job(RECONCILE, config, lambda: session(config, "dip-reconcile"), **lineage) as run:
-        if day:
-            run.params["date"] = day
-        _reconcile(run, config, day)
+    try:
+        with run_job(RECONCILE, config, lambda: session(config, "dip-reconcile"), **lineage) as run:
+            if day:
+                run.params["date"] = day
+            summary = _reconcile(run, config, day)
+    except CheckFailed as failed:
+        console.print(str(failed))
+        raise typer.Exit(1) from None
+    console.print(summary)
 
 
-def _reconcile(run, config, day: str | None) -> None:
-    """The balance table and line; an unbalanced ledger fails the run (exit 1)."""
+def _reconcile(run, config, day: str | None) -> str:
+    """The balance table, and the summary line; an unbalanced ledger fails the run (:class:`CheckFailed`)."""
     from dip.reconcile import reconcile
 
     balances = reconcile(run.spark, config, date.fromisoformat(day) if day else None)
@@ -278,12 +284,12 @@ def _reconcile(run, config, day: str | None) -> None:
     unbalanced = [b for b in balances if not b.balanced]
     pending = sum(b.pending for b in balances)
     run.counts.update({"balanced": len(balances) - len(unbalanced), "unbalanced": len(unbalanced), "pending": pending})
-    console.print(
-        f"reconcile: {len(balances) - len(unbalanced)} balanced, {len(unbalanced)} unbalanced"
-        + (f" ({pending} Kafka messages after bronze's last batch are pending)" if pending else "")
+    summary = f"reconcile: {len(balances) - len(unbalanced)} balanced, {len(unbalanced)} unbalanced" + (
+        f" ({pending} Kafka messages after bronze's last batch are pending)" if pending else ""
     )
     if unbalanced:
-        raise typer.Exit(1)
+        raise CheckFailed(summary)
+    return summary
 
 
 def tables_cmd(env: EnvOption = None) -> None:
