@@ -97,7 +97,7 @@ def _load_job(name: str) -> ModuleType:
 def _cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     from dip.cli import app
 
-    for module in ("dip.commands.features", "dip.commands.ml", "dip.commands.streaming", "dip.commands.quality"):
+    for module in ("dip.commands.features", "dip.commands.ml", "dip.commands.streaming", "dip.commands.common"):
         monkeypatch.setattr(f"{module}.session", lambda _config, _name: None)
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, result.output
@@ -470,7 +470,7 @@ assert not [m for m in sys.modules if m.startswith(("pyspark", "py4j"))]
 def test_an_unbalanced_reconcile_exits_1_and_is_a_failed_run(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dip.cli import app
 
-    monkeypatch.setattr("dip.commands.streaming.session", lambda _config, _name: None)
+    monkeypatch.setattr("dip.commands.common.session", lambda _config, _name: None)
     monkeypatch.setattr("dip.reconcile.reconcile", lambda *_a: [Balance("kafka", "t", 5, {"bronze": 4})])
     result = CliRunner().invoke(app, ["reconcile", "--run-id", "dip_ingest/r/reconcile/1"])
     assert result.exit_code == 1 and result.output.splitlines()[-1] == "reconcile: 0 balanced, 1 unbalanced"

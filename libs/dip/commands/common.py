@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,21 @@ EnvOption = Annotated[
 class CheckFailed(Exception):
     """A check's negative outcome (an unbalanced ledger, a failed expectation): the run fails, the command exits 1
     after printing the check's summary as its last line."""
+
+
+def run_check(job: Any, config: Config, body: Callable[[Any], str], **lineage: str | None) -> None:
+    """A check command (reconcile, quality report) as one run of ``job`` through the runner: ``body(run)`` prints
+    its table and returns its summary line, printed last; a :class:`CheckFailed` fails the run and exits 1."""
+    from dip.job_runner import run_job
+
+    app_name = f"dip-{job.name.replace('_', '-')}"
+    try:
+        with run_job(job, config, lambda: session(config, app_name), echo=console.print, **lineage) as run:
+            summary = body(run)
+    except CheckFailed as failed:
+        console.print(str(failed))
+        raise typer.Exit(1) from None
+    console.print(summary)
 
 
 RunIdOption = Annotated[

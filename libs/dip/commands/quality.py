@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import typer
 
-from dip.commands.common import (
-    CheckFailed,
-    EnvOption,
-    LogicalDateOption,
-    RunIdOption,
-    config_or_exit,
-    console,
-    session,
-    titled_table,
-)
+from dip.commands import common
+from dip.commands.common import CheckFailed, EnvOption, LogicalDateOption, RunIdOption
 
 quality_app = typer.Typer(help="Data quality of the silver tables.", no_args_is_help=True)
 
@@ -29,20 +22,11 @@ def report_cmd(
     logical_date: LogicalDateOption = None,
 ) -> None:
     """Expectations evaluated and failed, unexpected and quarantined rows per silver table."""
-    from dip.job_runner import run_job
     from dip.job_specs import QUALITY_REPORT
 
-    config = config_or_exit(env)
-    lineage = {"parent_run": run_id, "logical_date": logical_date, "echo": console.print}
-    try:
-        with run_job(QUALITY_REPORT, config, lambda: session(config, "dip-quality-report"), **lineage) as run:
-            if day:
-                run.params["date"] = day
-            summary = _report(run, config, day, fail_on_failure)
-    except CheckFailed as failed:
-        console.print(str(failed))
-        raise typer.Exit(1) from None
-    console.print(summary)
+    config = common.config_or_exit(env)
+    report = partial(_report, config=config, day=day, fail_on_failure=fail_on_failure)
+    common.run_check(QUALITY_REPORT, config, report, parent_run=run_id, logical_date=logical_date)
 
 
 def _report(run, config, day: str | None, fail_on_failure: bool) -> str:
@@ -50,8 +34,9 @@ def _report(run, config, day: str | None, fail_on_failure: bool) -> str:
     run (:class:`CheckFailed`)."""
     from dip.quality.daily_quality import quality_report
 
+    run.params.update({"date": day} if day else {})
     rows = quality_report(run.spark, config, date.fromisoformat(day) if day else None)
-    table = titled_table(
+    table = common.titled_table(
         "quality report" + (f" {day}" if day else ""),
         ("table", "evaluated", "failed", "unexpected rows", "quarantined", "failed expectations"),
     )
@@ -60,7 +45,7 @@ def _report(run, config, day: str | None, fail_on_failure: bool) -> str:
             r.table, str(r.evaluated), str(r.failed), str(r.unexpected_rows), str(r.quarantined),
             ", ".join(r.failed_expectations) or "-",
         )  # fmt: skip
-    console.print(table)
+    common.console.print(table)
     failed = sum(r.failed for r in rows)
     run.counts.update({"evaluated": sum(r.evaluated for r in rows), "failed": failed})
     summary = f"quality: {sum(r.evaluated for r in rows)} results, {failed} failed"

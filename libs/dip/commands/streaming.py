@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import typer
 from rich.table import Table
@@ -15,6 +16,7 @@ from dip.commands.common import (
     config_or_exit,
     console,
     err_console,
+    run_check,
     session,
     titled_table,
 )
@@ -252,26 +254,18 @@ def reconcile_cmd(
     logical_date: LogicalDateOption = None,
 ) -> None:
     """Kafka = bronze + DLQ and bronze = silver + quarantine + DLQ + duplicates; exit 1 if unbalanced."""
-    from dip.job_runner import run_job
     from dip.job_specs import RECONCILE
 
     config = config_or_exit(env)
-    lineage = {"parent_run": run_id, "logical_date": logical_date, "echo": console.print}
-    try:
-        with run_job(RECONCILE, config, lambda: session(config, "dip-reconcile"), **lineage) as run:
-            if day:
-                run.params["date"] = day
-            summary = _reconcile(run, config, day)
-    except CheckFailed as failed:
-        console.print(str(failed))
-        raise typer.Exit(1) from None
-    console.print(summary)
+    balance = partial(_reconcile, config=config, day=day)
+    run_check(RECONCILE, config, balance, parent_run=run_id, logical_date=logical_date)
 
 
 def _reconcile(run, config, day: str | None) -> str:
     """The balance table, and the summary line; an unbalanced ledger fails the run (:class:`CheckFailed`)."""
     from dip.reconcile import reconcile
 
+    run.params.update({"date": day} if day else {})
     balances = reconcile(run.spark, config, date.fromisoformat(day) if day else None)
     table = titled_table(
         "dip reconcile" + (f" {day}" if day else ""), ("check", "scope", "expected", "parts", "ok", "pending")
