@@ -228,14 +228,19 @@ def _command(patches: dict[str, Callable], *args: str) -> Callable[[pytest.Monke
     return run
 
 
-def _stream_job(name: str, fake: Callable) -> Callable[[pytest.MonkeyPatch], None]:
-    def run(_monkeypatch: pytest.MonkeyPatch) -> None:
-        from dip import job_specs
+def _stream_job(name: str, target: str, fake: Callable) -> Callable[[pytest.MonkeyPatch], None]:
+    """Run ``jobs/<name>.py`` as spark-submit does (``__main__``), its stream function replaced by ``fake``."""
 
-        module = _load_job(name)
-        job = {"stream_bronze": job_specs.STREAM_BRONZE, "stream_silver": job_specs.STREAM_SILVER}.get(name)
-        module.stream_main.__globals__["session_factory"] = lambda _c, _j: lambda: None
-        assert module.stream_main(job or job_specs.STREAM_LIVE, fake, module.__doc__, []) == 0
+    def run(monkeypatch: pytest.MonkeyPatch) -> None:
+        import runpy
+        import sys
+
+        monkeypatch.setattr(target, fake)
+        monkeypatch.setattr("dip.job_main.session_factory", lambda _config, _job: lambda: None)
+        monkeypatch.setattr(sys, "argv", [f"jobs/{name}.py"])
+        with pytest.raises(SystemExit) as exited:
+            runpy.run_path(str(ROOT / "jobs" / f"{name}.py"), run_name="__main__")
+        assert exited.value.code == 0
 
     return run
 
@@ -294,7 +299,9 @@ ENTRY_POINTS = {
     "jobs/stream_bronze.py": (
         "stream_bronze",
         BRONZE,
-        _stream_job("stream_bronze", _fake_stream("stream_bronze", BRONZE)),
+        _stream_job(
+            "stream_bronze", "dip.streaming.bronze_job.run_stream_bronze", _fake_stream("stream_bronze", BRONZE)
+        ),
     ),
     "dip stream bronze": (
         "stream_bronze",
@@ -308,7 +315,7 @@ ENTRY_POINTS = {
     "jobs/stream_silver.py": (
         "stream_silver",
         SILVER,
-        _stream_job("stream_silver", _fake_stream("stream_silver", SILVER)),
+        _stream_job("stream_silver", "dip.silver.stream_job.run_stream_silver", _fake_stream("stream_silver", SILVER)),
     ),
     "dip stream silver": (
         "stream_silver",
@@ -322,7 +329,7 @@ ENTRY_POINTS = {
     "jobs/stream_live.py": (
         "stream_live",
         LIVE,
-        _stream_job("stream_live", _fake_stream("stream_live_posts", LIVE)),
+        _stream_job("stream_live", "dip.features.live_job.run_live_job", _fake_stream("stream_live_posts", LIVE)),
     ),
     "dip stream live": (
         "stream_live",
