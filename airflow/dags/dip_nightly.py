@@ -1,4 +1,6 @@
-"""dip_nightly (one run per finished UTC day): batch_features -> push_online -> quality report -> train.
+"""dip_nightly (one run per finished UTC day): batch_features -> push_online -> forget_pending -> maintain ->
+quality report -> train. forget_pending carries out deletion requests queued by POST /v1/admin/forget; maintain
+compacts, vacuums and checkpoints the tables, cleans Hudi and applies retention (the raw zone's archive locally).
 
 Chained to dip_ingest by assets: it runs when dip_ingest publishes a day partition of the silver tables
 (its `close_day` task, once a run of a later day passed reconcile), for that day (`partition_key`). Several
@@ -66,4 +68,8 @@ with DAG(
         **spark_job("train"),  # trains on all offline features up to now; no date argument
     )
 
-    batch_features >> push_online >> quality_report >> train_gate >> train
+    # deletion requests queued by POST /v1/admin/forget first, so maintain's VACUUM follows their deletes
+    forget_pending = SparkSubmitOperator(task_id="forget_pending", **spark_job("forget"))
+    maintain = SparkSubmitOperator(task_id="maintain", execution_timeout=timedelta(hours=1), **spark_job("maintain"))
+
+    batch_features >> push_online >> forget_pending >> maintain >> quality_report >> train_gate >> train

@@ -136,13 +136,14 @@ def ingest_cmd(
 def replay_cmd(
     source: str = typer.Option(..., help="Source whose raw zone to republish."),
     date: str = typer.Option(..., help="Day partition, yyyy-mm-dd (UTC)."),
+    archive: bool = typer.Option(False, "--archive", help="Read the day from <lake>/archive/raw (dip maintain)."),
     env: EnvOption = None,
 ) -> None:
     """Republish one day of the raw zone into Kafka (no API calls; messages identical to the originals)."""
     from dip.connectors.replay import run_replay
     from dip.connectors.summary_tables import replay_table
 
-    console.print(replay_table(run_replay(config_or_exit(env), source, date)))
+    console.print(replay_table(run_replay(config_or_exit(env), source, date, archive=archive)))
 
 
 @schemas_app.command("check")
@@ -165,7 +166,7 @@ COMMANDS_GROUP = "dip.commands"  # entry points ``name = module:register``; dip-
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import deploy, features, lineage, ml, quality, status, streaming
+    from dip.commands import deploy, features, lifecycle, lineage, ml, quality, status, streaming
 
     streaming.register(app)
     features.register(app)
@@ -174,6 +175,7 @@ def _register_stage_commands() -> None:
     lineage.register(app)
     deploy.register(app)
     quality.register(app)
+    lifecycle.register(app)
 
 
 def _register_plugin_commands() -> None:

@@ -15,11 +15,13 @@ from dip.silver.stream_job import QUERY as SILVER_QUERY
 from dip.streaming.bronze_job import QUERY as BRONZE_QUERY
 from dip.streaming.runner import RunSummary
 from dip.tables import (
+    ALL_TABLES,
     BRONZE_EVENTS,
     DLQ,
     FEATURE_PUSH_STATE,
     FEATURE_RUNS,
     FEATURE_TABLES,
+    FORGET_AUDIT,
     ML_FEEDBACK,
     QUALITY_RESULTS,
     SILVER_ACCOUNT_METRICS,
@@ -59,6 +61,16 @@ RECONCILE = Job(
 )
 QUALITY_REPORT = Job("quality_report", reads=(QUALITY_RESULTS, SILVER_QUARANTINE), counts=("evaluated", "failed"))
 EVALUATE = Job("evaluate", reads=(SILVER_PREDICTIONS, SILVER_POST_METRICS), writes=(ML_FEEDBACK,))
+MAINTAIN = Job(
+    "maintain",
+    writes=ALL_TABLES,
+    counts=("tables", "files_before", "files_after", "rows_expired", "raw_archived", "raw_expired"),
+)
+FORGET = Job(
+    "forget",
+    writes=(*(t for t in ALL_TABLES if t is not FORGET_AUDIT), FORGET_AUDIT),
+    counts=("raw_objects", "lake_rows", "redis_keys", "state_files"),
+)
 
 
 def stream_all(live: bool) -> Job:

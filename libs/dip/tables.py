@@ -56,6 +56,9 @@ ACCOUNT_FEATURES_DAILY = Table("account_features_daily", "features/account_featu
 FEATURE_RUNS = Table("feature_runs", "features/_runs")
 FEATURE_PUSH_STATE = Table("feature_push_state", "features/_push_state")
 ML_FEEDBACK = Table("ml_feedback", "ml/feedback")  # `dip evaluate`: predictions joined with observed engagement
+# `dip forget`: one row per request (requested, then completed with counts per place); its account hashes are the
+# forgotten-accounts list that ingest, bronze and silver consult. Holds no account id, only sha256(source:account)
+FORGET_AUDIT = Table("forget_audit", "lifecycle/forget_audit")
 
 SILVER_TABLES: dict[str, Table] = {
     "posts": SILVER_POSTS,
@@ -80,4 +83,5 @@ ALL_TABLES: tuple[Table, ...] = (
     FEATURE_RUNS,
     FEATURE_PUSH_STATE,
     ML_FEEDBACK,
+    FORGET_AUDIT,
 )

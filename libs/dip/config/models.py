@@ -514,6 +514,69 @@ class DeployConfig(_Strict):
     airflow: AirflowDeployConfig = Field(default_factory=AirflowDeployConfig)
 
 
+# --- data lifecycle (issue 21): `dip maintain`, retention and archive, `dip forget` -------------------------------
+# Delta's safety default: VACUUM refuses a shorter retention unless told (delta.retentionDurationCheck)
+DELTA_SAFE_RETENTION_HOURS = 168.0
+LifecycleZone = Literal["bronze", "silver", "quarantine", "dlq", "features"]
+
+
+class DeltaMaintenanceConfig(_Strict):
+    """`dip maintain` on every Delta table: OPTIMIZE (Z-ordered by the common filters), VACUUM, a checkpoint."""
+
+    optimize: bool = True
+    # table name -> columns the common queries filter on (OPTIMIZE ... ZORDER BY); not partition columns
+    zorder_by: dict[str, list[str]] = Field(default_factory=dict)
+    vacuum: bool = True
+    vacuum_retention_hours: float = Field(DELTA_SAFE_RETENTION_HOURS, gt=0)
+    # below Delta's 7-day safety default only when said explicitly (a stream or reader older than that breaks)
+    allow_short_retention: bool = False
+    checkpoint: bool = True
+
+    @model_validator(mode="after")
+    def _check_retention(self) -> DeltaMaintenanceConfig:
+        if self.vacuum_retention_hours < DELTA_SAFE_RETENTION_HOURS and not self.allow_short_retention:
+            raise ValueError(
+                f"lifecycle.delta.vacuum_retention_hours {self.vacuum_retention_hours:g} is below Delta's safety "
+                f"default ({DELTA_SAFE_RETENTION_HOURS:g} h): set lifecycle.delta.allow_short_retention: true"
+            )
+        return self
+
+
+class HudiMaintenanceConfig(_Strict):
+    """`dip maintain` on the Hudi feature tables: cleaning (run_clean) and, optionally, clustering."""
+
+    clean: bool = True
+    retain_commits: int | None = Field(None, ge=1, description="null: features.hudi.cleaner_commits_retained.")
+    clustering: bool = False  # run_clustering: rewrites small files into larger ones (copy-on-write tables)
+
+
+class RawRetentionConfig(_Strict):
+    """The raw zone: moved to the archive (S3: an archive storage class) after N days, deleted after M."""
+
+    archive_after_days: PositiveInt = 30
+    expire_after_days: PositiveInt | None = 730  # null: never
+    archive_storage_class: Literal["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "INTELLIGENT_TIERING"] = (
+        "GLACIER"
+    )
+
+    @model_validator(mode="after")
+    def _check_order(self) -> RawRetentionConfig:
+        if self.expire_after_days is not None and self.expire_after_days <= self.archive_after_days:
+            raise ValueError("lifecycle.raw.expire_after_days must be after lifecycle.raw.archive_after_days")
+        return self
+
+
+class LifecycleConfig(_Strict):
+    """Table maintenance, per-zone retention (days; a zone not listed keeps its rows), encryption, forgetting."""
+
+    delta: DeltaMaintenanceConfig = Field(default_factory=DeltaMaintenanceConfig)
+    hudi: HudiMaintenanceConfig = Field(default_factory=HudiMaintenanceConfig)
+    raw: RawRetentionConfig = Field(default_factory=RawRetentionConfig)
+    retention_days: dict[LifecycleZone, PositiveInt] = Field(default_factory=dict)
+    kafka_retention_hours: float | None = Field(168.0, gt=0, description="retention.ms of new topics; null: broker's.")
+    kms_key_id: str | None = None  # SSE-KMS key of the lake bucket (s3-lifecycle render); null: SSE-S3 (AES256)
+
+
 class Config(_Strict):
     env: str
     state_dir: str = ".dip"
@@ -535,6 +598,7 @@ class Config(_Strict):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     status: StatusConfig = Field(default_factory=StatusConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
 
     @model_validator(mode="after")
     def _check_feature_format(self) -> Config:

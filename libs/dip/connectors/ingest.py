@@ -23,6 +23,7 @@ from dip.connectors.publisher import DeliveryError, KafkaPublisher
 from dip.connectors.raw_zone import RawZone, object_store
 from dip.connectors.sources import SourceRegistry, default_registry
 from dip.connectors.state import AccountState, state_store
+from dip.io.forgotten import account_hash, forgotten_hashes
 from dip.io.secrets import secrets_provider
 from dip.job_runner import Job
 from dip.observability.tracing import in_current_context
@@ -207,7 +208,11 @@ class IngestRun:
         try:
             self.publisher.ensure_topics([raw_topic(self.config, name), self.config.kafka.topics.dlq])
             source.authenticate()
-            accounts = source.accounts()
+            forgotten = forgotten_hashes(self.config)  # `dip forget`: never fetched again
+            listed = source.accounts()
+            accounts = [a for a in listed if account_hash(name, a) not in forgotten]
+            for _ in range(len(listed) - len(accounts)):
+                summary.skip("forgotten account (dip forget)")
             summary.accounts = len(accounts)
             workers = max(1, min(self.config.connectors.max_concurrency, len(accounts) or 1))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"ingest-{name}") as pool:

@@ -14,6 +14,12 @@ from dip.connectors.kafka_messages import OutMessage
 from dip.io.kafka import make_admin, make_producer
 
 
+def topic_config(config: Config) -> dict[str, str]:
+    """Topic-level settings of the topics DIP creates: ``retention.ms`` from ``lifecycle.kafka_retention_hours``."""
+    hours = config.lifecycle.kafka_retention_hours
+    return {"retention.ms": str(int(hours * 3_600_000))} if hours is not None else {}
+
+
 class DeliveryError(RuntimeError):
     """Kafka did not acknowledge some messages; the page's state must not advance."""
 
@@ -29,7 +35,8 @@ class KafkaPublisher:
         self._lock = threading.Lock()
 
     def ensure_topics(self, topics: Iterable[str]) -> None:
-        """Create missing topics with ``kafka.topics.partitions`` partitions (broker-default replication)."""
+        """Create missing topics with ``kafka.topics.partitions`` partitions (broker-default replication) and the
+        retention of ``lifecycle.kafka_retention_hours``."""
         wanted = set(topics) - self._known_topics
         if not wanted:
             return
@@ -39,7 +46,12 @@ class KafkaPublisher:
         if missing:
             futures = admin.create_topics(
                 [
-                    NewTopic(t, num_partitions=self.config.kafka.topics.partitions, replication_factor=-1)
+                    NewTopic(
+                        t,
+                        num_partitions=self.config.kafka.topics.partitions,
+                        replication_factor=-1,
+                        config=topic_config(self.config),
+                    )
                     for t in missing
                 ]
             )

@@ -42,6 +42,10 @@ class ObjectStore(ABC):
     def list(self, prefix: str) -> list[str]:
         """Keys under ``prefix``, sorted."""
 
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present: only retention (archive, expiry) and ``dip forget`` remove raw objects."""
+
 
 class LocalStore(ObjectStore):
     """Files under a folder; temp file + hard link makes "create if absent" atomic."""
@@ -76,6 +80,9 @@ class LocalStore(ObjectStore):
 
     def get(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
 
     def list(self, prefix: str) -> list[str]:
         base = self.root / prefix
@@ -121,6 +128,9 @@ class S3Store(ObjectStore):
                 raise FileNotFoundError(f"s3://{self.bucket}/{self._key(key)}") from None
             raise
 
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
     def list(self, prefix: str) -> list[str]:
         keys: list[str] = []
         strip = len(self.prefix) + 1 if self.prefix else 0
@@ -155,15 +165,19 @@ class StoredResponse:
     body: bytes
 
 
+RAW_ROOT = "raw"
+ARCHIVE_ROOT = "archive/raw"  # where local retention moves expired raw objects (same layout, still replayable)
+
+
 class RawZone:
-    """Writes and reads response bodies under ``raw/``."""
+    """Writes and reads response bodies under ``raw/`` (or, ``root`` = :data:`ARCHIVE_ROOT`, the archive)."""
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, root: str = RAW_ROOT) -> None:
         self.store = store
+        self.root = root
 
-    @staticmethod
-    def partition(source: str, entity: str, date: str) -> str:
-        return f"raw/source={source}/entity={entity}/date={date}"
+    def partition(self, source: str, entity: str, date: str) -> str:
+        return f"{self.root}/source={source}/entity={entity}/date={date}"
 
     def write(self, response: ApiResponse, run_id: str, seq: int, page: str) -> str:
         """Store body (gzip) and metadata; returns the body key. Existing objects are never replaced."""
@@ -176,7 +190,7 @@ class RawZone:
 
     def read_day(self, source: str, date: str) -> Iterator[StoredResponse]:
         """Every stored response of ``source`` on ``date`` (all entities), in (run, seq) order."""
-        prefix = f"raw/source={source}/"
+        prefix = f"{self.root}/source={source}/"
         bodies = [k for k in self.store.list(prefix) if k.endswith(".json.gz") and f"/date={date}/" in k]
         items = []
         for key in bodies:

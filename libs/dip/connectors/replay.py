@@ -13,7 +13,7 @@ from dip.connectors.counts import PageCounts
 from dip.connectors.metrics import ConnectorMetrics
 from dip.connectors.pipeline import PageProcessor, raw_topic
 from dip.connectors.publisher import KafkaPublisher
-from dip.connectors.raw_zone import RawZone, StoredResponse, object_store
+from dip.connectors.raw_zone import ARCHIVE_ROOT, RAW_ROOT, RawZone, StoredResponse, object_store
 from dip.connectors.sources import SourceRegistry, default_registry
 from dip.io.secrets import EnvSecrets
 from dip.schemas import SchemaRegistry, schemas_dir
@@ -58,8 +58,10 @@ def run_replay(
     *,
     registry: SourceRegistry | None = None,
     publisher: KafkaPublisher | None = None,
+    archive: bool = False,
 ) -> ReplaySummary:
-    """Every stored response of ``source_name`` on ``date`` (yyyy-mm-dd), grouped by page, republished.
+    """Every stored response of ``source_name`` on ``date`` (yyyy-mm-dd), grouped by page, republished; from
+    the archive (``<lake>/archive/raw``, where ``dip maintain`` moves old days) with ``archive``.
 
     Records keep their original ``run_id``, ``request_id`` and ``fetched_at``, so a replayed message is
     byte-identical to the original one and downstream deduplication removes it. No HTTP call is made.
@@ -70,7 +72,8 @@ def run_replay(
     publisher = publisher or KafkaPublisher(config)
     schemas = SchemaRegistry(schemas_dir(config))
     publisher.ensure_topics([raw_topic(config, source_name), config.kafka.topics.dlq])
-    stored = list(RawZone(object_store(config)).read_day(source_name, date))
+    zone = RawZone(object_store(config), ARCHIVE_ROOT if archive else RAW_ROOT)
+    stored = list(zone.read_day(source_name, date))
     try:
         for (run_id, _page), group in itertools.groupby(stored, key=lambda s: (s.meta["run_id"], s.meta["page"])):
             responses = [_response(s) for s in group]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructField, StructType
 
@@ -65,6 +65,12 @@ class DeltaFeatureStore(LakeFeatureStore):
             return 0
         metrics = last["operationMetrics"] or {}
         return int(metrics.get("numSourceRows") or metrics.get("numOutputRows") or 0)
+
+    def delete_where(self, table: FeatureTable, condition: Column) -> int:
+        """A Delta DELETE; the count comes from the commit's metrics."""
+        from dip.io.table_access import delete_rows
+
+        return delete_rows(self.spark, self._path(table), condition) if self.exists(table) else 0
 
     def _merge(self, source: DataFrame, table: FeatureTable, partition: str) -> None:
         from delta.tables import DeltaTable

@@ -13,7 +13,7 @@ The commit timeline is read without a JVM through hudi-rs (the ``hudi`` Python p
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from dip.config.models import HudiFeaturesConfig
@@ -120,6 +120,19 @@ class HudiFeatureStore(LakeFeatureStore):
                 changed.unpersist()
         finally:
             df.unpersist()
+
+    def delete_where(self, table: FeatureTable, condition: Column) -> int:
+        """Hudi's ``delete`` write operation on the matching rows' keys (nothing committed when none match)."""
+        if not self.exists(table):
+            return 0
+        doomed = self.read(table).where(condition).persist()
+        try:
+            rows = doomed.count()
+            if rows:
+                self._write(doomed, table, "delete")
+            return rows
+        finally:
+            doomed.unpersist()
 
     def read(self, table: FeatureTable, commit: Commit | None = None) -> DataFrame:
         """Snapshot query (time travel to ``commit`` when given), without Hudi's meta columns."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 
 from dip.config import Config
 from dip.features.specs import FeatureTable
@@ -48,6 +48,10 @@ class FeatureStore(Protocol):
 
     def changed_keys(self, table: FeatureTable, after: Commit | None, until: Commit) -> DataFrame:
         """Distinct entity ids of rows inserted or updated after ``after`` up to ``until``."""
+        ...
+
+    def delete_where(self, table: FeatureTable, condition: Column) -> int:
+        """Delete the rows matching ``condition`` (retention, ``dip forget``); returns how many; 0 without a table."""
         ...
 
 

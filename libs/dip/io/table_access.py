@@ -10,7 +10,7 @@ from dip.config import Config
 from dip.tables import FEATURE_TABLES, Table
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 HUDI_META_COLUMNS = (
     "_hoodie_commit_time",
@@ -86,3 +86,15 @@ def table_version(spark: SparkSession, config: Config, table: Table) -> int | No
     from delta.tables import DeltaTable
 
     return int(DeltaTable.forPath(spark, table.path(config)).history(1).first()["version"])
+
+
+def delete_rows(spark: SparkSession, path: str, condition: Column) -> int:
+    """Delta DELETE of the rows matching ``condition`` at ``path``; the rows deleted (0: nothing committed)."""
+    from delta.tables import DeltaTable
+
+    table = DeltaTable.forPath(spark, path)
+    before = table.history(1).first()["version"]
+    table.delete(condition)
+    # a stream may commit to the table meanwhile: the DELETE is the newest DELETE after ``before``
+    deletes = table.history().where(f"version > {before} AND operation = 'DELETE'").orderBy("version").collect()
+    return int((deletes[-1]["operationMetrics"] or {}).get("numDeletedRows") or 0) if deletes else 0

@@ -39,6 +39,7 @@ from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.io.delta_append import append_idempotent, writer_id
+from dip.io.forgotten import forgotten_filter, forgotten_hashes
 from dip.quality.gx_runner import GxTableValidator
 from dip.quality.suites import Suite, holds_by_construction, with_failures
 from dip.silver.merge import SPECS, latest_per_key, merge_into
@@ -328,6 +329,9 @@ def process_silver_batch(
     started = datetime.now(UTC)
     now = started.strftime("%Y-%m-%d %H:%M:%S.%f")
     writer = writer_id(spark, settings.app_id)
+    forgotten = forgotten_hashes(config)  # a `dip forget` between bronze's write and this batch: rows dropped here
+    if forgotten:
+        batch = batch.where(~forgotten_filter(forgotten))
     keyed = batch.transform(record_key).transform(content_key)
     future_after = started + timedelta(minutes=settings.max_clock_skew_minutes)
     if rebuild:

@@ -35,7 +35,9 @@ def silver_settings(config: Config) -> SilverSettings:
 
 
 def read_bronze_stream(spark: SparkSession, config: Config) -> DataFrame:
-    reader = spark.readStream.format("delta")
+    # bronze is append-only except retention and `dip forget` deletes (and OPTIMIZE, which changes no data):
+    # those commits are skipped instead of failing the stream
+    reader = spark.readStream.format("delta").option("skipChangeCommits", "true")
     if config.streaming.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", str(config.streaming.max_files_per_trigger))
     return reader.load(BRONZE_EVENTS.path(config))

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.io.delta_append import append_idempotent, writer_id
+from dip.io.forgotten import forgotten_filter, forgotten_hashes
 from dip.io.kafka import spark_kafka_options
 from dip.observability.streaming import StreamMetrics
 from dip.streaming.bronze import bronze_dlq_rows, bronze_rows, kafka_frame, parse_kafka
@@ -60,23 +61,31 @@ def ensure_bronze_table(spark: SparkSession, config: Config) -> None:
 
 
 def process_bronze_batch(batch: DataFrame, batch_id: int, config: Config) -> dict[str, int]:
-    """Split one Kafka micro-batch into bronze rows and DLQ rows and write both idempotently."""
+    """Split one Kafka micro-batch into bronze rows and DLQ rows and write both idempotently.
+
+    Messages of a forgotten account (``dip forget``; a replay of older offsets) are dropped and counted.
+    """
     app_id = writer_id(batch.sparkSession, f"{config.streaming.app_id}.{QUERY}")
     ingested_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     parsed = parse_kafka(kafka_frame(batch), ingested_at).persist()
+    forgotten = forgotten_filter(forgotten_hashes(config), "env.source", "env.account_id")
     try:
         stats = parsed.agg(
             F.count(F.lit(1)).alias("n"),
             F.count("envelope_error").alias("bad"),
             F.max("fetched_ts").alias("newest"),
+            F.count(F.when(F.col("envelope_error").isNull() & forgotten, 1)).alias("forgotten"),
         ).first()
-        total, dlq_count = stats["n"], stats["bad"]
-        append_idempotent(bronze_rows(parsed), BRONZE_EVENTS.path(config), app_id, batch_id, BRONZE_EVENTS.partition_by)
+        total, dlq_count, dropped = stats["n"], stats["bad"], stats["forgotten"]
+        rows = bronze_rows(parsed.where(~forgotten)) if dropped else bronze_rows(parsed)
+        append_idempotent(rows, BRONZE_EVENTS.path(config), app_id, batch_id, BRONZE_EVENTS.partition_by)
         if dlq_count:  # the common case writes no DLQ commit and runs no DLQ job
             write_dlq(bronze_dlq_rows(parsed), config, f"{app_id}.dlq", batch_id, expected=dlq_count)
     finally:
         parsed.unpersist()
-    counts = {"kafka": total, "bronze": total - dlq_count, "dlq": dlq_count}
+    counts = {"kafka": total, "bronze": total - dlq_count - dropped, "dlq": dlq_count}
+    if dropped:
+        counts["forgotten"] = dropped
     if stats["newest"] is not None:
         counts[NEWEST_EVENT] = stats["newest"].replace(tzinfo=UTC).timestamp()
     return counts
