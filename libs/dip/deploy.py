@@ -24,7 +24,7 @@ from dip.config import Config, load_config
 from dip.spark.session import session_conf
 from dip.tables import FEATURE_TABLES, SILVER_TABLES
 
-TARGETS = ("emr", "databricks", "airflow")
+TARGETS = ("emr", "databricks", "airflow", "s3-lifecycle")
 DIST_TREES = ("conf", "expectations")  # the DIP home a job needs besides the wheel
 DAGS_TREE = "airflow/dags"  # shipped next to them for the scheduler's DAGs folder; not part of the DIP home
 DIP_HOME_ARCHIVE = "dip_home.tar.gz"
