@@ -15,7 +15,7 @@ from fastapi import FastAPI
 import dip
 from dip.config import Config
 from dip.online import make_async_client, view_specs
-from dip.serving import feature_routes, ops_routes, score_routes
+from dip.serving import feature_routes, lifecycle_routes, ops_routes, score_routes
 from dip.serving.auth import API_KEY_HEADER, Authenticator
 from dip.serving.errors import install_error_handlers
 from dip.serving.limits import BodySizeLimit
@@ -87,6 +87,6 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=config.serving.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts the 413s too
-    for routes in (ops_routes, feature_routes, score_routes):
+    for routes in (ops_routes, feature_routes, score_routes, lifecycle_routes):
         app.include_router(routes.router)
     return app

@@ -130,3 +130,23 @@ class ReloadResponse(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "ready", "not_ready"]
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class ForgetRequestBody(BaseModel):
+    """An operator's deletion request (admin scope)."""
+
+    source: str = Field(min_length=1, max_length=64)
+    account_id: str = Field(min_length=1, max_length=128)
+    purge: bool = False
+
+
+class ForgetAccepted(BaseModel):
+    """What Meta's data deletion callback must answer: where to follow the request, and its confirmation code."""
+
+    url: str
+    confirmation_code: str
+
+
+class ForgetStatus(BaseModel):
+    confirmation_code: str
+    status: Literal["requested", "completed"]

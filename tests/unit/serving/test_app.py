@@ -33,6 +33,8 @@ def test_create_app_builds_no_connection_and_lists_routes(test_config: Config) -
         "/v1/features:batch",
         "/v1/score",
         "/v1/admin/reload-model",
+        "/v1/admin/forget",
+        "/v1/admin/forget/{code}",
     }
 
 
