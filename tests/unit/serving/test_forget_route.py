@@ -100,7 +100,7 @@ def test_verify_rejects_malformed_and_non_hmac_requests() -> None:
     signature, body = good.split(".")
     with pytest.raises(SignedRequestError, match="does not match"):
         verify(f"{signature}.{body}x", SECRET)
-    with pytest.raises(SignedRequestError, match="<signature>.<payload>"):
+    with pytest.raises(SignedRequestError, match=r"<signature>\.<payload>"):
         verify(body, SECRET)
     with pytest.raises(SignedRequestError, match="algorithm must be HMAC-SHA256"):
         verify(sign({"algorithm": "none", "user_id": "7"}, SECRET), SECRET)
