@@ -65,7 +65,13 @@ def test_tasks_and_dependencies(dags: dict) -> None:
     chains = {
         "dip_ingest": ["ingest", "stream_bronze", "stream_silver", "reconcile", "close_day"],
         "dip_nightly": [
-            "batch_features", "push_online", "forget_pending", "maintain", "quality_report", "train_due", "train"
+            "batch_features",
+            "push_online",
+            "forget_pending",
+            "maintain",
+            "quality_report",
+            "train_due",
+            "train",
         ],
         "dip_backfill": ["silver_rebuild", "batch_features", "push_online"],
     }
