@@ -22,9 +22,9 @@ from dip.connectors.raw_zone import ARCHIVE_ROOT, RAW_ROOT, ObjectStore, object_
 from dip.connectors.state import state_location
 from dip.features.specs import feature_table
 from dip.features.store import feature_store
+from dip.io.delta_conflicts import retry_conflicts
 from dip.io.forgotten import account_hash
 from dip.io.table_access import delete_rows, table_exists, table_format
-from dip.lifecycle.maintain import retry_conflicts
 from dip.lifecycle.requests import ForgetRequest, record_completed
 from dip.lifecycle.targets import LAKE_TARGETS, LakeTarget
 from dip.online import make_client, online_key

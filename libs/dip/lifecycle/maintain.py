@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
 from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
@@ -27,14 +26,12 @@ from dip.config import Config
 from dip.connectors.raw_zone import object_store
 from dip.features.specs import feature_table
 from dip.features.store import feature_store
+from dip.io.delta_conflicts import retry_conflicts
 from dip.io.table_access import delete_rows, table_exists, table_format
 from dip.lifecycle.retention import RawRetention, apply_raw_retention
 from dip.lifecycle.targets import LAKE_TARGETS, LakeTarget
 from dip.observability.lifecycle import MaintenanceMetrics
 from dip.tables import ALL_TABLES, Table
-
-T = TypeVar("T")
-CONFLICT_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -62,20 +59,6 @@ class TableMaintenance:
 class MaintenanceSummary:
     tables: list[TableMaintenance] = field(default_factory=list)
     raw: RawRetention = field(default_factory=RawRetention)
-
-
-def retry_conflicts(action: Callable[[], T]) -> T:
-    """``action`` again when it lost a Delta conflict to a concurrent writer (a stream's commit wins)."""
-    from delta.exceptions import DeltaConcurrentModificationException
-
-    for attempt in range(CONFLICT_RETRIES):
-        try:
-            return action()
-        except DeltaConcurrentModificationException:
-            if attempt == CONFLICT_RETRIES - 1:
-                raise
-            time.sleep(0.5 * (attempt + 1))
-    raise AssertionError("unreachable")
 
 
 def delta_files(spark: SparkSession, path: str) -> Files:

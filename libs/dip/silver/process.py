@@ -39,6 +39,7 @@ from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.io.delta_append import append_idempotent, writer_id
+from dip.io.delta_conflicts import retry_conflicts
 from dip.io.forgotten import forgotten_filter, forgotten_hashes
 from dip.quality.gx_runner import GxTableValidator
 from dip.quality.suites import Suite, holds_by_construction, with_failures
@@ -607,6 +608,8 @@ def run_writes(writes: dict[str, Callable[[], object]], threads: int) -> dict[st
     """
     from pyspark import inheritable_thread_target
 
+    # each write is idempotent, so one that lost a Delta conflict (to `dip maintain`'s OPTIMIZE) runs again
+    writes = {name: partial(retry_conflicts, write) for name, write in writes.items()}
     if threads <= 1 or len(writes) <= 1:
         return {name: write() for name, write in writes.items()}
     results: dict[str, object] = {}
