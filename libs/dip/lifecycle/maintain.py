@@ -13,6 +13,7 @@ removes only files unreferenced for longer than the retention, so time travel in
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from dip.lifecycle.retention import RawRetention, apply_raw_retention
 from dip.lifecycle.targets import LAKE_TARGETS, LakeTarget
 from dip.observability.lifecycle import MaintenanceMetrics
 from dip.tables import ALL_TABLES, Table
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,23 @@ def maintain_delta(spark: SparkSession, config: Config, table: Table, target: La
             spark.conf.unset(check)
         result.actions.append(f"vacuum {settings.vacuum_retention_hours:g}h")
     if settings.checkpoint:
-        jvm = spark.sparkContext._jvm
-        jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path).checkpoint()
-        result.actions.append("checkpoint")
+        result.actions.append(_checkpoint(spark, path))
     result.after = delta_files(spark, path)
     return result
+
+
+def _checkpoint(spark: SparkSession, path: str) -> str:
+    """A checkpoint of the latest version. Like Delta's own, a failed one is not fatal (e.g. a stream's commit wrote
+    the checkpoint of the same version at the same moment): the log stays valid, readers replay a few more commits."""
+    from py4j.protocol import Py4JJavaError
+
+    try:
+        spark.sparkContext._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path).checkpoint()
+    except Py4JJavaError as exc:
+        cause = str(exc.java_exception.getClass().getSimpleName())
+        log.warning("checkpoint of %s skipped: %s", path, exc.java_exception.toString())
+        return f"checkpoint skipped ({cause})"
+    return "checkpoint"
 
 
 def maintain_hudi(spark: SparkSession, config: Config, table: Table, target: LakeTarget | None, today: date):
