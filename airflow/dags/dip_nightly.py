@@ -1,4 +1,4 @@
-"""dip_nightly (one run per finished UTC day): batch_features -> push_online -> quality report -> train.
+"""dip_nightly (one run per finished UTC day): batch_features -> gold -> push_online -> quality report -> train.
 
 Chained to dip_ingest by assets: it runs when dip_ingest publishes a day partition of the silver tables
 (its `close_day` task, once a run of a later day passed reconcile), for that day (`partition_key`). Several
@@ -53,6 +53,9 @@ with DAG(
         execution_timeout=timedelta(hours=1),
         **spark_job("batch_features", "--date", DAY),
     )
+    gold = SparkSubmitOperator(  # the seller dashboard's gold tables and the seller alerts of the day
+        task_id="gold", inlets=SILVER, execution_timeout=timedelta(hours=1), **spark_job("gold", "--date", DAY)
+    )
     push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online"))
     quality_report = BashOperator(
         task_id="quality_report", **dip_cli("quality", "report", "--date", DAY, *LINEAGE_ARGS)
@@ -66,4 +69,4 @@ with DAG(
         **spark_job("train"),  # trains on all offline features up to now; no date argument
     )
 
-    batch_features >> push_online >> quality_report >> train_gate >> train
+    batch_features >> gold >> push_online >> quality_report >> train_gate >> train

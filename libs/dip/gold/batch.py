@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -17,6 +18,11 @@ from dip.config import Config
 from dip.features.batch import days_between, read_silver
 from dip.gold.alerts import ALERTS_DDL, FOLLOWER_DROP, percentile_rule, seller_alerts
 from dip.gold.transforms import account_daily, hashtag_daily, post_summary
+from dip.job_runner import JobRun
+from dip.observability.alerts import SellerAlertMetrics
+from dip.quality.gx_runner import GxTableValidator
+from dip.quality.suites import Suite, load_suites
+from dip.quality.table_checks import failed_expectations
 from dip.silver import normalize as N
 from dip.tables import (
     GOLD_ACCOUNT_DAILY,
@@ -48,9 +54,28 @@ def alert_rules(config: Config) -> tuple[str, ...]:
     return (percentile_rule(a.high_percentile, True), percentile_rule(a.low_percentile, False), FOLLOWER_DROP)
 
 
-def _replace_day(df: DataFrame, config: Config, table: Table, day: date) -> int:
-    """Overwrite ``day``'s partition of ``table`` with ``df`` (the other days stay); the rows written."""
+class GoldQualityError(ValueError):
+    """A gold frame fails its suite (``expectations/gold/<table>.json``): nothing of it is written."""
+
+
+class GoldChecks:
+    """The gold suites and one GX validator for the run; :meth:`check` raises on a failing frame."""
+
+    def __init__(self, config: Config) -> None:
+        self.suites: dict[str, Suite] = load_suites(Path(config.quality.expectations_dir) / "gold")
+        self.validator = GxTableValidator()
+
+    def check(self, df: DataFrame, table: Table, label: str) -> None:
+        suite = self.suites.get(table.name)
+        failed = failed_expectations(df, suite, self.validator) if suite else []
+        if failed:
+            raise GoldQualityError(f"{table.name} {label} fails {suite.name}: " + "; ".join(failed))
+
+
+def _replace_day(df: DataFrame, config: Config, table: Table, day: date, checks: GoldChecks) -> int:
+    """Check ``df``, then overwrite ``day``'s partition of ``table`` with it (the other days stay); rows written."""
     rows = df.cache().count()
+    checks.check(df, table, day.isoformat())
     (
         df.write.format("delta")
         .mode("overwrite")
@@ -73,13 +98,15 @@ def run_gold(
     account_metrics = read_silver(spark, config, SILVER_ACCOUNT_METRICS, N.ACCOUNT_METRICS_DDL)
     predictions = read_silver(spark, config, SILVER_PREDICTIONS, N.PREDICTIONS_DDL)
     summary = GoldSummary()
+    checks = GoldChecks(config)
     for day in days:
         accounts = account_daily(
             account_metrics, post_metrics, posts, day, lookback_days=g.lookback_days, baseline_days=g.baseline_days
         )
-        summary.add(GOLD_ACCOUNT_DAILY, _replace_day(accounts, config, GOLD_ACCOUNT_DAILY, day))
+        summary.add(GOLD_ACCOUNT_DAILY, _replace_day(accounts, config, GOLD_ACCOUNT_DAILY, day, checks))
         summary.add(
-            GOLD_HASHTAG_DAILY, _replace_day(hashtag_daily(post_metrics, posts, day), config, GOLD_HASHTAG_DAILY, day)
+            GOLD_HASHTAG_DAILY,
+            _replace_day(hashtag_daily(post_metrics, posts, day), config, GOLD_HASHTAG_DAILY, day, checks),
         )
         posts_of_day = post_summary(
             post_metrics, posts, predictions, day, baseline_days=g.baseline_days, variant=g.prediction_variant
@@ -88,11 +115,12 @@ def run_gold(
             alerts = seller_alerts(posts_of_day, account_metrics, day, g.alerts, baseline_days=g.baseline_days)
         else:
             alerts = spark.createDataFrame([], ALERTS_DDL)
-        summary.add(GOLD_SELLER_ALERTS, _replace_day(alerts, config, GOLD_SELLER_ALERTS, day))
+        summary.add(GOLD_SELLER_ALERTS, _replace_day(alerts, config, GOLD_SELLER_ALERTS, day, checks))
         if day == days[-1]:
             by_rule = alerts.groupBy("rule", "source").count().collect()
             summary.last_day_alerts = {(r["rule"], r["source"]): r["count"] for r in by_rule}
             rows = posts_of_day.cache().count()
+            checks.check(posts_of_day, GOLD_POST_SUMMARY, f"as of {day}")
             posts_of_day.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
                 GOLD_POST_SUMMARY.path(config)
             )
@@ -106,3 +134,21 @@ def gold_sources(spark: SparkSession, config: Config) -> list[str]:
     """Sources with posts in silver (the label values of the alert gauges)."""
     posts = read_silver(spark, config, SILVER_POSTS, N.POSTS_DDL)
     return sorted(r["source"] for r in posts.select("source").distinct().collect())
+
+
+def gold_run(run: JobRun, config: Config, start: date, end: date, on_day: Callable[[date], None]) -> GoldSummary:
+    """The body of a ``gold`` run (CLI and ``jobs/gold.py``): tables, counts, params and the alert gauges."""
+    run.params.update({"from": start.isoformat(), "to": end.isoformat()})
+    summary = run_gold(run.spark, config, start, end, on_day=on_day)
+    run.counts.update({**summary.rows, "alerts": sum(summary.last_day_alerts.values())})
+    SellerAlertMetrics(run.registry, alert_rules(config)).record(
+        summary.last_day_alerts, gold_sources(run.spark, config)
+    )
+    return summary
+
+
+def summary_line(summary: GoldSummary) -> str:
+    """``gold: gold_account_daily 6, ...; alerts of the last day: post_above_p90/instagram 1``."""
+    rows = ", ".join(f"{name} {n}" for name, n in summary.rows.items())
+    alerts = ", ".join(f"{rule}/{source} {n}" for (rule, source), n in sorted(summary.last_day_alerts.items()))
+    return f"gold: {rows}; alerts of the last day: {alerts or 'none'}"

@@ -64,7 +64,7 @@ def test_every_dag_file_imports(dags: dict) -> None:
 def test_tasks_and_dependencies(dags: dict) -> None:
     chains = {
         "dip_ingest": ["ingest", "stream_bronze", "stream_silver", "reconcile", "close_day"],
-        "dip_nightly": ["batch_features", "push_online", "quality_report", "train_due", "train"],
+        "dip_nightly": ["batch_features", "gold", "push_online", "quality_report", "train_due", "train"],
         "dip_backfill": ["silver_rebuild", "batch_features", "push_online"],
     }
     for dag_id, chain in chains.items():

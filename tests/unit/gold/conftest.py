@@ -19,8 +19,7 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def gold_posts(spark: SparkSession) -> DataFrame:
+def posts_frame(spark: SparkSession) -> DataFrame:
     rows = [
         ("p1", "instagram", "a1", "Black abaya ✨ #abaya #عباية", ["abaya", "عباية"], [], "VIDEO", None,
          utc(2026, 11, 19, 9), utc(2026, 11, 21)),
@@ -32,8 +31,7 @@ def gold_posts(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame(rows, N.POSTS_DDL)
 
 
-@pytest.fixture(scope="session")
-def gold_post_metrics(spark: SparkSession) -> DataFrame:
+def post_metrics_frame(spark: SparkSession) -> DataFrame:
     # post_id, source, account_id, run_id, captured_at, views, likes, comments, shares, saves, reach, engagement_ratio
     rows = [
         ("p1", "instagram", "a1", "r1", utc(2026, 11, 19, 12), 100, 5, 1, 0, 0, 90, 0.06),
@@ -45,8 +43,7 @@ def gold_post_metrics(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame(rows, N.POST_METRICS_DDL)
 
 
-@pytest.fixture(scope="session")
-def gold_account_metrics(spark: SparkSession) -> DataFrame:
+def account_metrics_frame(spark: SparkSession) -> DataFrame:
     rows = [
         ("a1", "instagram", "r1", utc(2026, 11, 19, 12), 1000, 1),
         ("a1", "instagram", "r2", utc(2026, 11, 20, 8), 1010, 1),
@@ -57,11 +54,40 @@ def gold_account_metrics(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame(rows, N.ACCOUNT_METRICS_DDL)
 
 
-@pytest.fixture(scope="session")
-def gold_predictions(spark: SparkSession) -> DataFrame:
+def predictions_frame(spark: SparkSession) -> DataFrame:
     rows = [
         ("q1", "dip", "p1", "post_features_daily", 1, "dip-engagement", "1", "champion", 0.045, utc(2026, 11, 20, 10)),
         ("q2", "dip", "p1", "post_features_daily", 1, "dip-engagement", "2", "challenger", 0.9, utc(2026, 11, 20, 11)),
         ("q3", "dip", "p1", "post_features_daily", 1, "dip-engagement", "1", "champion", 0.5, utc(2026, 11, 21, 1)),
     ]
     return spark.createDataFrame(rows, N.PREDICTIONS_DDL)
+
+
+def silver_frames(spark: SparkSession) -> dict[str, DataFrame]:
+    """The fixture by silver table name (``posts``, ``post_metrics``, ``account_metrics``, ``predictions``)."""
+    return {
+        "posts": posts_frame(spark),
+        "post_metrics": post_metrics_frame(spark),
+        "account_metrics": account_metrics_frame(spark),
+        "predictions": predictions_frame(spark),
+    }
+
+
+@pytest.fixture(scope="session")
+def gold_posts(spark: SparkSession) -> DataFrame:
+    return posts_frame(spark)
+
+
+@pytest.fixture(scope="session")
+def gold_post_metrics(spark: SparkSession) -> DataFrame:
+    return post_metrics_frame(spark)
+
+
+@pytest.fixture(scope="session")
+def gold_account_metrics(spark: SparkSession) -> DataFrame:
+    return account_metrics_frame(spark)
+
+
+@pytest.fixture(scope="session")
+def gold_predictions(spark: SparkSession) -> DataFrame:
+    return predictions_frame(spark)

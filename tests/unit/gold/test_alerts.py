@@ -23,10 +23,13 @@ def test_seller_alerts(
     got = seller_alerts(summary, gold_account_metrics, DAY, rules, baseline_days=28)
     expected = [
         # a1's ratios 0.03 and 0.05: p90 = 0.03 + 0.9 * 0.02 = 0.048, p10 = 0.032; both posts are within 48 h
-        (DAY, "post_above_p90", "instagram", "a1", "p1", 0.05, 0.048, "post p1 engagement 5.00% is above the account's p90 (4.80%)"),
-        (DAY, "post_below_p10", "instagram", "a1", "p2", 0.03, 0.032, "post p2 engagement 3.00% is below the account's p10 (3.20%)"),
+        (DAY, "post_above_p90", "instagram", "a1", "p1", 0.05, 0.048,
+         "post p1 engagement 5.00% is above the account's p90 (4.80%)"),
+        (DAY, "post_below_p10", "instagram", "a1", "p2", 0.03, 0.032,
+         "post p2 engagement 3.00% is below the account's p10 (3.20%)"),
         # b1 has one post (< min_posts); its followers 550 -> 500 in a week; a1 has no snapshot a week before
-        (DAY, "follower_drop_wow", "tiktok", "b1", None, -100 / 11, -5.0, "followers 550 -> 500 (-9.1%) week over week"),
+        (DAY, "follower_drop_wow", "tiktok", "b1", None, -100 / 11, -5.0,
+         "followers 550 -> 500 (-9.1%) week over week"),
     ]  # fmt: skip
     assertDataFrameEqual(got, spark.createDataFrame(expected, ALERTS_DDL))
 
