@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.env)
     start, end = (args.date, args.date) if args.date else (args.start, args.end)
     with run_job(GOLD, config, session_factory(config, GOLD), args=args) as run:
-        summary = gold_run(run, config, start, end, on_day=lambda d: print(f"gold {d}: done"))
+        summary = gold_run(run, config, start, end)
     print(summary_line(summary))
     return 0
 

@@ -27,7 +27,7 @@ def gold_cmd(
     config = config_or_exit(env)
     try:
         with run_job(GOLD, config, lambda: session(config, "dip-gold"), echo=console.print) as run:
-            summary = gold_run(run, config, first, last, on_day=lambda d: console.print(f"gold {d}: done"))
+            summary = gold_run(run, config, first, last)
     except ValueError as exc:
         err_console.print(f"[red]gold:[/red] {exc}")
         raise typer.Exit(2) from None

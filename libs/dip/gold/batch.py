@@ -1,18 +1,19 @@
 """gold: silver -> gold tables and seller alerts for a range of days, idempotent.
 
-Each daily table (``gold_account_daily``, ``gold_hashtag_daily``, ``gold_seller_alerts``) has its day's partition
-replaced (Delta ``replaceWhere``), so re-running a day gives the same table; ``gold_post_summary`` is rewritten
-as of the range's last day.
+Each daily table (``gold_account_daily``, ``gold_hashtag_daily``, ``gold_seller_alerts``) has the run's days
+replaced (Delta ``replaceWhere`` on the date range), so re-running days gives the same table; ``gold_post_summary``
+is rewritten as of the range's last day. Every frame is checked against its suite before it is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import reduce
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from dip.config import Config
 from dip.features.batch import days_between, read_silver
@@ -72,61 +73,84 @@ class GoldChecks:
             raise GoldQualityError(f"{table.name} {label} fails {suite.name}: " + "; ".join(failed))
 
 
-def _replace_day(df: DataFrame, config: Config, table: Table, day: date, checks: GoldChecks) -> int:
-    """Check ``df``, then overwrite ``day``'s partition of ``table`` with it (the other days stay); rows written."""
+def _replace_days(df: DataFrame, config: Config, table: Table, days: list[date], checks: GoldChecks) -> int:
+    """Check ``df``, then overwrite the ``days`` of ``table`` with it (other days stay); the rows written."""
     rows = df.cache().count()
-    checks.check(df, table, day.isoformat())
+    checks.check(df, table, f"{days[0]}..{days[-1]}")
     (
         df.write.format("delta")
         .mode("overwrite")
         .partitionBy("date")
-        .option("replaceWhere", f"date = '{day.isoformat()}'")
+        .option("replaceWhere", f"date >= '{days[0].isoformat()}' AND date <= '{days[-1].isoformat()}'")
         .save(table.path(config))
     )
     df.unpersist()
     return rows
 
 
-def run_gold(
-    spark: SparkSession, config: Config, start: date, end: date, *, on_day: Callable[[date], None] = lambda _d: None
-) -> GoldSummary:
-    """Compute and write the gold tables of ``start`` .. ``end``; the post summary as of ``end``."""
+def _union(frames: list[DataFrame]) -> DataFrame:
+    return reduce(DataFrame.unionByName, frames)
+
+
+def run_gold(spark: SparkSession, config: Config, start: date, end: date) -> GoldSummary:
+    """Compute and write the gold tables of ``start`` .. ``end`` (one checked write per table for the whole range);
+    the post summary as of ``end``."""
     g = config.gold
     days = list(days_between(start, end))
-    posts = read_silver(spark, config, SILVER_POSTS, N.POSTS_DDL)
-    post_metrics = read_silver(spark, config, SILVER_POST_METRICS, N.POST_METRICS_DDL)
-    account_metrics = read_silver(spark, config, SILVER_ACCOUNT_METRICS, N.ACCOUNT_METRICS_DDL)
-    predictions = read_silver(spark, config, SILVER_PREDICTIONS, N.PREDICTIONS_DDL)
-    summary = GoldSummary()
-    checks = GoldChecks(config)
-    for day in days:
-        accounts = account_daily(
-            account_metrics, post_metrics, posts, day, lookback_days=g.lookback_days, baseline_days=g.baseline_days
+    silver = [
+        read_silver(spark, config, table, ddl).cache()
+        for table, ddl in (
+            (SILVER_POSTS, N.POSTS_DDL),
+            (SILVER_POST_METRICS, N.POST_METRICS_DDL),
+            (SILVER_ACCOUNT_METRICS, N.ACCOUNT_METRICS_DDL),
+            (SILVER_PREDICTIONS, N.PREDICTIONS_DDL),
         )
-        summary.add(GOLD_ACCOUNT_DAILY, _replace_day(accounts, config, GOLD_ACCOUNT_DAILY, day, checks))
-        summary.add(
-            GOLD_HASHTAG_DAILY,
-            _replace_day(hashtag_daily(post_metrics, posts, day), config, GOLD_HASHTAG_DAILY, day, checks),
-        )
-        posts_of_day = post_summary(
+    ]
+    posts, post_metrics, account_metrics, predictions = silver
+    summaries = {
+        day: post_summary(
             post_metrics, posts, predictions, day, baseline_days=g.baseline_days, variant=g.prediction_variant
         )
-        if g.alerts.enabled:
-            alerts = seller_alerts(posts_of_day, account_metrics, day, g.alerts, baseline_days=g.baseline_days)
-        else:
-            alerts = spark.createDataFrame([], ALERTS_DDL)
-        summary.add(GOLD_SELLER_ALERTS, _replace_day(alerts, config, GOLD_SELLER_ALERTS, day, checks))
-        if day == days[-1]:
-            by_rule = alerts.groupBy("rule", "source").count().collect()
-            summary.last_day_alerts = {(r["rule"], r["source"]): r["count"] for r in by_rule}
-            rows = posts_of_day.cache().count()
-            checks.check(posts_of_day, GOLD_POST_SUMMARY, f"as of {day}")
-            posts_of_day.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
-                GOLD_POST_SUMMARY.path(config)
-            )
-            posts_of_day.unpersist()
-            summary.add(GOLD_POST_SUMMARY, rows)
-        on_day(day)
+        for day in days
+    }
+    frames = {
+        GOLD_ACCOUNT_DAILY: _union(
+            [
+                account_daily(
+                    account_metrics,
+                    post_metrics,
+                    posts,
+                    d,
+                    lookback_days=g.lookback_days,
+                    baseline_days=g.baseline_days,
+                )
+                for d in days
+            ]
+        ),
+        GOLD_HASHTAG_DAILY: _union([hashtag_daily(post_metrics, posts, d) for d in days]),
+        GOLD_SELLER_ALERTS: _union(
+            [seller_alerts(summaries[d], account_metrics, d, g.alerts, baseline_days=g.baseline_days) for d in days]
+        )
+        if g.alerts.enabled
+        else spark.createDataFrame([], ALERTS_DDL),
+    }
+    summary = GoldSummary()
+    checks = GoldChecks(config)
+    for table, df in frames.items():
+        summary.add(table, _replace_days(df, config, table, days, checks))
+    written = spark.read.format("delta").load(GOLD_SELLER_ALERTS.path(config)).where(F.col("date") == F.lit(end))
+    by_rule = written.groupBy("rule", "source").count().collect()
+    summary.last_day_alerts = {(r["rule"], r["source"]): r["count"] for r in by_rule}
+    latest = summaries[end].cache()
+    rows = latest.count()
+    checks.check(latest, GOLD_POST_SUMMARY, f"as of {end}")
+    latest.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
+        GOLD_POST_SUMMARY.path(config)
+    )
+    latest.unpersist()
+    summary.add(GOLD_POST_SUMMARY, rows)
+    for df in silver:
+        df.unpersist()
     return summary
 
 
@@ -136,10 +160,10 @@ def gold_sources(spark: SparkSession, config: Config) -> list[str]:
     return sorted(r["source"] for r in posts.select("source").distinct().collect())
 
 
-def gold_run(run: JobRun, config: Config, start: date, end: date, on_day: Callable[[date], None]) -> GoldSummary:
+def gold_run(run: JobRun, config: Config, start: date, end: date) -> GoldSummary:
     """The body of a ``gold`` run (CLI and ``jobs/gold.py``): tables, counts, params and the alert gauges."""
     run.params.update({"from": start.isoformat(), "to": end.isoformat()})
-    summary = run_gold(run.spark, config, start, end, on_day=on_day)
+    summary = run_gold(run.spark, config, start, end)
     run.counts.update({**summary.rows, "alerts": sum(summary.last_day_alerts.values())})
     SellerAlertMetrics(run.registry, alert_rules(config)).record(
         summary.last_day_alerts, gold_sources(run.spark, config)

@@ -191,7 +191,7 @@ def _gold(spark, config: Config, console: Console, report: DemoReport) -> None:
 
     first, last = _silver_days(spark, config)
     with stage(report, console, f"gold {first}..{last}") as st, _job(GOLD, config, spark) as run:
-        summary = gold_run(run, config, first, last, on_day=lambda d: None)
+        summary = gold_run(run, config, first, last)
         st.counts = {**summary.rows, "alerts": run.counts["alerts"]}
     with stage(report, console, "dashboard (cold load over HTTP)") as st:
         check = check_dashboard(config)
