@@ -55,6 +55,15 @@ def alert_rules(config: Config) -> tuple[str, ...]:
     return (percentile_rule(a.high_percentile, True), percentile_rule(a.low_percentile, False), FOLLOWER_DROP)
 
 
+# what each gold frame is unique on by construction (grouped by these keys per day; posts are unique in silver)
+UNIQUE_KEYS = {
+    GOLD_ACCOUNT_DAILY.name: ("date", "source", "account_id"),
+    GOLD_HASHTAG_DAILY.name: ("date", "source", "hashtag"),
+    GOLD_POST_SUMMARY.name: ("source", "post_id"),
+    GOLD_SELLER_ALERTS.name: ("date", "rule", "source", "account_id", "post_id"),
+}
+
+
 class GoldQualityError(ValueError):
     """A gold frame fails its suite (``expectations/gold/<table>.json``): nothing of it is written."""
 
@@ -68,7 +77,7 @@ class GoldChecks:
 
     def check(self, df: DataFrame, table: Table, label: str) -> None:
         suite = self.suites.get(table.name)
-        failed = failed_expectations(df, suite, self.validator) if suite else []
+        failed = failed_expectations(df, suite, self.validator, UNIQUE_KEYS[table.name]) if suite else []
         if failed:
             raise GoldQualityError(f"{table.name} {label} fails {suite.name}: " + "; ".join(failed))
 
