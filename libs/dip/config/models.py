@@ -429,6 +429,15 @@ class SellerAlertsConfig(_Strict):
     min_posts: int = Field(5, ge=2, description="Posts with a known ratio the account needs for percentile rules.")
     follower_drop_pct: float = Field(2.0, gt=0, description="Week-over-week follower loss (%) that raises an alert.")
 
+    @model_validator(mode="after")
+    def _check_percentiles(self) -> SellerAlertsConfig:
+        if self.low_percentile >= self.high_percentile:
+            raise ValueError(
+                f"gold.alerts.low_percentile ({self.low_percentile}) must be below high_percentile "
+                f"({self.high_percentile})"
+            )
+        return self
+
 
 class GoldConfig(_Strict):
     """Gold tables for the seller dashboard (`dip gold`): look-back windows and the alert rules."""

@@ -43,3 +43,11 @@ def test_a_drop_under_the_threshold_raises_nothing(
     )  # fmt: skip
     rules = SellerAlertsConfig(min_posts=3, follower_drop_pct=10.0)
     assert seller_alerts(summary, gold_account_metrics, DAY, rules, baseline_days=28).count() == 0
+
+
+def test_percentile_rules_must_be_ordered() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="low_percentile .0.95. must be below high_percentile .0.9."):
+        SellerAlertsConfig(low_percentile=0.95)

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from dip.online.codec import RowError
 from dip.online.views import live_view_specs
+from dip.serving.auth import Principal
 from dip.serving.dashboard import data
 from dip.serving.errors import ApiError
 from dip.serving.state import Caller, ServingState, State
@@ -29,7 +30,7 @@ def plotly_js() -> Path:
     return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 
-def _allowed(state: ServingState, caller: Any) -> None:
+def _allowed(state: ServingState, caller: Principal) -> None:
     state.authenticator.require(caller, state.config.dashboard.scope)
 
 
