@@ -4,6 +4,7 @@ in, picking an account and reading the charts, an Arabic caption and the console
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
 from dip.config import Config
 from dip.config.models import ApiKeyConfig
-from dip.gold.batch import GoldSummary, run_gold
+from dip.gold.batch import GoldQualityError, GoldSummary, run_gold
 from dip.io.arrow_reader import read_delta
 from dip.serving.app import create_app
 from dip.serving.auth import hash_api_key
@@ -69,6 +71,29 @@ def test_gold_job_is_idempotent(spark: SparkSession, gold_config: Config, gold_w
     followers = sorted((r["date"], r["account_id"], r["followers"]) for r in tables["gold_account_daily"])
     assert followers == [(date(2026, 11, 19), "a1", 1000), (date(2026, 11, 20), "a1", 1030),
                          (date(2026, 11, 20), "b1", 500)]  # fmt: skip
+
+
+def test_a_failing_suite_writes_nothing(
+    spark: SparkSession, gold_config: Config, gold_written: GoldSummary, tmp_path: Path
+) -> None:
+    suites = tmp_path / "gold"
+    suites.mkdir()
+    expectation = {"type": "expect_column_values_to_be_between", "kwargs": {"column": "followers", "max_value": 999}}
+    (suites / "gold_account_daily.json").write_text(json.dumps({"name": "too_small", "expectations": [expectation]}))
+    strict = gold_config.model_copy(deep=True)
+    strict.quality.expectations_dir = str(tmp_path)
+    versions = {
+        name: DeltaTable(t.path(gold_config).removeprefix("file://")).version() for name, t in GOLD_TABLES.items()
+    }
+    with pytest.raises(GoldQualityError) as raised:
+        run_gold(spark, strict, date(2026, 11, 19), date(2026, 11, 19))
+    assert str(raised.value) == (
+        "gold_account_daily 2026-11-19..2026-11-19 fails too_small: "
+        "expect_column_values_to_be_between(followers): 1 rows"
+    )
+    assert {
+        name: DeltaTable(t.path(gold_config).removeprefix("file://")).version() for name, t in GOLD_TABLES.items()
+    } == versions
 
 
 def _canonical(tables: dict[str, list[dict]]) -> dict[str, list[str]]:

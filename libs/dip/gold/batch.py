@@ -82,10 +82,8 @@ class GoldChecks:
             raise GoldQualityError(f"{table.name} {label} fails {suite.name}: " + "; ".join(failed))
 
 
-def _replace_days(df: DataFrame, config: Config, table: Table, days: list[date], checks: GoldChecks) -> int:
-    """Check ``df``, then overwrite the ``days`` of ``table`` with it (other days stay); the rows written."""
-    rows = df.cache().count()
-    checks.check(df, table, f"{days[0]}..{days[-1]}")
+def _replace_days(df: DataFrame, config: Config, table: Table, days: list[date]) -> None:
+    """Overwrite the ``days`` of ``table`` with ``df`` (the other days stay)."""
     (
         df.write.format("delta")
         .mode("overwrite")
@@ -93,8 +91,6 @@ def _replace_days(df: DataFrame, config: Config, table: Table, days: list[date],
         .option("replaceWhere", f"date >= '{days[0].isoformat()}' AND date <= '{days[-1].isoformat()}'")
         .save(table.path(config))
     )
-    df.unpersist()
-    return rows
 
 
 def _union(frames: list[DataFrame]) -> DataFrame:
@@ -102,8 +98,8 @@ def _union(frames: list[DataFrame]) -> DataFrame:
 
 
 def run_gold(spark: SparkSession, config: Config, start: date, end: date) -> GoldSummary:
-    """Compute and write the gold tables of ``start`` .. ``end`` (one checked write per table for the whole range);
-    the post summary as of ``end``."""
+    """Compute and write the gold tables of ``start`` .. ``end`` (one write per table for the whole range, after
+    every frame passed its suite); the post summary as of ``end``."""
     g = config.gold
     days = list(days_between(start, end))
     silver = [
@@ -143,23 +139,29 @@ def run_gold(spark: SparkSession, config: Config, start: date, end: date) -> Gol
         if g.alerts.enabled
         else spark.createDataFrame([], ALERTS_DDL),
     }
+    frames[GOLD_POST_SUMMARY] = summaries[end]
+    try:
+        return _check_and_write(config, frames, days, GoldChecks(config))
+    finally:
+        for df in [*frames.values(), *silver]:
+            df.unpersist()
+
+
+def _check_and_write(
+    config: Config, frames: dict[Table, DataFrame], days: list[date], checks: GoldChecks
+) -> GoldSummary:
+    """Check every frame against its suite, then (only then) write them all."""
     summary = GoldSummary()
-    checks = GoldChecks(config)
     for table, df in frames.items():
-        summary.add(table, _replace_days(df, config, table, days, checks))
-    written = spark.read.format("delta").load(GOLD_SELLER_ALERTS.path(config)).where(F.col("date") == F.lit(end))
-    by_rule = written.groupBy("rule", "source").count().collect()
-    summary.last_day_alerts = {(r["rule"], r["source"]): r["count"] for r in by_rule}
-    latest = summaries[end].cache()
-    rows = latest.count()
-    checks.check(latest, GOLD_POST_SUMMARY, f"as of {end}")
-    latest.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
-        GOLD_POST_SUMMARY.path(config)
-    )
-    latest.unpersist()
-    summary.add(GOLD_POST_SUMMARY, rows)
-    for df in silver:
-        df.unpersist()
+        summary.add(table, df.cache().count())
+        checks.check(df, table, f"{days[0]}..{days[-1]}")
+    last = frames[GOLD_SELLER_ALERTS].where(F.col("date") == F.lit(days[-1])).groupBy("rule", "source").count()
+    summary.last_day_alerts = {(r["rule"], r["source"]): r["count"] for r in last.collect()}
+    for table, df in frames.items():
+        if table is GOLD_POST_SUMMARY:
+            df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(table.path(config))
+        else:
+            _replace_days(df, config, table, days)
     return summary
 
 
