@@ -152,6 +152,13 @@ def test_dashboard_in_a_real_browser(dashboard_url: str) -> None:
     try:
         wait = WebDriverWait(driver, 20)
         driver.get(dashboard_url + "/dashboard")
+        driver.find_element(By.ID, "key").send_keys(OTHER_KEY)  # a key without the dashboard scope: no data
+        driver.find_element(By.ID, "login-button").click()
+        wait.until(lambda d: d.find_element(By.ID, "error").text)
+        assert driver.find_element(By.ID, "error").text.startswith("not allowed (HTTP 403): credential 'other'")
+        assert not driver.find_element(By.ID, "app").is_displayed()
+        driver.get_log("browser")  # drains the expected 403 from the console log
+        driver.find_element(By.ID, "key").clear()
         driver.find_element(By.ID, "key").send_keys(KEY)
         started = time.monotonic()
         driver.find_element(By.ID, "login-button").click()

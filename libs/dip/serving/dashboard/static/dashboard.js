@@ -15,7 +15,8 @@ async function api(path) {
   const response = await fetch("/dashboard/api/" + path, { headers: headers() });
   if (response.status === 401 || response.status === 403) {
     sessionStorage.removeItem(KEY);
-    throw new Error("not allowed: " + ((await response.json()).error?.message || response.status));
+    const body = await response.json().catch(() => ({}));
+    throw new Error(`not allowed (HTTP ${response.status}): ${body.detail || body.error || "no detail"}`);
   }
   if (!response.ok) throw new Error(path + ": HTTP " + response.status);
   return response.json();
