@@ -48,6 +48,9 @@ EXTRAS = {
         "uvicorn>=0.30,<1",
         "PyJWT>=2.8,<3",
         "hiredis>=3.0,<4",  # compiled reply parser: ~3x faster pipelined HGETALLs for the serving API
+        "plotly>=6,<8",  # the seller dashboard serves the package's own plotly.min.js (no CDN)
+        "deltalake>=1.0,<2",  # the dashboard reads the gold tables without a JVM
+        "pyarrow>=14,<24",
     ],
     # training and the model registry (`dip train`; the service loads the `champion` alias)
     "ml": [
@@ -89,6 +92,8 @@ EXTRAS["dev"] = [
     "nbformat>=5.10,<6",
     "ipykernel>=6.29,<8",
     "matplotlib>=3.8,<4",
+    # the dashboard's browser test drives Debian's chromium through /usr/bin/chromedriver (no browser download)
+    "selenium>=4.30,<5",
 ]
 
 setup(
@@ -99,6 +104,7 @@ setup(
     package_dir={"": "libs"},
     packages=find_packages("libs"),
     include_package_data=True,
+    package_data={"dip.serving.dashboard": ["static/*"]},
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["dip=dip.cli:main"]},

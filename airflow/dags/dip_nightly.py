@@ -1,4 +1,4 @@
-"""dip_nightly (one run per finished UTC day): batch_features -> push_online -> forget_pending -> maintain ->
+"""dip_nightly (one run per finished UTC day): batch_features -> gold -> push_online -> forget_pending -> maintain ->
 quality report -> train. forget_pending carries out deletion requests queued by POST /v1/admin/forget; maintain
 compacts, vacuums and checkpoints the tables, cleans Hudi and applies retention (the raw zone's archive locally).
 
@@ -55,6 +55,9 @@ with DAG(
         execution_timeout=timedelta(hours=1),
         **spark_job("batch_features", "--date", DAY),
     )
+    gold = SparkSubmitOperator(  # the seller dashboard's gold tables and the seller alerts of the day
+        task_id="gold", inlets=SILVER, execution_timeout=timedelta(hours=1), **spark_job("gold", "--date", DAY)
+    )
     push_online = SparkSubmitOperator(task_id="push_online", inlets=FEATURES, **spark_job("push_online"))
     quality_report = BashOperator(
         task_id="quality_report", **dip_cli("quality", "report", "--date", DAY, *LINEAGE_ARGS)
@@ -72,4 +75,4 @@ with DAG(
     forget_pending = SparkSubmitOperator(task_id="forget_pending", **spark_job("forget"))
     maintain = SparkSubmitOperator(task_id="maintain", execution_timeout=timedelta(hours=1), **spark_job("maintain"))
 
-    batch_features >> push_online >> forget_pending >> maintain >> quality_report >> train_gate >> train
+    batch_features >> gold >> push_online >> forget_pending >> maintain >> quality_report >> train_gate >> train

@@ -22,6 +22,7 @@ from dip.tables import (
     FEATURE_RUNS,
     FEATURE_TABLES,
     FORGET_AUDIT,
+    GOLD_TABLES,
     ML_FEEDBACK,
     QUALITY_RESULTS,
     SILVER_ACCOUNT_METRICS,
@@ -60,6 +61,12 @@ RECONCILE = Job(
     counts=("balanced", "unbalanced", "pending"),
 )
 QUALITY_REPORT = Job("quality_report", reads=(QUALITY_RESULTS, SILVER_QUARANTINE), counts=("evaluated", "failed"))
+GOLD = Job(
+    "gold",
+    reads=(SILVER_POSTS, SILVER_POST_METRICS, SILVER_ACCOUNT_METRICS, SILVER_PREDICTIONS),
+    writes=tuple(GOLD_TABLES.values()),
+    counts=(*GOLD_TABLES, "alerts"),
+)
 EVALUATE = Job("evaluate", reads=(SILVER_PREDICTIONS, SILVER_POST_METRICS), writes=(ML_FEEDBACK,))
 MAINTAIN = Job(
     "maintain",

@@ -59,6 +59,11 @@ ML_FEEDBACK = Table("ml_feedback", "ml/feedback")  # `dip evaluate`: predictions
 # `dip forget`: one row per request (requested, then completed with counts per place); its account hashes are the
 # forgotten-accounts list that ingest, bronze and silver consult. Holds no account id, only sha256(source:account)
 FORGET_AUDIT = Table("forget_audit", "lifecycle/forget_audit")
+# `dip gold`: what the seller dashboard reads (delta-rs, no JVM); daily tables re-written per day (replaceWhere)
+GOLD_ACCOUNT_DAILY = Table("gold_account_daily", "gold/account_daily", ("date",))
+GOLD_HASHTAG_DAILY = Table("gold_hashtag_daily", "gold/hashtag_daily", ("date",))
+GOLD_POST_SUMMARY = Table("gold_post_summary", "gold/post_summary")  # as of the run's last day, overwritten
+GOLD_SELLER_ALERTS = Table("gold_seller_alerts", "gold/seller_alerts", ("date",))
 
 SILVER_TABLES: dict[str, Table] = {
     "posts": SILVER_POSTS,
@@ -72,6 +77,9 @@ SILVER_TABLES: dict[str, Table] = {
 FEATURE_TABLES: dict[str, Table] = {
     t.name: t for t in (POST_FEATURES_DAILY, POST_FEATURES_HOURLY, ACCOUNT_FEATURES_DAILY)
 }
+GOLD_TABLES: dict[str, Table] = {
+    t.name: t for t in (GOLD_ACCOUNT_DAILY, GOLD_HASHTAG_DAILY, GOLD_POST_SUMMARY, GOLD_SELLER_ALERTS)
+}
 ALL_TABLES: tuple[Table, ...] = (
     BRONZE_EVENTS,
     DLQ,
@@ -84,4 +92,5 @@ ALL_TABLES: tuple[Table, ...] = (
     FEATURE_PUSH_STATE,
     ML_FEEDBACK,
     FORGET_AUDIT,
+    *GOLD_TABLES.values(),
 )

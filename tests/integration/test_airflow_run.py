@@ -270,7 +270,8 @@ def _nightly_run(env: dict[str, str], timeout_s: float) -> dict:
 
 def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[str, str], spark) -> None:
     """Runs after the chain test: `airflow scheduler` executes the dip_nightly run Airflow created for the published
-    day: features, online push and quality report of that day (from the partition key); train is not due."""
+    day: features, gold tables, online push and quality report of that day (from the partition key); train is not
+    due."""
     from dip import lineage
 
     config = load_config(environ=airflow_env)
@@ -284,7 +285,7 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
     assert run["state"] == "success", {t: _tail(f, 2000) for t, f in task_log.items() if f.exists()}
     assert (run["partition_key"], run["tasks"]) == (
         day,
-        {"batch_features": "success", "push_online": "success", "quality_report": "success",
+        {"batch_features": "success", "gold": "success", "push_online": "success", "quality_report": "success",
          "train_due": "success", "train": "skipped"},
     )  # fmt: skip
     features = _log_with(task_log["batch_features"], f"--date {day}", "features: 1 day(s) computed")
@@ -298,7 +299,8 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
         if (r["parent_run"] or "").startswith(f"dip_nightly/{run['run_id']}/")
     ]
     by_job = {r["job"]: r for r in runs}
-    assert sorted(by_job) == ["batch_features", "push_online", "quality_report"] and len(runs) == 3
+    assert sorted(by_job) == ["batch_features", "gold", "push_online", "quality_report"] and len(runs) == 4
+    assert by_job["gold"]["params"] == {"from": day, "to": day}
     for job, r in by_job.items():
         try_number = task_log[job].stem.split("=", 1)[1]  # the try that ran (a retried try never started)
         assert (r["status"], r["parent_run"]) == ("success", f"dip_nightly/{run['run_id']}/{job}/{try_number}")

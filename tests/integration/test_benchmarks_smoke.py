@@ -173,6 +173,7 @@ def test_silver_steps_account_for_the_whole_batch(stack: Config, spark: Any, scr
     ("name", "args", "keys"),
     [
         ("quality_overhead", ["--rows", "200", "--runs", "1", "--warmup", "0"], {"overhead", "baseline_s", "dip_s"}),
+        ("dashboard_load", ["--rows", "30", "--runs", "1", "--warmup", "0"], {"page_with_data", "static_only"}),
         ("online_push", ["--rows", str(ROWS)], {"feature_write", "push"}),
         ("serving_latency", ["--requests", "200", "--concurrency", "1", "--entities", "50"], {"runs", "setup"}),
         (

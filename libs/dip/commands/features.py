@@ -17,7 +17,7 @@ features_app = typer.Typer(
 online_app = typer.Typer(help="The Redis online feature store.", no_args_is_help=True)
 
 
-def _parse_day(value: str, option: str) -> date:
+def parse_day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -40,8 +40,8 @@ def features_cmd(
     if bool(day) == bool(start or end) or bool(start) != bool(end):
         err_console.print("[red]features:[/red] give --date D, or --from D1 --to D2")
         raise typer.Exit(2)
-    first = _parse_day(day or start, "--date" if day else "--from")  # type: ignore[arg-type]
-    last = first if day else _parse_day(end, "--to")  # type: ignore[arg-type]
+    first = parse_day(day or start, "--date" if day else "--from")  # type: ignore[arg-type]
+    last = first if day else parse_day(end, "--to")  # type: ignore[arg-type]
     from dip.features.batch import run_features
     from dip.features.summary_lines import day_line, run_lines
     from dip.job_runner import run_job

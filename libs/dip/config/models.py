@@ -419,6 +419,44 @@ class FeaturesConfig(_Strict):
     push_partitions: int | None = Field(None, gt=0, description="foreachPartition tasks; null: Spark's default.")
 
 
+class SellerAlertsConfig(_Strict):
+    """Seller alert rules evaluated nightly by `dip gold` into the ``seller_alerts`` table."""
+
+    enabled: bool = True
+    post_window_hours: int = Field(48, gt=0, description="Posts published this recently are checked.")
+    high_percentile: float = Field(0.9, gt=0, lt=1, description="Above the account's percentile: a standout post.")
+    low_percentile: float = Field(0.1, gt=0, lt=1, description="Below the account's percentile: an underperformer.")
+    min_posts: int = Field(5, ge=2, description="Posts with a known ratio the account needs for percentile rules.")
+    follower_drop_pct: float = Field(2.0, gt=0, description="Week-over-week follower loss (%) that raises an alert.")
+
+    @model_validator(mode="after")
+    def _check_percentiles(self) -> SellerAlertsConfig:
+        if self.low_percentile >= self.high_percentile:
+            raise ValueError(
+                f"gold.alerts.low_percentile ({self.low_percentile}) must be below high_percentile "
+                f"({self.high_percentile})"
+            )
+        return self
+
+
+class GoldConfig(_Strict):
+    """Gold tables for the seller dashboard (`dip gold`): look-back windows and the alert rules."""
+
+    baseline_days: int = Field(28, ge=1, description="The account's median/percentiles: posts of the last N days.")
+    lookback_days: int = Field(28, ge=1, description="How far back the snapshot before a day is searched.")
+    prediction_variant: str = Field("champion", min_length=1, description="A/B variant whose scores are shown.")
+    alerts: SellerAlertsConfig = Field(default_factory=SellerAlertsConfig)
+
+
+class DashboardConfig(_Strict):
+    """The seller dashboard mounted by `dip serve` under ``/dashboard``."""
+
+    enabled: bool = True
+    scope: str = Field("dashboard", min_length=1, description="Scope an API key or JWT needs to read it.")
+    top_posts: int = Field(5, ge=1, description="Posts in each of the top and bottom lists.")
+    hashtags: int = Field(10, ge=1, description="Rows of the hashtag leaderboard.")
+
+
 class MlConfig(_Strict):
     """Training (`dip train`): label horizon, point-in-time feature offset, split and the MLflow registry."""
 
@@ -593,6 +631,8 @@ class Config(_Strict):
     connectors: ConnectorsConfig = Field(default_factory=ConnectorsConfig)
     online: OnlineConfig = Field(default_factory=OnlineConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    gold: GoldConfig = Field(default_factory=GoldConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     ml: MlConfig = Field(default_factory=MlConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)

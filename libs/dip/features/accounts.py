@@ -59,7 +59,7 @@ def account_features(
     )
     baseline = before.groupBy(*keys).agg(F.max_by("followers", _order()).alias("_base_followers"))
 
-    latest = _latest_engagement(post_metrics, end, max([*engagement_days, best_hour_days]))
+    latest = latest_engagement(post_metrics, end, max([*engagement_days, best_hour_days]))
     published = posts.where(F.col("created_at") < ts_lit(end))
     frequency = (
         published.where(F.col("created_at") >= ts_lit(end - timedelta(days=posting_frequency_days)))
@@ -71,7 +71,7 @@ def account_features(
         baseline,
         frequency,
         _engagement_means(latest, end, engagement_days),
-        _best_posting_hour(recent_posts, latest),
+        best_posting_hour(recent_posts, latest),
         _top_hashtags(recent_posts, top_n),
     )
     df = current
@@ -93,7 +93,7 @@ def account_features(
     )
 
 
-def _latest_engagement(post_metrics: DataFrame, end: datetime, days: int) -> DataFrame:
+def latest_engagement(post_metrics: DataFrame, end: datetime, days: int) -> DataFrame:
     """Per post: its account, latest ``captured_at`` and latest engagement ratio in ``[end - days, end)``."""
     recent_metrics = post_metrics.where(
         (F.col("captured_at") < ts_lit(end)) & (F.col("captured_at") >= ts_lit(end - timedelta(days=days)))
@@ -117,7 +117,7 @@ def _engagement_means(latest: DataFrame, end: datetime, engagement_days: list[in
     )
 
 
-def _best_posting_hour(recent_posts: DataFrame, latest: DataFrame) -> DataFrame:
+def best_posting_hour(recent_posts: DataFrame, latest: DataFrame) -> DataFrame:
     """``best_posting_hour`` per account: the UTC publish hour with the highest mean ratio (ties: earlier)."""
     keys = list(ACCOUNT_KEYS)
     by_hour = (

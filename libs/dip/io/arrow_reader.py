@@ -6,6 +6,7 @@ the Hudi commit timeline of the online push. Paths are the lake's URIs (``file:/
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -51,6 +52,28 @@ def read_delta(path: str) -> pa.Table:
     from deltalake import DeltaTable
 
     return DeltaTable(_local(path)).to_pyarrow_table()
+
+
+def delta_commit_time(path: str) -> datetime | None:
+    """When the Delta table's latest version was committed (UTC), or None before its first write."""
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    try:
+        history = DeltaTable(_local(path)).history(1)
+    except TableNotFoundError:
+        return None
+    return datetime.fromtimestamp(history[0]["timestamp"] / 1000, UTC) if history else None
+
+
+def read_delta_if_exists(path: str) -> pa.Table | None:
+    """A Delta table's latest version, or None before its first write."""
+    from deltalake.exceptions import TableNotFoundError
+
+    try:
+        return read_delta(path)
+    except TableNotFoundError:
+        return None
 
 
 def read_arrow(config: Config, table: Table) -> pa.Table:

@@ -17,6 +17,7 @@ from dip.config import Config
 from dip.online import make_async_client, view_specs
 from dip.serving import feature_routes, lifecycle_routes, ops_routes, score_routes
 from dip.serving.auth import API_KEY_HEADER, Authenticator
+from dip.serving.dashboard import routes as dashboard_routes
 from dip.serving.errors import install_error_handlers
 from dip.serving.limits import BodySizeLimit
 from dip.serving.metrics import MetricsMiddleware, ServingMetrics
@@ -89,4 +90,6 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts the 413s too
     for routes in (ops_routes, feature_routes, score_routes, lifecycle_routes):
         app.include_router(routes.router)
+    if config.dashboard.enabled:  # the seller dashboard: same app, same auth (scope dashboard.scope)
+        app.include_router(dashboard_routes.router)
     return app

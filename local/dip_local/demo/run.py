@@ -64,6 +64,7 @@ def run_demo(
         trained = _train(spark, config, console, report)
         _serve(spark, config, console, report, ingested.clock, trained)
         _streams(spark, config, console, report, " (predictions)")
+        _gold(spark, config, console, report)  # after the prediction log: post summaries show champion scores
 
     with stage(report, console, "reconcile") as st:
         from dip.reconcile import reconcile
@@ -80,6 +81,7 @@ def run_demo(
         "explore: .venv/bin/dip tables | .venv/bin/dip reconcile | .venv/bin/dip evaluate | .venv/bin/dip dlq list",
         "notebooks: .venv/bin/pip install jupyterlab && .venv/bin/jupyter lab notebooks/",
         "API docs: .venv/bin/dip serve, then open http://127.0.0.1:8000/docs",
+        *report.hints,  # the dashboard with this run's one-off key: the last line of the demo
     ]
     return report
 
@@ -139,26 +141,32 @@ def _live(spark, config: Config, console: Console, report: DemoReport, clock) ->
         report.live_lag_s = written_at.timestamp() - state.newest_event_ms / 1000
 
 
+def _silver_days(spark, config: Config) -> tuple:
+    """First and last UTC day of silver post snapshots (None, None when there are none)."""
+    from pyspark.sql import functions as F
+
+    from dip.tables import SILVER_POST_METRICS
+
+    return tuple(
+        spark.read.format("delta")
+        .load(SILVER_POST_METRICS.path(config))
+        .agg(F.min(F.to_date("captured_at")), F.max(F.to_date("captured_at")))
+        .first()
+    )
+
+
 def _features(spark, config: Config, console: Console, report: DemoReport, recompute: bool) -> bool:
     """Feature tables for the days silver covers and the push to Redis; False when silver is empty.
 
     ``recompute``: new API records arrived, so days computed by an earlier run are redone; otherwise only
     days not completed yet are computed.
     """
-    from pyspark.sql import functions as F
-
     from dip.features.batch import run_features
     from dip.features.push import push_online
     from dip.job_specs import BATCH_FEATURES, push_online_job
     from dip.observability.online import OnlinePushMetrics
-    from dip.tables import SILVER_POST_METRICS
 
-    days = (
-        spark.read.format("delta")
-        .load(SILVER_POST_METRICS.path(config))
-        .agg(F.min(F.to_date("captured_at")), F.max(F.to_date("captured_at")))
-        .first()
-    )
+    days = _silver_days(spark, config)
     if days[0] is None:
         return False
     with stage(report, console, f"features {days[0]}..{days[1]}") as st, _job(BATCH_FEATURES, config, spark) as run:
@@ -173,6 +181,24 @@ def _features(spark, config: Config, console: Console, report: DemoReport, recom
         st.counts = run.counts = {p.view: p.written for p in pushes}
         st.note = ", ".join(f"{p.view} skipped stale {p.skipped_stale}" for p in pushes)
     return True
+
+
+def _gold(spark, config: Config, console: Console, report: DemoReport) -> None:
+    """The gold tables and seller alerts of the days silver covers, then the dashboard over them, timed."""
+    from dip.gold.batch import gold_run
+    from dip.job_specs import GOLD
+    from dip_local.demo.dashboard import check_dashboard, dashboard_hint
+
+    first, last = _silver_days(spark, config)
+    with stage(report, console, f"gold {first}..{last}") as st, _job(GOLD, config, spark) as run:
+        summary = gold_run(run, config, first, last)
+        st.counts = {**summary.rows, "alerts": run.counts["alerts"]}
+    with stage(report, console, "dashboard (cold load over HTTP)") as st:
+        check = check_dashboard(config)
+        st.counts = {"accounts": check.accounts}
+        st.note = f"page, scripts and the first account's panels in {check.seconds:.2f}s"
+    report.samples["dashboard load"] = f"{check.seconds:.2f}s (page + plotly.js + accounts + one account + health)"
+    report.hints.append(dashboard_hint(config, check))
 
 
 def _train(spark, config: Config, console: Console, report: DemoReport) -> bool:

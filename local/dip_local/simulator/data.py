@@ -2,10 +2,16 @@
 
 Without a clock a tick is an ``/_sim/advance`` step; with one (:class:`dip_local.simulator.state.SimState`)
 a post's tick is its age in whole hours and an account's the hours since the dataset's first post.
+
+Post metrics look like a real account's: a post's views approach a total with an exponential decay after publish
+(``total * (1 - exp(-tick / decay_hours))``, decay 4-30 h, so 0 views at publish), the total being a share of the
+account's followers (about 1 in 12 posts goes viral: 6-20x); likes, comments, shares and saves are an engagement
+rate of the views (median ~4%, 1-10% typically, never above 15%), so likes never exceed views.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,9 +52,16 @@ _AGES = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 _GENDERS = ("F", "M", "U")
 
 
+METRIC_NAMES = ("views", "likes", "comments", "shares", "saved", "reach")
+# how an engagement splits into interactions, and reach as a share of views (accounts reached / plays)
+_INTERACTION_SHARES = {"likes": 0.8, "comments": 0.07, "shares": 0.05, "saved": 0.08}
+_REACH_SHARE = 0.8
+VIRAL_SHARE = 1 / 12
+
+
 @dataclass
 class Post:
-    """One post/video with a base and a per-tick growth for each metric."""
+    """One post/video: the totals its metrics approach and how fast (``decay_hours``)."""
 
     id: str
     account_id: str
@@ -57,13 +70,13 @@ class Post:
     media_type: str
     product_type: str
     hide_likes: bool
-    base: dict[str, int]
-    growth: dict[str, int]
+    totals: dict[str, int]
+    decay_hours: float
     duration: int
 
     def metric(self, name: str, tick: int) -> int:
-        """Value of ``name`` at clock ``tick``: base + growth * tick (monotonic, deterministic)."""
-        return self.base[name] + self.growth[name] * tick
+        """Value of ``name`` at clock ``tick``: ``total * (1 - exp(-tick / decay_hours))`` (monotonic, 0 at 0)."""
+        return int(self.totals[name] * (1 - math.exp(-max(tick, 0) / self.decay_hours)))
 
 
 @dataclass
@@ -107,10 +120,18 @@ def _caption(rng: random.Random) -> str:
     return f"{rng.choice(_CAPTIONS_EN)} | {rng.choice(_CAPTIONS_AR)} {_HASHTAGS}"
 
 
-def _metrics(rng: random.Random, names: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
-    base = {n: rng.randint(50, 5000) for n in names}
-    growth = {n: rng.randint(1, 40) for n in names}
-    return base, growth
+def _metrics(rng: random.Random, followers: int) -> tuple[dict[str, int], float]:
+    """A post's metric totals and decay time. Its own generator is seeded from the dataset's 12 draws per post (the
+    number the simulator always took), so publish times and captions stay those of earlier versions of a seed."""
+    draws = [rng.randint(50, 5000) for _ in range(6)] + [rng.randint(1, 40) for _ in range(6)]
+    own = random.Random(sum(d * 7919**i for i, d in enumerate(draws)))
+    views = followers * own.uniform(0.15, 0.6)
+    if own.random() < VIRAL_SHARE:
+        views *= own.uniform(6, 20)
+    rate = min(own.lognormvariate(math.log(0.04), 0.5), 0.15)
+    totals = {"views": int(views), "reach": int(views * _REACH_SHARE)}
+    totals |= {name: int(views * rate * share) for name, share in _INTERACTION_SHARES.items()}
+    return totals, own.uniform(4, 30)
 
 
 def _posts(
@@ -119,14 +140,14 @@ def _posts(
     id_base: int,
     tiktok: bool,
     newest: datetime,
+    followers: int,
     count: int = POSTS_PER_ACCOUNT,
     gap_hours: tuple[int, int] = POST_GAP_HOURS,
 ) -> list[Post]:
-    names = ("views", "likes", "comments", "shares", "saved", "reach")
     posts = []
     created = newest
     for i in range(count):
-        base, growth = _metrics(rng, names)
+        totals, decay_hours = _metrics(rng, followers)
         media_type = "VIDEO" if tiktok else rng.choice(("IMAGE", "VIDEO", "CAROUSEL_ALBUM"))
         posts.append(
             Post(
@@ -137,8 +158,8 @@ def _posts(
                 media_type=media_type,
                 product_type="REELS" if media_type == "VIDEO" else "FEED",
                 hide_likes=not tiktok and (i % 4 == 1),
-                base=base,
-                growth=growth,
+                totals=totals,
+                decay_hours=decay_hours,
                 duration=rng.randint(8, 90),
             )
         )
@@ -166,7 +187,9 @@ def _account(
 ) -> Account:
     """One account with random follower numbers and its posts (ids from ``id_base``, the newest at ``newest``)."""
     account = Account(account_id, name, rng.randint(2_000, 90_000), rng.randint(1, 50), rng.randint(50, 900))
-    account.posts = _posts(rng, account_id, id_base, tiktok=tiktok, newest=newest, count=count, gap_hours=gap_hours)
+    account.posts = _posts(
+        rng, account_id, id_base, tiktok, newest, account.base_followers, count=count, gap_hours=gap_hours
+    )
     return account
 
 

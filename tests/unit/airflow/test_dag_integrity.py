@@ -66,6 +66,7 @@ def test_tasks_and_dependencies(dags: dict) -> None:
         "dip_ingest": ["ingest", "stream_bronze", "stream_silver", "reconcile", "close_day"],
         "dip_nightly": [
             "batch_features",
+            "gold",
             "push_online",
             "forget_pending",
             "maintain",

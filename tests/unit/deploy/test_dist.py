@@ -32,6 +32,8 @@ def test_wheel_contains_every_dip_package_and_keeps_spark_optional(dist: Path) -
     assert missing == []
     modules = sorted(str(p.relative_to(ROOT / "libs")) for p in (ROOT / "libs" / "dip").rglob("*.py"))
     assert [m for m in modules if m not in names] == []
+    static = {f"dip/serving/dashboard/static/{f}" for f in ("index.html", "dashboard.js", "dashboard.css")}
+    assert static <= names  # the dashboard's page, script and style ship as package data
     requires = [
         line for line in wheel.read("dip-0.1.0.dist-info/METADATA").decode().splitlines() if line.startswith("Requires")
     ]

@@ -15,6 +15,7 @@ DASHBOARD = MONITORING / "grafana" / "dip.json"
 
 # every module defining Prometheus metrics, with how to build its collectors on a fresh registry
 METRIC_MODULES = {
+    "dip.observability.alerts": "SellerAlertMetrics",
     "dip.connectors.metrics": "ConnectorMetrics",
     "dip.observability.jobs": "JobMetrics",
     "dip.observability.online": "OnlinePushMetrics",

@@ -24,7 +24,7 @@ def _promtool(*args: str) -> subprocess.CompletedProcess:
 def test_promtool_check_rules() -> None:
     result = _promtool("check", "rules", "alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 18 rules found" in result.stdout
+    assert "SUCCESS: 19 rules found" in result.stdout
 
 
 @needs_promtool
@@ -54,6 +54,7 @@ def test_rules_cover_the_pipeline() -> None:
         "DipLiveLagHigh",
         "DipOnlinePushFailed",
         "DipQuarantineRateHigh",
+        "DipSellerAlertsRaised",
         "DipServing5xxRateHigh",
         "DipServingLatencyP99High",
         "DipStreamBatchRejectedShareHigh",

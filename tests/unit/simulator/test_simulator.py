@@ -35,10 +35,28 @@ def test_metrics_grow_with_the_clock_and_likes_can_be_hidden() -> None:
         "comments_count": first[1]["comments_count"],
         "timestamp": "2026-11-24T21:00:00+0000",
     }
+    assert first[0]["like_count"] == 0  # just published: nothing yet (views 0 too)
     assert client.post("/_sim/advance", json={"ticks": 2}).json() == {"tick": 2}
     later = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
-    post = app.state.sim.dataset.instagram["17841400000000101"].posts[0]
-    assert later[0]["like_count"] - first[0]["like_count"] == 2 * post.growth["likes"]
+    # seed 42, post 1000: 36,471 likes of 405,900 views in the end (decay 11.3 h) -> 5,989 after 2 h
+    assert later[0]["like_count"] == 5989
+
+
+def test_metrics_are_plausible() -> None:
+    """Likes never exceed views; engagement ~1-10% (median ~4%); views saturate after publish; some posts go viral."""
+    posts = [p for a in (*build_dataset(42).instagram.values(), *build_dataset(42).tiktok.values()) for p in a.posts]
+    assert len(posts) == 60
+    for post in posts:
+        views = [post.metric("views", t) for t in (0, 1, 6, 24, 48, 168, 1000)]
+        assert views[0] == 0 and views == sorted(views)
+        assert all(post.metric("likes", t) <= post.metric("views", t) for t in (1, 6, 24, 48, 168))
+        assert views[4] - views[3] < views[3]  # most of a post's views come in its first day
+    rates = sorted(sum(p.metric(m, 48) for m in ("likes", "comments", "shares", "saved")) / p.metric("views", 48)
+                   for p in posts)  # fmt: skip
+    assert rates[0] > 0.01 and rates[-1] < 0.15 and 0.025 < rates[len(rates) // 2] < 0.06
+    assert sum(0.01 <= r <= 0.1 for r in rates) >= 55
+    views = sorted(p.metric("views", 168) for p in posts)
+    assert views[-1] > 5 * views[len(views) // 2]  # viral outliers
 
 
 def test_fault_gate_bursts_and_500s_follow_the_counters() -> None:
@@ -68,7 +86,7 @@ def _token(client: TestClient) -> str:
 
 
 def test_a_clocked_world_lists_published_posts_and_grows_them_by_age() -> None:
-    # seed 42, newest post 2026-11-25 18:00: account 101's posts at 18:00 (likes 2056 + 38/h) and
+    # seed 42, newest post 2026-11-25 18:00: account 101's posts at 18:00 (likes: 5,989 after 2 h) and
     # 2026-11-24 21:00 (likes hidden); its followers 85810 + 8/h from the first post (2026-11-06 14:00)
     wall = datetime(2030, 1, 1, tzinfo=UTC)
     clock = SimulatedClock(datetime(2026, 11, 25, 17, 30, tzinfo=UTC), wall=lambda: wall)
@@ -85,8 +103,8 @@ def test_a_clocked_world_lists_published_posts_and_grows_them_by_age() -> None:
     assert client.post("/_sim/advance", json={"ticks": 3}).json() == {"tick": 462}
     assert client.get("/_sim/state").json()["now"] == "2026-11-25T20:30:00+00:00"
     listed = client.get("/v24.0/17841400000000101/media", params=params).json()["data"]
-    assert listed == [
-        {"id": "18000000000001000", "like_count": 2056 + 38 * 2, "comments_count": listed[0]["comments_count"]}
+    assert listed == [  # 2 whole hours after its publish (see test_metrics_grow_with_the_clock...)
+        {"id": "18000000000001000", "like_count": 5989, "comments_count": listed[0]["comments_count"]}
     ]
     videos = client.post(
         "/v2/video/list/",

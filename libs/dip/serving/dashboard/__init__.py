@@ -1,0 +1,1 @@
+"""The seller dashboard, mounted by ``dip serve`` under ``/dashboard``: gold tables read without a JVM."""
