@@ -165,10 +165,11 @@ COMMANDS_GROUP = "dip.commands"  # entry points ``name = module:register``; dip-
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import deploy, features, lineage, ml, quality, status, streaming
+    from dip.commands import deploy, feast, features, lineage, ml, quality, status, streaming
 
     streaming.register(app)
     features.register(app)
+    feast.register(app)
     ml.register(app)
     status.register(app)
     lineage.register(app)

@@ -152,6 +152,11 @@ def _write_feast_batch(
     return result
 
 
+def stored_key(view: ViewSpec, entity_id: str) -> str | bytes:
+    """The Redis key holding ``entity_id``'s features of ``view`` in the view's format."""
+    return online_key(view.name, entity_id) if view.feast_project is None else feast_key(view, entity_id)
+
+
 def _feast_reads(view: ViewSpec, entity_ids: Sequence[str]) -> tuple[list[bytes], list[bytes]]:
     return [feast_key(view, entity_id) for entity_id in entity_ids], [version_field(view.name), *view_fields(view)]
 
