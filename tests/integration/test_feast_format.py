@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from pyspark.sql import SparkSession
 from dip.config import Config
 from dip.config.models import ApiKeyConfig
 from dip.online import make_client, view_specs
+from dip.online.feast_repo import write_feast_repo
 from dip.online.spark_write import write_online
 from dip.online.store import stored_key
 from dip.serving import create_app
@@ -143,4 +145,115 @@ def test_feast_sdk_reads_what_dip_writes_and_serves(spark: SparkSession, feast_c
     finally:
         for view, rows in ROWS.items():
             client.delete(*(stored_key(specs[view], r["entity_id"]) for r in rows))
+        client.close()
+
+
+POST_DAILY_DDL = (
+    "source string, post_id string, account_id string, date string, window_start timestamp, window_end timestamp, "
+    "snapshot_count int, views_delta bigint, likes_delta bigint, comments_delta bigint, shares_delta bigint, "
+    "saves_delta bigint, engagement_ratio_last double, engagement_ratio_mean double, engagement_ratio_max double, "
+    "growth_velocity double, hours_since_publish double, hashtag_count int, is_arabic boolean, is_latin boolean, "
+    "caption_vec array<float>, feature_set_version int, computed_at timestamp"
+)
+HISTORY = """
+import json, sys
+import pandas as pd
+from feast import FeatureStore
+store = FeatureStore(repo_path=sys.argv[1])
+rows = json.loads(sys.argv[2])
+times = pd.to_datetime([r[1] for r in rows], utc=True)
+entity_df = pd.DataFrame({"post_id": [r[0] for r in rows], "event_timestamp": times})
+features = [f"post_features_daily:{f}" for f in json.loads(sys.argv[3])]
+df = store.get_historical_features(entity_df=entity_df, features=features).to_df()
+df["event_timestamp"] = df["event_timestamp"].map(lambda t: t.isoformat())
+print(df.to_json(orient="records"))
+"""
+
+
+def _feature_row(post: str, day: int, views: int, ratio: float | None, vec: list[float] | None) -> tuple:
+    start = datetime(2026, 11, day, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    return ("instagram", post, "acc1", start.date().isoformat(), start, end, 2, views, views // 10, 1, 0, 0,
+            ratio, ratio, ratio, 1.5 * day, 24.0 * day, 1, day % 2 == 0, None, vec, 1, end)  # fmt: skip
+
+
+def test_feast_historical_features_equal_dip_features_history(
+    spark: SparkSession, feast_config: Config, tmp_path: Path
+) -> None:
+    """Over Delta feature tables (Feast's file offline store), the same point-in-time rows as DIP's history."""
+    from dip.features.offline import get_historical_features
+    from dip.features.specs import POST_DAILY
+    from dip.features.store import feature_store
+
+    config = feast_config
+    config.features.table_format = "delta"
+    store = feature_store(spark, config)
+    for day, rows in (
+        (24, [_feature_row("p1", 24, 10, 0.1, [1.0, 0.0]), _feature_row("p2", 24, 5, None, None)]),
+        (25, [_feature_row("p1", 25, 40, 0.25, [0.5, -1.0])]),
+    ):
+        store.upsert(spark.createDataFrame(rows, POST_DAILY_DDL), POST_DAILY, f"2026-11-{day}")
+    entities = [  # (post, as-of time): after day 24's window, after day 25's, exactly at a window end, before any
+        ("p1", "2026-11-25T12:00:00+00:00"),
+        ("p1", "2026-11-26T06:00:00+00:00"),
+        ("p2", "2026-11-25T00:00:00+00:00"),
+        ("p2", "2026-11-24T23:00:00+00:00"),
+    ]
+    features = list(view_specs(config.online)["post_features_daily"].features)
+
+    entity_df = spark.createDataFrame(
+        [(p, datetime.fromisoformat(t)) for p, t in entities], "entity_id string, ts timestamp"
+    )
+    dip_rows = get_historical_features(spark, config, entity_df, ["post_features_daily"]).collect()
+    ours = {
+        (r["entity_id"], r["ts"].replace(tzinfo=UTC).isoformat()): {
+            f: _plain(r[f"post_features_daily__{f}"]) for f in features
+        }
+        for r in dip_rows
+    }
+
+    repo = tmp_path / "feature_repo"
+    write_feast_repo(config, repo)
+    _feast(str(FEAST_PYTHON.parent / "feast"), "apply", cwd=repo)
+    out = _feast(str(FEAST_PYTHON), "-c", HISTORY, str(repo), json.dumps(entities), json.dumps(features), cwd=tmp_path)
+    theirs = {(r["post_id"], r["event_timestamp"]): {f: r[f] for f in features} for r in json.loads(out)}
+
+    assert ours == theirs
+    assert ours[("p1", "2026-11-26T06:00:00+00:00")]["views_delta"] == 40  # day 25's window (ends 26th 00:00)
+    assert ours[("p1", "2026-11-25T12:00:00+00:00")]["caption_vec"] == [1.0, 0.0]
+    assert ours[("p2", "2026-11-25T00:00:00+00:00")]["views_delta"] == 5  # a window ending at the time counts
+    assert set(ours[("p2", "2026-11-24T23:00:00+00:00")].values()) == {None}  # no window ended yet
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+def test_feast_format_writes_are_compare_and_set_per_view(feast_config: Config) -> None:
+    """An older or equal version never wins; a view's write keeps the entity's other views; the TTL only grows."""
+    from dip.online import read_many, write_batch
+
+    specs = view_specs(feast_config.online)
+    daily, live = specs["post_features_daily"], specs["post_live"]
+    client = make_client(feast_config.redis)
+    key = stored_key(daily, "p7")
+    try:
+        row = {"entity_id": "p7", "_ts": TS_MS, "_fsv": 1}
+        assert write_batch(client, [{**row, "_v": 20251128000000001, "views_delta": 3}], daily).written == 1
+        assert write_batch(client, [{**row, "_v": 5, "views": 10}], live, ttl_s=60).written == 1
+        assert 172700 < client.ttl(key) <= 172800  # the shorter TTL of the live write did not shorten the key's
+        stale = write_batch(client, [{**row, "_v": 20251128000000000, "views_delta": 99}], daily)
+        equal = write_batch(client, [{**row, "_v": 20251128000000001, "views_delta": 98}], daily)
+        assert (stale.skipped_stale, equal.skipped_stale) == (1, 1)
+        newer = write_batch(client, [{**row, "_v": 20251128000000002, "_ts": TS_MS + 1, "likes_delta": 4}], daily)
+        assert newer.written == 1
+        (got_daily,) = read_many(client, daily, ["p7"])
+        (got_live,) = read_many(client, live, ["p7"])
+        assert got_daily is not None and got_live is not None
+        assert (got_daily.version, got_daily.event_ts_ms) == (20251128000000002, TS_MS + 1)
+        assert (got_daily.features["views_delta"], got_daily.features["likes_delta"]) == (None, 4)  # row replaced
+        assert (got_live.version, got_live.features["views"]) == (5, 10)  # the other view is untouched
+        assert read_many(client, daily, ["nothing"]) == [None]
+    finally:
+        client.delete(key)
         client.close()

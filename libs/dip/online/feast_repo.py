@@ -2,11 +2,13 @@
 
 - ``feature_store.yaml``: project ``online.feast_project``, a local registry (``data/registry.db``), the Redis
   online store on DIP's Redis (``entity_key_serialization_version: 3``, the layout of ``online.format: feast``;
-  a password is referenced as ``${DIP__REDIS__PASSWORD}``, never written), and Feast's file offline store over
-  DIP's feature tables: Delta tables as file sources in Delta format (``feast[delta]``); Hudi tables as parquet
-  file sources over the table folder. Feast's Spark offline store is not used: Feast 0.67 needs pyspark >= 4.0,
-  for which no Hudi bundle is served. Over Hudi, Feast reads every retained file slice, so historical
-  retrieval is exact only with ``features.table_format: delta``; online reads do not depend on it.
+  a password is referenced as ``${DIP__REDIS__PASSWORD}``, never written), and Feast's DuckDB offline store
+  (``feast[duckdb,delta]``) over DIP's feature tables: Delta tables as file sources in Delta format (read
+  through delta-rs, so exactly the table's current snapshot); Hudi tables as parquet file sources over the table
+  folder. Not Feast's Spark offline store: Feast 0.67 needs pyspark >= 4.0, for which no Hudi bundle is served;
+  not its dask file store: it reads a Delta table's folder as plain parquet. Over Hudi, Feast reads every retained
+  file slice, so historical retrieval is exact only with ``features.table_format: delta``; online reads do not
+  depend on it.
 - ``definitions.py``: one Entity per entity type (join key ``<entity>_id``) and one FeatureView per nightly
   view (same names, Feast types ``Int64``/``Float64``/``Bool``/``String``/``Array(Float32)``, ``ttl`` = the
   view's ``ttl_seconds``), event time ``window_end`` and ``computed_at`` as created time. A live view's source
@@ -55,7 +57,7 @@ def feature_store_yaml(config: Config) -> str:
         f'  connection_string: "{connection}"',
         f"  key_ttl_seconds: {ttl}",
         "offline_store:",
-        "  type: file",
+        "  type: duckdb",
         "entity_key_serialization_version: 3",
     ]
     return "\n".join(lines) + "\n"
