@@ -95,7 +95,7 @@ $(FEAST_INSTALLED): conf/feast-requirements.txt
 	test -x $(FEAST_VENV)/bin/python || $(PYTHON) -m venv $(FEAST_VENV)
 	$(FEAST_VENV)/bin/pip install -q -r conf/feast-requirements.txt
 	# DuckDB's delta extension from the installed wheel (a local extension repository), not downloaded at query time
-	$(FEAST_VENV)/bin/python -c 'import duckdb, sysconfig; repo = sysconfig.get_paths()["purelib"] + "/duckdb_ext/extensions"; duckdb.sql(f"INSTALL delta FROM {repo!r}")'
+	$(FEAST_VENV)/bin/python -c 'import duckdb, sysconfig; repo = sysconfig.get_paths()["purelib"] + "/duckdb_ext/extensions"; duckdb.sql(f"FORCE INSTALL delta FROM {repo!r}")'
 	touch $(FEAST_INSTALLED)
 
 feast-venv: $(FEAST_INSTALLED)   ## only the Feast venv (CI installs it beside `setup`)
