@@ -152,12 +152,18 @@ def measure_push(
     def entity_keys() -> int:
         return sum(1 for _ in client.scan_iter(count=5000))
 
+    def raw_hashes() -> dict[bytes, dict[bytes, bytes]]:
+        keys = sorted(client.scan_iter(count=5000))[:3]
+        return {key: client.hgetall(key) for key in keys}
+
     try:
         timings = interleaved({"dip": dip, "feast": feast}, runs, warmup)
         feast_keys = entity_keys()
         reads = {"feast_written": json.loads(_worker(venv, "latency", str(repo), str(rows), str(reads_n)))}
         feast_values = json.loads(_worker(venv, "read", str(repo), *SAME_VALUE_POSTS))
+        feast_raw = raw_hashes()
         dip()
+        dip_raw = raw_hashes()
         dip_keys = entity_keys()
         reads["dip_written"] = json.loads(_worker(venv, "latency", str(repo), str(rows), str(reads_n)))
         dip_values = json.loads(_worker(venv, "read", str(repo), *SAME_VALUE_POSTS))
@@ -170,6 +176,7 @@ def measure_push(
             reads["dip_written"][name]["p50_ms"] / reads["feast_written"][name]["p50_ms"], 3
         )
     reads["same_values_read_by_feast"] = dip_values == feast_values
+    reads["raw_hash_difference"] = _hash_difference(dip_raw, feast_raw)
     return {
         "repo": repo,
         "dip_push_online": {
@@ -185,6 +192,24 @@ def measure_push(
         },
         "ratio_rows_per_s": round(feast_side["median_s"] / dip_side["median_s"], 3),
         "feast_get_online_features": reads,
+    }
+
+
+def _hash_difference(dip: dict[bytes, dict[bytes, bytes]], feast: dict[bytes, dict[bytes, bytes]]) -> dict:
+    """Fields of the same Redis hashes that only one side wrote, or wrote with different bytes."""
+    only_dip, only_feast, different = set(), set(), set()
+    for key in dip.keys() & feast.keys():
+        ours, theirs = dip[key], feast[key]
+        only_dip |= {f.hex() if not f.isascii() else f.decode() for f in ours.keys() - theirs.keys()}
+        only_feast |= {f.hex() if not f.isascii() else f.decode() for f in theirs.keys() - ours.keys()}
+        different |= {
+            f.hex() if not f.isascii() else f.decode() for f in ours.keys() & theirs.keys() if ours[f] != theirs[f]
+        }
+    return {
+        "compared_keys": len(dip.keys() & feast.keys()),
+        "only_dip": sorted(only_dip),
+        "only_feast": sorted(only_feast),
+        "different": sorted(different),
     }
 
 

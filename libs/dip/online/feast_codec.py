@@ -161,9 +161,15 @@ def _value_str(value: Any) -> bytes:
 
 
 def _value_vector(value: Any) -> bytes:
-    if encode_value("vector", value) is None:  # DIP's checks: numbers within float32; NaN/inf -> null
+    if isinstance(value, str | bytes) or (not isinstance(value, Sequence) and not hasattr(value, "__array__")):
+        raise TypeError(f"expected a sequence of numbers, got {type(value).__name__}")
+    numbers = [float(v) for v in value]
+    if not all(map(math.isfinite, numbers)):  # as in DIP's format: NaN/inf -> null
         return b""
-    packed = struct.pack(f"<{len(value)}f", *(float(v) for v in value))
+    try:
+        packed = struct.pack(f"<{len(numbers)}f", *numbers)
+    except (OverflowError, struct.error):
+        raise ValueError("vector element outside the float32 range") from None
     inner = _length_delimited(b"\x0a", packed) if packed else b""
     return _length_delimited(b"\x82\x01", inner)  # float_list_val = 16 (FloatList, packed val = 1)
 
