@@ -140,9 +140,14 @@ def timestamp_ms(raw: bytes) -> int:
     return seconds * 1000 + nanos // 1_000_000
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _value_int(value: Any) -> bytes:
     if type(value) is not int:
         value = int(encode_value("int", value))  # type: ignore[arg-type]  # DIP's checks: an integer, not a bool
+    if value not in _INT64:
+        raise ValueError(f"{value} is outside Feast's Int64")
     return b"\x20" + _varint(value)
 
 
@@ -247,7 +252,10 @@ def encode_feast_row(view: ViewSpec, row: Mapping[str, Any]) -> tuple[bytes, byt
     if unknown:
         raise RowError(f"row {entity_id!r}: unknown fields for view {view.name}: {', '.join(sorted(unknown))}")
     version = str(_reserved(row, VERSION_FIELD)).encode()
-    values = [timestamp_bytes(_reserved(row, EVENT_TS_FIELD)), str(_reserved(row, FSV_FIELD)).encode()]
+    event_ts = _reserved(row, EVENT_TS_FIELD)
+    if event_ts not in _INT64:
+        raise RowError(f"row {entity_id!r}: {EVENT_TS_FIELD} {event_ts} is outside a protobuf Timestamp")
+    values = [timestamp_bytes(event_ts), str(_reserved(row, FSV_FIELD)).encode()]
     for name, kind in view.features.items():
         try:
             values.append(value_bytes(kind, row.get(name)))
@@ -271,5 +279,5 @@ def decode_feast_fields(view: ViewSpec, entity_id: str, raw: Sequence[bytes | No
             feature_set_version=int(fsv) if fsv is not None else 0,
             features=values,
         )
-    except (ValueError, UnicodeDecodeError, struct.error) as exc:
+    except (ValueError, IndexError, struct.error) as exc:  # UnicodeDecodeError is a ValueError
         raise RowError(f"feast hash of {view.name} {entity_id!r} is corrupt: {exc}") from None
