@@ -2,8 +2,9 @@
 
 Writes go through one small Lua script doing compare-and-set on ``_v`` for every row of a chunk
 (one call per ``batch_size`` rows): a row whose version is lower than or equal to the stored one is
-skipped, otherwise the hash is replaced as a whole and its TTL set. Both functions take a client
-made where they run (a Spark executor, the API process).
+skipped, otherwise the hash is replaced as a whole and its TTL set. A view in Feast's format
+(``ViewSpec.feast_project``) is written and read the same way in that layout (:mod:`dip.online.feast_codec`).
+Both functions take a client made where they run (a Spark executor, the API process).
 """
 
 from __future__ import annotations
@@ -157,27 +158,29 @@ def stored_key(view: ViewSpec, entity_id: str) -> str | bytes:
     return online_key(view.name, entity_id) if view.feast_project is None else feast_key(view, entity_id)
 
 
-def _feast_reads(view: ViewSpec, entity_ids: Sequence[str]) -> tuple[list[bytes], list[bytes]]:
-    return [feast_key(view, entity_id) for entity_id in entity_ids], [version_field(view.name), *view_fields(view)]
+def _queue_reads(pipe: Any, view: ViewSpec, entity_ids: Sequence[str]) -> None:
+    """One read per entity on ``pipe``: the whole hash (DIP's format) or the view's fields (Feast's shared hash)."""
+    if view.feast_project is None:
+        for entity_id in entity_ids:
+            pipe.hgetall(online_key(view.name, entity_id))
+        return
+    fields = [version_field(view.name), *view_fields(view)]
+    for entity_id in entity_ids:
+        pipe.hmget(feast_key(view, entity_id), fields)
+
+
+def _decode_reads(view: ViewSpec, entity_ids: Sequence[str], replies: list[Any]) -> list[OnlineRecord | None]:
+    decode = decode_hash if view.feast_project is None else decode_feast_fields
+    return [decode(view, entity_id, reply) for entity_id, reply in zip(entity_ids, replies, strict=True)]
 
 
 def read_many(client: redis.Redis, view: ViewSpec, entity_ids: Sequence[str]) -> list[OnlineRecord | None]:
     """Records for ``entity_ids`` in order (``None`` where nothing is stored), in one pipelined round trip."""
     if not entity_ids:
         return []
-    if view.feast_project is not None:
-        keys, fields = _feast_reads(view, entity_ids)
-        pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(key, fields)
-        values = pipe.execute()
-        return [decode_feast_fields(view, entity_id, raw) for entity_id, raw in zip(entity_ids, values, strict=True)]
-    keys = [online_key(view.name, entity_id) for entity_id in entity_ids]
     pipe = client.pipeline(transaction=False)
-    for key in keys:
-        pipe.hgetall(key)
-    hashes = pipe.execute()
-    return [decode_hash(view, entity_id, fields) for entity_id, fields in zip(entity_ids, hashes, strict=True)]
+    _queue_reads(pipe, view, entity_ids)
+    return _decode_reads(view, entity_ids, pipe.execute())
 
 
 async def read_many_async(
@@ -186,16 +189,7 @@ async def read_many_async(
     """:func:`read_many` for an asyncio client (the serving API): one pipelined round trip."""
     if not entity_ids:
         return []
-    if view.feast_project is not None:
-        keys, fields = _feast_reads(view, entity_ids)
-        async with client.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.hmget(key, fields)
-            values = await pipe.execute()
-        return [decode_feast_fields(view, entity_id, raw) for entity_id, raw in zip(entity_ids, values, strict=True)]
-    keys = [online_key(view.name, entity_id) for entity_id in entity_ids]
     async with client.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.hgetall(key)
-        hashes = await pipe.execute()
-    return [decode_hash(view, entity_id, fields) for entity_id, fields in zip(entity_ids, hashes, strict=True)]
+        _queue_reads(pipe, view, entity_ids)
+        replies = await pipe.execute()
+    return _decode_reads(view, entity_ids, replies)
