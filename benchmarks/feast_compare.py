@@ -7,9 +7,10 @@ Feast's online format (``online.format: feast``, project ``dipbench``: the very 
 Push: ``push_online`` vs ``FeatureStore.materialize`` over the same window (timed inside Feast's process,
 imports excluded), each after emptying the Redis db, interleaved, median of ``--runs`` (goal: DIP >= 5x Feast
 rows/s). Reads: Feast's Python ``get_online_features`` (one post, 100 posts) on DIP-written data and on
-Feast-written data (same format, so the same latency), and the values of a few posts read both ways must be
-equal. Serving (``--serving``): ``dip serve`` and ``feast serve`` (one worker each) on that Redis db, the same
-single-entity and 100-entity reads at fixed concurrency (goal: DIP p99 <= 0.5x Feast p99). If Feast cannot be
+Feast-written data (same format, so the same latency: both copies side by side in the db under two projects,
+read in turn by one Feast process), and the values and raw hashes of a few posts must be equal (DIP adds two
+fields of its own). Serving (``--serving``): ``dip serve`` and ``feast serve`` (one worker each) on DIP's copy,
+the same single-entity and 100-entity reads at fixed concurrency (goal: DIP p99 <= 0.5x Feast p99). If Feast cannot be
 installed or started, the result says why and holds no figures. Needs an empty Redis ``--db`` (flushed after).
 Writes <results-dir>/feast.json.
 
@@ -47,7 +48,7 @@ from serving_latency import API_KEY, FEATURES, free_port, phase, start_server
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).resolve().parent / "feast_worker.py"
 VIEW = "post_features_daily"
-PROJECT = "dipbench"
+PROJECT, FEAST_PROJECT = "dipbench", "feastbench"  # DIP's copy and Feast's copy of the same rows, one db
 GOALS = {"push_vs_feast_materialize_min": 5.0, "serving_p99_vs_feast_max": 0.5}
 SAME_VALUE_POSTS = ["bp0", "bp1", "bp2"]
 
@@ -123,6 +124,7 @@ def measure_push(
     from dip.features.store import feature_store
     from dip.io.lake import delete_path
     from dip.online import make_client
+    from dip.online.feast_codec import entity_key
     from dip.tables import FEATURE_PUSH_STATE
 
     df = synthetic_features(spark, rows, config.features.text.vector_size, spark.sparkContext.defaultParallelism)
@@ -131,42 +133,44 @@ def measure_push(
     parquet = scratch.root / "feast_source"
     df.write.parquet(str(parquet))
     df.unpersist()
-    repo = scratch.root / "feast_repo"
     redis = f"{config.redis.host}:{config.redis.port},db={config.redis.db}"
-    _worker(venv, "init", str(repo), str(parquet), redis, PROJECT)
+    repos = {}
+    for side, project in (("dip", PROJECT), ("feast", FEAST_PROJECT)):  # the same definitions, one project each
+        repos[side] = scratch.root / f"feast_repo_{side}"
+        _worker(venv, "init", str(repos[side]), str(parquet), redis, project)
     start = (FEATURE_DAY - timedelta(days=1)).isoformat() + "T00:00:00+00:00"
     end = (FEATURE_DAY + timedelta(days=2)).isoformat() + "T00:00:00+00:00"
     client = make_client(config.redis)
 
+    def keys_of(project: str) -> list[bytes]:
+        return list(client.scan_iter(match=b"*" + project.encode(), count=5000))
+
+    def clear(project: str) -> None:
+        keys = keys_of(project)
+        for i in range(0, len(keys), 5000):
+            client.unlink(*keys[i : i + 5000])
+
     def dip() -> dict[str, Any]:
-        client.flushdb()
+        clear(PROJECT)
         delete_path(spark, FEATURE_PUSH_STATE.path(config))
         started = time.perf_counter()
         pushes = push_online(spark, config, [VIEW])
         return {"seconds": time.perf_counter() - started, "rows": pushes[0].written}
 
     def feast() -> dict[str, Any]:
-        client.flushdb()
-        return json.loads(_worker(venv, "materialize", str(repo), start, end).strip().splitlines()[-1])
-
-    def entity_keys() -> int:
-        return sum(1 for _ in client.scan_iter(count=5000))
-
-    def raw_hashes() -> dict[bytes, dict[bytes, bytes]]:
-        keys = sorted(client.scan_iter(count=5000))[:3]
-        return {key: client.hgetall(key) for key in keys}
+        clear(FEAST_PROJECT)
+        return json.loads(_worker(venv, "materialize", str(repos["feast"]), start, end).strip().splitlines()[-1])
 
     try:
         timings = interleaved({"dip": dip, "feast": feast}, runs, warmup)
-        feast_keys = entity_keys()
-        reads = {"feast_written": json.loads(_worker(venv, "latency", str(repo), str(rows), str(reads_n)))}
-        feast_values = json.loads(_worker(venv, "read", str(repo), *SAME_VALUE_POSTS))
-        feast_raw = raw_hashes()
-        dip()
-        dip_raw = raw_hashes()
-        dip_keys = entity_keys()
-        reads["dip_written"] = json.loads(_worker(venv, "latency", str(repo), str(rows), str(reads_n)))
-        dip_values = json.loads(_worker(venv, "read", str(repo), *SAME_VALUE_POSTS))
+        # both copies now side by side in the db: read them in turn, request by request, from one Feast process
+        reads = json.loads(_worker(venv, "latency", str(repos["dip"]), str(repos["feast"]), str(rows), str(reads_n)))
+        values = {side: json.loads(_worker(venv, "read", str(repo), *SAME_VALUE_POSTS)) for side, repo in repos.items()}
+        raw = {
+            side: {post: client.hgetall(entity_key(project, "post", post)) for post in SAME_VALUE_POSTS}
+            for side, project in (("dip", PROJECT), ("feast", FEAST_PROJECT))
+        }
+        dip_keys, feast_keys = len(keys_of(PROJECT)), len(keys_of(FEAST_PROJECT))
     finally:
         client.close()
     dip_side = summary([r["seconds"] for r in timings["dip"].results], rows)
@@ -175,10 +179,10 @@ def measure_push(
         reads[f"p50_ratio_{name}_dip_vs_feast_written"] = round(
             reads["dip_written"][name]["p50_ms"] / reads["feast_written"][name]["p50_ms"], 3
         )
-    reads["same_values_read_by_feast"] = dip_values == feast_values
-    reads["raw_hash_difference"] = _hash_difference(dip_raw, feast_raw)
+    reads["same_values_read_by_feast"] = values["dip"] == values["feast"]
+    reads["raw_hash_difference"] = _hash_difference(raw["dip"], raw["feast"])
     return {
-        "repo": repo,
+        "repo": repos["dip"],
         "dip_push_online": {
             **dip_side,
             "rows_written": timings["dip"].result["rows"],
@@ -195,10 +199,11 @@ def measure_push(
     }
 
 
-def _hash_difference(dip: dict[bytes, dict[bytes, bytes]], feast: dict[bytes, dict[bytes, bytes]]) -> dict:
+def _hash_difference(dip: dict[str, dict[bytes, bytes]], feast: dict[str, dict[bytes, bytes]]) -> dict:
     """Fields of the same Redis hashes that only one side wrote, or wrote with different bytes."""
     only_dip, only_feast, different = set(), set(), set()
-    for key in dip.keys() & feast.keys():
+    both = [key for key in dip.keys() & feast.keys() if dip[key] and feast[key]]
+    for key in both:
         ours, theirs = dip[key], feast[key]
         only_dip |= {f.hex() if not f.isascii() else f.decode() for f in ours.keys() - theirs.keys()}
         only_feast |= {f.hex() if not f.isascii() else f.decode() for f in theirs.keys() - ours.keys()}
@@ -206,7 +211,7 @@ def _hash_difference(dip: dict[bytes, dict[bytes, bytes]], feast: dict[bytes, di
             f.hex() if not f.isascii() else f.decode() for f in ours.keys() & theirs.keys() if ours[f] != theirs[f]
         }
     return {
-        "compared_keys": len(dip.keys() & feast.keys()),
+        "compared_keys": len(both),
         "only_dip": sorted(only_dip),
         "only_feast": sorted(only_feast),
         "different": sorted(different),

@@ -2,12 +2,12 @@
 
     <feast-venv>/bin/python benchmarks/feast_worker.py init <repo> <parquet_dir> <redis host:port,db=N> <project>
     <feast-venv>/bin/python benchmarks/feast_worker.py materialize <repo> <start iso> <end iso>
-    <feast-venv>/bin/python benchmarks/feast_worker.py latency <repo> <rows> <requests>
+    <feast-venv>/bin/python benchmarks/feast_worker.py latency <dip repo> <feast repo> <rows> <requests>
     <feast-venv>/bin/python benchmarks/feast_worker.py read <repo> <post id> [<post id> ...]
 
 ``materialize`` prints one JSON line ``{"seconds": ..., "feast": <version>}``; the time covers
 ``FeatureStore.materialize`` only (imports and registry loading are not counted, in Feast's favour).
-``latency`` times ``get_online_features`` of one post and of 100 posts (p50/p99 ms); ``read`` prints the
+``latency`` times ``get_online_features`` of one post and of 100 posts from both repos (p50/p99 ms); ``read`` prints the
 features of the given posts (``to_dict()``). The feature types are those of `dip feast export` (every int Int64).
 """
 
@@ -89,25 +89,28 @@ def _features() -> list[str]:
     return [f"post_features_daily:{n}" for n in (*INT_FEATURES, *FLOAT_FEATURES, *BOOL_FEATURES, "caption_vec")]
 
 
-def latency(repo: Path, rows: int, requests: int) -> None:
-    """p50/p99 of ``get_online_features`` for one post and for 100 posts (after 20 untimed calls)."""
+def latency(repos: dict[str, Path], rows: int, requests: int) -> None:
+    """p50/p99 of ``get_online_features`` for one post and for 100 posts from each repo, alternating request by
+    request between the repos (after 20 untimed calls each), so machine load hits every side alike."""
     from feast import FeatureStore
 
-    store = FeatureStore(repo_path=str(repo))
+    stores = {side: FeatureStore(repo_path=str(repo)) for side, repo in repos.items()}
     features = _features()
-    out = {}
+    out: dict[str, dict] = {f"{side}_written": {} for side in stores}
     for name, size, n in (("single", 1, requests), ("batch_100", 100, max(requests // 10, 20))):
-        times = []
+        times: dict[str, list[float]] = {side: [] for side in stores}
         for i in range(n + 20):
             entity_rows = [{"post_id": f"bp{(i * 7919 + j) % rows}"} for j in range(size)]
-            started = time.perf_counter()
-            result = store.get_online_features(features=features, entity_rows=entity_rows).to_dict()
-            if i >= 20:
-                times.append((time.perf_counter() - started) * 1000)
-            if result["views_delta"][0] is None:
-                raise SystemExit(f"no features stored for {entity_rows[0]}")
-        cuts = statistics.quantiles(times, n=100, method="inclusive")  # the same interpolation as _common.percentile
-        out[name] = {"requests": n, "p50_ms": round(cuts[49], 3), "p99_ms": round(cuts[98], 3)}
+            for side, store in stores.items():
+                started = time.perf_counter()
+                result = store.get_online_features(features=features, entity_rows=entity_rows).to_dict()
+                if i >= 20:
+                    times[side].append((time.perf_counter() - started) * 1000)
+                if result["views_delta"][0] is None:
+                    raise SystemExit(f"{side}: no features stored for {entity_rows[0]}")
+        for side, values in times.items():
+            cuts = statistics.quantiles(values, n=100, method="inclusive")  # the interpolation of _common.percentile
+            out[f"{side}_written"][name] = {"requests": n, "p50_ms": round(cuts[49], 3), "p99_ms": round(cuts[98], 3)}
     print(json.dumps(out))
 
 
@@ -126,7 +129,7 @@ def main() -> int:
     elif command == "materialize":
         materialize(Path(repo), rest[0], rest[1])
     elif command == "latency":
-        latency(Path(repo), int(rest[0]), int(rest[1]))
+        latency({"dip": Path(repo), "feast": Path(rest[0])}, int(rest[1]), int(rest[2]))
     elif command == "read":
         read(Path(repo), rest)
     else:
