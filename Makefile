@@ -40,7 +40,7 @@ demo: stack-up             ## set-up, stack up, doctor checks, then the pipeline
 TEST_JAVA_OPTIONS ?=
 TEST_JVM_ENV = $(if $(TEST_JAVA_OPTIONS),JAVA_TOOL_OPTIONS="$(TEST_JAVA_OPTIONS)")
 
-test: stack-up airflow     ## full test suite against the real local stack, incl. real `airflow dags test` runs
+test: stack-up airflow feast-venv  ## full test suite against the real local stack, incl. real `airflow dags test` runs
 	$(TEST_JVM_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The Spark 4.0 profile (not in `make test`/CI: the main suite alone fills CI's 60 minutes): its own venv (pyspark 4.0 + Delta 4.x, Scala 2.13 jars in .dip/jars/spark-4.0),
@@ -85,6 +85,20 @@ $(AIRFLOW_INSTALLED): airflow/requirements.txt airflow/constraints.txt
 	touch $(AIRFLOW_INSTALLED)
 
 airflow-venv: $(AIRFLOW_INSTALLED)   ## only the Airflow venv (CI installs it beside `setup` with make -j2)
+
+# Feast's SDK in its own venv (its pins clash with the jobs'): the Feast-format test reads DIP's Redis with it
+FEAST_VENV := .venv-feast
+FEAST_INSTALLED := $(FEAST_VENV)/.installed
+.PHONY: feast-venv
+
+$(FEAST_INSTALLED): conf/feast-requirements.txt
+	test -x $(FEAST_VENV)/bin/python || $(PYTHON) -m venv $(FEAST_VENV)
+	$(FEAST_VENV)/bin/pip install -q -r conf/feast-requirements.txt
+	# DuckDB's delta extension from the installed wheel (a local extension repository), not downloaded at query time
+	$(FEAST_VENV)/bin/python -c 'import duckdb, sysconfig; repo = sysconfig.get_paths()["purelib"] + "/duckdb_ext/extensions"; duckdb.sql(f"FORCE INSTALL delta FROM {repo!r}")'
+	touch $(FEAST_INSTALLED)
+
+feast-venv: $(FEAST_INSTALLED)   ## only the Feast venv (CI installs it beside `setup`)
 
 airflow: setup $(AIRFLOW_INSTALLED)   ## Airflow 3 in its own venv: DAG spec + Spark connection from config, metadata DB
 	$(DIP) deploy render --target airflow

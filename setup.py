@@ -26,6 +26,7 @@ INSTALL_REQUIRES = [
     "jsonschema>=4.21,<5",  # the payload schema registry silver parses by
     "confluent-kafka>=2.6,<3",  # DLQ, replay, reconcile
     "redis>=5.0,<8",  # online writers
+    "mmh3>=4.0,<6",  # the field names of Feast's online format (murmur3, as Feast computes them)
     "prometheus-client>=0.20,<1",  # job and stream metrics
     "boto3>=1.34,<2",  # secrets from AWS Secrets Manager, the raw zone on S3
     "hvac>=2.1,<3",  # secrets from Vault

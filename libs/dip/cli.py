@@ -166,11 +166,12 @@ COMMANDS_GROUP = "dip.commands"  # entry points ``name = module:register``; dip-
 
 
 def _register_stage_commands() -> None:
-    from dip.commands import deploy, features, gold, lifecycle, lineage, ml, quality, status, streaming
+    from dip.commands import deploy, feast, features, gold, lifecycle, lineage, ml, quality, status, streaming
 
     streaming.register(app)
     features.register(app)
     gold.register(app)
+    feast.register(app)
     ml.register(app)
     status.register(app)
     lineage.register(app)

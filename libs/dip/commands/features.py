@@ -127,8 +127,9 @@ def online_get_cmd(
     """Print the stored features of one entity (decoded), its version, event time and TTL."""
     import redis
 
-    from dip.online import make_client, online_key, read_many, view_specs
+    from dip.online import make_client, read_many, view_specs
     from dip.online.codec import RowError
+    from dip.online.store import stored_key
 
     config = config_or_exit(env)
     specs = view_specs(config.online)
@@ -138,15 +139,16 @@ def online_get_cmd(
     client = make_client(config.redis)
     try:
         record = read_many(client, specs[view], [entity_id])[0]
-        ttl = client.ttl(online_key(view, entity_id))
+        key = stored_key(specs[view], entity_id)
+        ttl = client.ttl(key)
     except (RowError, redis.RedisError) as exc:
         err_console.print(f"[red]online get:[/red] {exc}")
         raise typer.Exit(1) from None
     if record is None:
-        err_console.print(f"no features stored for {online_key(view, entity_id)}")
+        err_console.print(f"no features stored for {key!r}", markup=False)
         raise typer.Exit(1)
     payload = {
-        "key": online_key(view, entity_id),
+        "key": key if isinstance(key, str) else key.hex(),
         "_v": record.version,
         "_ts": record.event_ts_ms,
         "_fsv": record.feature_set_version,

@@ -246,9 +246,17 @@ class LiveConfig(_Strict):
 
 
 class OnlineConfig(_Strict):
-    """Redis online store: one hash ``dip:<view>:<entity_id>`` per entity and view."""
+    """Redis online store: one hash ``dip:<view>:<entity_id>`` per entity and view, or Feast's layout."""
 
     batch_size: int = Field(500, gt=0, description="Rows per pipelined round trip when pushing.")
+    format: Literal["dip", "feast"] = Field(
+        "dip",
+        description="dip: DIP's own hashes; feast: Feast's Redis online format (project feast_project), read by "
+        "Feast's SDK and by `dip serve` alike. Switching means pushing again (see docs/online_store.md).",
+    )
+    feast_project: str = Field(
+        "dip", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$", description="Feast project of `dip feast export` and keys."
+    )
     views: dict[str, OnlineViewConfig] = Field(default_factory=dict)
     live: LiveConfig = Field(default_factory=LiveConfig)
 

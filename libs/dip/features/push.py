@@ -34,8 +34,8 @@ from dip.tables import FEATURE_PUSH_STATE
 
 PUSH_STATE_DDL = (
     "view STRING, table_format STRING, commit_id STRING, write_version BIGINT, written BIGINT, "
-    "skipped_stale BIGINT, pushed_at TIMESTAMP"
-)
+    "skipped_stale BIGINT, pushed_at TIMESTAMP, online_format STRING"
+)  # online_format (dip | feast) came later: rows without it are dip's; a switch of format pushes everything again
 
 
 class PushError(RuntimeError):
@@ -63,8 +63,11 @@ def last_pushed(spark: SparkSession, config: Config, view: str) -> Commit | None
     state = read_if_exists(spark, config, FEATURE_PUSH_STATE)
     if state is None:
         return None
+    if "online_format" not in state.columns:
+        state = state.withColumn("online_format", F.lit(None).cast("string"))
+    same_format = F.coalesce(F.col("online_format"), F.lit("dip")) == config.online.format
     row = (
-        state.where((F.col("view") == view) & (F.col("table_format") == config.features.table_format))
+        state.where((F.col("view") == view) & (F.col("table_format") == config.features.table_format) & same_format)
         .orderBy(F.col("write_version").desc(), F.col("pushed_at").desc())
         .select("commit_id", "write_version")
         .first()
@@ -81,10 +84,11 @@ def _record_push(spark: SparkSession, config: Config, push: ViewPush, commit: Co
         push.written,
         push.skipped_stale,
         datetime.now(UTC),
+        config.online.format,
     )
-    spark.createDataFrame([row], PUSH_STATE_DDL).write.format("delta").mode("append").save(
-        FEATURE_PUSH_STATE.path(config)
-    )
+    spark.createDataFrame([row], PUSH_STATE_DDL).write.format("delta").mode("append").option(
+        "mergeSchema", "true"
+    ).save(FEATURE_PUSH_STATE.path(config))
 
 
 def latest_per_entity(snapshot: DataFrame, table: FeatureTable) -> DataFrame:

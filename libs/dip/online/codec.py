@@ -51,12 +51,15 @@ class RowError(ValueError):
 
 @dataclass(frozen=True)
 class ViewSpec:
-    """A feature view as the store sees it: name, entity type, ordered typed features, TTL."""
+    """A feature view as the store sees it: name, entity type, ordered typed features, TTL.
+
+    ``feast_project`` set: stored in Feast's format under that project (:mod:`dip.online.feast_codec`)."""
 
     name: str
     entity: str
     features: Mapping[str, FeatureType]
     ttl_seconds: int
+    feast_project: str | None = None
     _plan: tuple[tuple[str, bytes, Callable[[bytes | str], FeatureValue]], ...] = field(
         init=False, repr=False, compare=False
     )

@@ -8,8 +8,9 @@ from dip.online.codec import ViewSpec
 
 def view_specs(online: OnlineConfig) -> dict[str, ViewSpec]:
     """Every configured view by name, in config order (nightly and live: the API serves both alike)."""
+    project = online.feast_project if online.format == "feast" else None
     return {
-        name: ViewSpec(name=name, entity=view.entity, features=dict(view.features), ttl_seconds=view.ttl_seconds)
+        name: ViewSpec(name, view.entity, dict(view.features), view.ttl_seconds, feast_project=project)
         for name, view in online.views.items()
     }
 
