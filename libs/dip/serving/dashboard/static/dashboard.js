@@ -30,6 +30,7 @@ function el(tag, text, attrs = {}) {
 }
 
 const LAYOUT = { margin: { t: 10, r: 10, b: 40, l: 60 }, showlegend: true, legend: { orientation: "h" } };
+const DAYS = { type: "date", tickformat: "%b %d", dtick: 86400000 };  // one tick per UTC day
 const CONFIG = { displayModeBar: false, responsive: true };
 
 function plot(id, traces, layout = {}) {
@@ -52,14 +53,15 @@ function renderPosts(id, posts) {
 
 function renderAccount(view) {
   const s = view.series;
-  plot("chart-followers", [{ x: s.date, y: s.followers, type: "scatter", mode: "lines+markers", name: "followers" }]);
+  plot("chart-followers", [{ x: s.date, y: s.followers, type: "scatter", mode: "lines+markers", name: "followers" }],
+    { xaxis: DAYS });
   plot("chart-engagement", [
     { x: s.date, y: s.engagement_mean, type: "scatter", mode: "lines+markers", name: "mean" },
     { x: s.date, y: s.engagement_median, type: "scatter", mode: "lines+markers", name: "median" },
-  ], { yaxis: { tickformat: ".1%" } });
+  ], { xaxis: DAYS, yaxis: { tickformat: ".1%" } });
   const h = view.heatmap;
   Plotly.react($("chart-heatmap"), [{ type: "heatmap", x: h.hours, y: h.weekdays, z: h.z, colorscale: "Greens",
-    hoverongaps: false }], { ...LAYOUT, xaxis: { dtick: 3, title: "hour (UTC)" } }, CONFIG);
+    reversescale: true, hoverongaps: false }], { ...LAYOUT, xaxis: { dtick: 3, title: "hour (UTC)" } }, CONFIG);
   $("chart-heatmap").dataset.points = String(h.cells);
   renderPosts("top-posts", view.posts.top);
   renderPosts("bottom-posts", view.posts.bottom);
