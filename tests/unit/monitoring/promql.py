@@ -17,6 +17,7 @@ DASHBOARD = MONITORING / "grafana" / "dip.json"
 METRIC_MODULES = {
     "dip.connectors.metrics": "ConnectorMetrics",
     "dip.observability.jobs": "JobMetrics",
+    "dip.observability.lifecycle": "MaintenanceMetrics",
     "dip.observability.online": "OnlinePushMetrics",
     "dip.observability.streaming": "StreamMetrics",
     "dip.serving.metrics": "ServingMetrics",
