@@ -28,13 +28,13 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def _meta_account(state: State, body: bytes) -> str:
-    """The Instagram account of a verified signed_request (403 for a bad signature, 400 without one)."""
+    """The Instagram account of a verified signed_request (403 for a bad or unverifiable one, 400 without one)."""
     values = parse_qs(body.decode("utf-8", "replace")).get("signed_request", [])
     if not values:
         raise ApiError(400, "bad_request", "form field signed_request is missing")
     secret = secrets_provider(state.config).get("instagram.app_secret")
-    if secret is None or not secret.get_secret_value():
-        raise ApiError(503, "not_configured", "the Instagram app secret is not configured; cannot verify the request")
+    if secret is None or not secret.get_secret_value():  # nothing to verify with: refused, never trusted
+        raise ApiError(403, "forbidden", "cannot verify signed_request: connectors.instagram.app_secret is not set")
     try:
         payload = verify(values[0], secret.get_secret_value())
     except SignedRequestError as exc:
@@ -45,7 +45,7 @@ def _meta_account(state: State, body: bytes) -> str:
 @router.post(
     "/v1/admin/forget",
     tags=["admin"],
-    responses=error_responses(400, 401, 403, 422, 503),
+    responses=error_responses(400, 401, 403, 422),
     openapi_extra={
         "requestBody": {
             "content": {

@@ -18,6 +18,7 @@ METRIC_MODULES = {
     "dip.observability.alerts": "SellerAlertMetrics",
     "dip.connectors.metrics": "ConnectorMetrics",
     "dip.observability.jobs": "JobMetrics",
+    "dip.observability.lifecycle": "MaintenanceMetrics",
     "dip.observability.online": "OnlinePushMetrics",
     "dip.observability.streaming": "StreamMetrics",
     "dip.serving.metrics": "ServingMetrics",

@@ -106,3 +106,15 @@ def test_verify_rejects_malformed_and_non_hmac_requests() -> None:
         verify(sign({"algorithm": "none", "user_id": "7"}, SECRET), SECRET)
     with pytest.raises(SignedRequestError, match="no user_id"):
         verify(sign({"algorithm": "HMAC-SHA256"}, SECRET), SECRET)
+
+
+def test_meta_callback_without_a_configured_secret_is_refused(
+    lake_config: Config, scoring_client: Callable[..., TestClient]
+) -> None:
+    lake_config.connectors.instagram.app_secret = None
+    signed = sign({"algorithm": "HMAC-SHA256", "user_id": "1"}, SECRET)
+    with scoring_client(lake_config, None) as client:
+        response = client.post(URL, content=f"signed_request={signed}", headers=FORM)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "cannot verify signed_request: connectors.instagram.app_secret is not set"
+    assert pending_requests(lake_config) == []
