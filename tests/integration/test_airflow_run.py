@@ -270,8 +270,8 @@ def _nightly_run(env: dict[str, str], timeout_s: float) -> dict:
 
 def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[str, str], spark) -> None:
     """Runs after the chain test: `airflow scheduler` executes the dip_nightly run Airflow created for the published
-    day: features, gold tables, online push and quality report of that day (from the partition key); train is not
-    due."""
+    day: features, gold tables, online push, pending deletion requests (none), maintenance and quality report of that
+    day (from the partition key); train is not due."""
     from dip import lineage
 
     config = load_config(environ=airflow_env)
@@ -285,8 +285,8 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
     assert run["state"] == "success", {t: _tail(f, 2000) for t, f in task_log.items() if f.exists()}
     assert (run["partition_key"], run["tasks"]) == (
         day,
-        {"batch_features": "success", "gold": "success", "push_online": "success", "quality_report": "success",
-         "train_due": "success", "train": "skipped"},
+        {"batch_features": "success", "gold": "success", "push_online": "success", "forget_pending": "success",
+         "maintain": "success", "quality_report": "success", "train_due": "success", "train": "skipped"},
     )  # fmt: skip
     features = _log_with(task_log["batch_features"], f"--date {day}", "features: 1 day(s) computed")
     assert f"--date {day}" in features and "features: 1 day(s) computed" in features
@@ -299,11 +299,15 @@ def test_the_scheduler_runs_the_asset_triggered_nightly_run(airflow_env: dict[st
         if (r["parent_run"] or "").startswith(f"dip_nightly/{run['run_id']}/")
     ]
     by_job = {r["job"]: r for r in runs}
-    assert sorted(by_job) == ["batch_features", "gold", "push_online", "quality_report"] and len(runs) == 4
+    jobs = ["batch_features", "forget", "gold", "maintain", "push_online", "quality_report"]
+    assert sorted(by_job) == jobs and len(runs) == len(jobs)
     assert by_job["gold"]["params"] == {"from": day, "to": day}
+    assert by_job["forget"]["counts"]["lake_rows"] == 0  # no deletion request queued
+    assert by_job["maintain"]["counts"]["tables"] > 0
     for job, r in by_job.items():
-        try_number = task_log[job].stem.split("=", 1)[1]  # the try that ran (a retried try never started)
-        assert (r["status"], r["parent_run"]) == ("success", f"dip_nightly/{run['run_id']}/{job}/{try_number}")
+        task = {"forget": "forget_pending"}.get(job, job)
+        try_number = task_log[task].stem.split("=", 1)[1]  # the try that ran (a retried try never started)
+        assert (r["status"], r["parent_run"]) == ("success", f"dip_nightly/{run['run_id']}/{task}/{try_number}")
     assert by_job["batch_features"]["params"] == {"from": day, "to": day, "force": "false"}
     assert {r["name"] for r in by_job["batch_features"]["reads"]} == {
         "silver_posts", "silver_post_metrics", "silver_post_captions", "silver_account_metrics"
