@@ -563,7 +563,7 @@ class DeployConfig(_Strict):
 # --- data lifecycle (issue 21): `dip maintain`, retention and archive, `dip forget` -------------------------------
 # Delta's safety default: VACUUM refuses a shorter retention unless told (delta.retentionDurationCheck)
 DELTA_SAFE_RETENTION_HOURS = 168.0
-LifecycleZone = Literal["bronze", "silver", "quarantine", "dlq", "features"]
+LifecycleZone = Literal["bronze", "silver", "quarantine", "dlq", "features", "gold"]
 
 
 class DeltaMaintenanceConfig(_Strict):

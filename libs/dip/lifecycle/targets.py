@@ -14,6 +14,9 @@ from dip.tables import (
     BRONZE_EVENTS,
     DLQ,
     FEATURE_TABLES,
+    GOLD_ACCOUNT_DAILY,
+    GOLD_POST_SUMMARY,
+    GOLD_SELLER_ALERTS,
     ML_FEEDBACK,
     SILVER_ACCOUNT_METRICS,
     SILVER_ACCOUNTS,
@@ -76,4 +79,8 @@ LAKE_TARGETS: tuple[LakeTarget, ...] = (
     LakeTarget(SILVER_QUARANTINE, "quarantine", _json_field("row_json", "account_id"), age="quarantined_at"),
     LakeTarget(DLQ, "dlq", _json_field("original", "account_id", binary=True), age="failed_at"),
     *(LakeTarget(t, "features", ACCOUNT_ID, age="date") for t in FEATURE_TABLES.values()),
+    # gold_hashtag_daily holds per-source aggregates only (no account or post column): rebuilt from silver by `dip gold`
+    LakeTarget(GOLD_ACCOUNT_DAILY, "gold", ACCOUNT_ID, age="date"),
+    LakeTarget(GOLD_POST_SUMMARY, "gold", ACCOUNT_ID),
+    LakeTarget(GOLD_SELLER_ALERTS, "gold", ACCOUNT_ID, age="date"),
 )
