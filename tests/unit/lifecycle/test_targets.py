@@ -7,8 +7,8 @@ from dip.lifecycle.targets import LAKE_TARGETS
 from dip.tables import ALL_TABLES
 
 NO_ACCOUNT_DATA = {
-    "silver_ledger": "counts per micro-batch",
-    "quality_results": "expectation results per batch",
+    "silver_ledger": "one outcome per bronze row: keys and Kafka offsets, no account id or payload",
+    "quality_results": "expectation results per batch and table",
     "feature_runs": "one row per feature run",
     "feature_push_state": "one row per pushed view",
     "forget_audit": "the audit itself: account hashes only",
