@@ -30,8 +30,12 @@ def forgotten_hashes(config: Config) -> frozenset[str]:
 
     from dip.io.arrow_reader import _local
 
+    options: dict[str, str] = {}
+    endpoint = config.connectors.s3_endpoint_url  # an S3-compatible store (MinIO, a local S3), as the raw zone
+    if endpoint:
+        options = {"AWS_ENDPOINT_URL": endpoint, "AWS_ALLOW_HTTP": str(endpoint.startswith("http://")).lower()}
     try:
-        table = DeltaTable(_local(FORGET_AUDIT.path(config)))
+        table = DeltaTable(_local(FORGET_AUDIT.path(config)), storage_options=options or None)
     except TableNotFoundError:
         return frozenset()
     return frozenset(v for v in table.to_pyarrow_table(columns=["account_hash"]).column(0).to_pylist() if v)
