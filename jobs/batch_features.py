@@ -8,12 +8,11 @@ Run: spark-submit jobs/batch_features.py --env local --date 2026-11-25 | --from 
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 from dip.config import load_config
 from dip.features.batch import run_features
 from dip.features.summary_lines import day_line, run_lines
-from dip.job_main import job_parser, session_factory
+from dip.job_main import add_day_range, day_range, job_parser, session_factory
 from dip.job_runner import run_job
 from dip.job_specs import BATCH_FEATURES
 from dip.tables import FEATURE_TABLES
@@ -21,16 +20,11 @@ from dip.tables import FEATURE_TABLES
 
 def main(argv: list[str] | None = None) -> int:
     parser = job_parser(__doc__)
-    days = parser.add_mutually_exclusive_group(required=True)
-    days.add_argument("--date", type=date.fromisoformat, help="one UTC day, YYYY-MM-DD")
-    days.add_argument("--from", dest="start", type=date.fromisoformat, help="first day of a backfill")
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day of a backfill (inclusive)")
+    add_day_range(parser)
     parser.add_argument("--force", action="store_true", help="recompute days already completed")
     args = parser.parse_args(argv)
-    if args.start and not args.end:
-        parser.error("--from needs --to")
+    start, end = day_range(parser, args)
     config = load_config(args.env)
-    start, end = (args.date, args.date) if args.date else (args.start, args.end)
     with run_job(BATCH_FEATURES, config, session_factory(config, BATCH_FEATURES), args=args) as run:
         run.params.update({"from": start.isoformat(), "to": end.isoformat(), "force": str(args.force).lower()})
         summary = run_features(run.spark, config, start, end, force=args.force, on_day=lambda r: print(day_line(r)))

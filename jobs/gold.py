@@ -8,26 +8,20 @@ Run: spark-submit jobs/gold.py --env local --date 2026-11-25 | --from 2026-11-01
 from __future__ import annotations
 
 import sys
-from datetime import date
 
 from dip.config import load_config
 from dip.gold.batch import gold_run, summary_line
-from dip.job_main import job_parser, session_factory
+from dip.job_main import add_day_range, day_range, job_parser, session_factory
 from dip.job_runner import run_job
 from dip.job_specs import GOLD
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = job_parser(__doc__)
-    days = parser.add_mutually_exclusive_group(required=True)
-    days.add_argument("--date", type=date.fromisoformat, help="one UTC day, YYYY-MM-DD")
-    days.add_argument("--from", dest="start", type=date.fromisoformat, help="first day of a backfill")
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day of a backfill (inclusive)")
+    add_day_range(parser)
     args = parser.parse_args(argv)
-    if args.start and not args.end:
-        parser.error("--from needs --to")
+    start, end = day_range(parser, args)
     config = load_config(args.env)
-    start, end = (args.date, args.date) if args.date else (args.start, args.end)
     with run_job(GOLD, config, session_factory(config, GOLD), args=args) as run:
         summary = gold_run(run, config, start, end)
     print(summary_line(summary))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import date
 
 from dip.config import Config, load_config
 from dip.job_runner import Job, add_job_arguments, run_job
@@ -19,6 +20,21 @@ def job_parser(doc: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
     add_job_arguments(parser)
     return parser
+
+
+def add_day_range(parser: argparse.ArgumentParser) -> None:
+    """``--date D`` or ``--from D --to D`` (a backfill), for the jobs that run per UTC day."""
+    days = parser.add_mutually_exclusive_group(required=True)
+    days.add_argument("--date", type=date.fromisoformat, help="one UTC day, YYYY-MM-DD")
+    days.add_argument("--from", dest="start", type=date.fromisoformat, help="first day of a backfill")
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day of a backfill (inclusive)")
+
+
+def day_range(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[date, date]:
+    """The (first, last) day of :func:`add_day_range`'s arguments; ``--from`` without ``--to`` is a usage error."""
+    if args.start and not args.end:
+        parser.error("--from needs --to")
+    return (args.date, args.date) if args.date else (args.start, args.end)
 
 
 def session_factory(config: Config, job: Job) -> Callable:
